@@ -1,0 +1,271 @@
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"evalpad/rating"
+)
+
+// Config is the pad's configuration. The comments give each field's default
+// and range; example.toml says the same for people.
+type Config struct {
+	DeviceID string `toml:"device_id"` // "EVALPAD-SIM"; 1..64 of [A-Za-z0-9._-]
+	AreaCode string `toml:"area_code"` // "370900"; 6 digits (行政区划代码)
+	Hall     string `toml:"hall"`      // "泰安市政务服务中心"; 1..40 characters
+	Window   string `toml:"window"`    // "1"; 1..16 characters
+	Channel  string `toml:"channel"`   // "4" (评价渠道: 政务大厅平板电脑); 1..8 of [0-9A-Za-z]
+	Timezone string `toml:"timezone"`  // "Asia/Shanghai"; an IANA zone name
+	DataDir  string `toml:"data_dir"`  // "" (the command picks one); else an absolute path
+
+	Staff   Staff          `toml:"staff"`
+	API     API            `toml:"api"`
+	Rules   Rules          `toml:"rules"`
+	Store   Store          `toml:"store"`
+	Reasons rating.Reasons `toml:"reasons"` // rating.DefaultReasons(); a level given replaces that level's list
+}
+
+// Staff is who is on duty when no session names anyone. All fields are
+// optional.
+type Staff struct {
+	ID    string `toml:"id"`    // ≤32 of [A-Za-z0-9._-]
+	Name  string `toml:"name"`  // ≤20 characters
+	Photo string `toml:"photo"` // a file path, absolute or relative; not checked for existence
+}
+
+// API is the pad's local HTTP API.
+type API struct {
+	Listen string `toml:"listen"` // "127.0.0.1:8080"; host:port, port 0..65535
+	Token  string `toml:"token"`  // "" (no auth); else ≥16 printable ASCII, no spaces
+}
+
+// Rules are the timings of sessions and presses.
+type Rules struct {
+	SessionTimeout Duration `toml:"session_timeout"` // 10m; 30s..24h: an open session not rated by then becomes an unrated record
+	ReasonsTimeout Duration `toml:"reasons_timeout"` // 60s; 5s..10m: a 差评 whose reasons are not confirmed is recorded with those chosen so far
+	ThanksDuration Duration `toml:"thanks_duration"` // 3s; 0..1m: how long the thank-you screen shows
+	MinInterval    Duration `toml:"min_interval"`    // 3s; 0..10m: a press within this after a rating is ignored
+	Walkin         bool     `toml:"walkin"`          // false: presses with no open session are recorded, flagged walkin
+}
+
+// Store is the pad's record store.
+type Store struct {
+	OutboxMax int      `toml:"outbox_max"` // 500000; 100..10000000 unacked records kept before the pad refuses new ratings
+	Retention Duration `toml:"retention"`  // 720h; 1h..8760h: how long acked records are kept before pruning
+}
+
+// Default returns the configuration used for every field a file leaves out.
+// The reason lists are fresh copies.
+func Default() Config {
+	return Config{
+		DeviceID: "EVALPAD-SIM",
+		AreaCode: "370900",
+		Hall:     "泰安市政务服务中心",
+		Window:   "1",
+		Channel:  "4",
+		Timezone: "Asia/Shanghai",
+		DataDir:  "",
+		Staff:    Staff{},
+		API:      API{Listen: "127.0.0.1:8080"},
+		Rules: Rules{
+			SessionTimeout: Duration{10 * time.Minute},
+			ReasonsTimeout: Duration{60 * time.Second},
+			ThanksDuration: Duration{3 * time.Second},
+			MinInterval:    Duration{3 * time.Second},
+		},
+		Store: Store{
+			OutboxMax: 500000,
+			Retention: Duration{720 * time.Hour},
+		},
+		Reasons: rating.DefaultReasons(),
+	}
+}
+
+//go:embed example.toml
+var example string
+
+// Example returns example.toml: every field with its default value and a
+// comment on its meaning and range. Parse(Example()) equals Default().
+func Example() []byte { return []byte(example) }
+
+// Parse reads a TOML configuration: it starts from Default, decodes data over
+// it, rejects unknown keys, and validates the result. A reasons level given
+// in data replaces that level's whole default list. Every error starts with
+// "config: " and names the field or the line.
+func Parse(data []byte) (Config, error) {
+	c := Default()
+	// Decode the reason lists into nil slices: the decoder would otherwise
+	// reuse the default slices and merge the file's entries into them
+	// element by element.
+	c.Reasons = rating.Reasons{}
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
+	if err != nil {
+		return Config{}, decodeError(md, err)
+	}
+	if err := unknownKeys(md); err != nil {
+		return Config{}, err
+	}
+	def := rating.DefaultReasons()
+	if !md.IsDefined("reasons", "1") {
+		c.Reasons.One = def.One
+	}
+	if !md.IsDefined("reasons", "2") {
+		c.Reasons.Two = def.Two
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Load reads and parses the file at path. Errors name the path; those from
+// reading the file wrap the os error.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err) // *fs.PathError names the path
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return Config{}, &fileError{path: path, err: err}
+	}
+	return c, nil
+}
+
+// Marshal writes c as TOML that Parse reads back to an equal Config. It
+// refuses an invalid c, which could not be read back.
+func Marshal(c Config) ([]byte, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := toml.NewEncoder(&b).Encode(c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// fileError puts the file's path after the "config: " of each line of a
+// Parse error.
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e *fileError) Error() string {
+	lines := strings.Split(e.err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = "config: " + e.path + ": " + strings.TrimPrefix(l, "config: ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e *fileError) Unwrap() error { return e.err }
+
+// decodeError turns a decoder error into one that starts with "config: "
+// and names the field (type and value errors) or the line (syntax errors).
+func decodeError(md toml.MetaData, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := strings.TrimPrefix(pe.Message, "config: ")
+		if len(md.Keys()) == 0 || pe.LastKey == "" {
+			// Syntax: the parser failed before any key was decoded.
+			s := fmt.Sprintf("config: line %d, column %d: %s", pe.Position.Line, pe.Position.Col, msg)
+			if pe.LastKey != "" {
+				s += fmt.Sprintf(" (last key %q)", pe.LastKey)
+			}
+			return errors.New(s)
+		}
+		return fieldError(pe.LastKey, pe.Position.Line, msg)
+	}
+	// The decoder's type errors are plain strings:
+	// `toml: line 7 (last key "rules.walkin"): incompatible types: …`.
+	re := regexp.MustCompile(`(?s)^toml: (?:line (\d+) )?\(last key ("(?:[^"\\]|\\.)*")\): (.*)$`)
+	if m := re.FindStringSubmatch(err.Error()); m != nil {
+		key, uerr := strconv.Unquote(m[2])
+		if uerr == nil {
+			line, _ := strconv.Atoi(m[1])
+			return fieldError(key, line, m[3])
+		}
+	}
+	return errors.New("config: " + strings.TrimPrefix(err.Error(), "toml: "))
+}
+
+func fieldError(key string, line int, msg string) error {
+	if line > 0 {
+		return fmt.Errorf("config: %s (line %d): %s", key, line, msg)
+	}
+	return fmt.Errorf("config: %s: %s", key, msg)
+}
+
+// unknownKeys reports the keys in the file that are not fields of Config:
+// those the decoder left (md.Undecoded) and those it matched only ignoring
+// case, which it does silently.
+func unknownKeys(md toml.MetaData) error {
+	known := map[string]bool{}
+	knownKeys(reflect.TypeFor[Config](), "", known)
+	undecoded := map[string]bool{}
+	for _, k := range md.Undecoded() {
+		undecoded[k.String()] = true
+	}
+	var errs []error
+	reported := map[string]bool{}
+	for _, k := range md.Keys() { // in file order
+		s := k.String()
+		if (known[s] && !undecoded[s]) || reported[s] || parentReported(k, reported) {
+			continue
+		}
+		reported[s] = true
+		hint := ""
+		for name := range known {
+			if strings.EqualFold(name, s) {
+				hint = fmt.Sprintf(" (names are case-sensitive: %q)", name)
+				break
+			}
+		}
+		errs = append(errs, fmt.Errorf("config: unknown field %q%s", s, hint))
+	}
+	return errors.Join(errs...)
+}
+
+func parentReported(k toml.Key, reported map[string]bool) bool {
+	for i := 1; i < len(k); i++ {
+		if reported[k[:i].String()] {
+			return true
+		}
+	}
+	return false
+}
+
+// knownKeys adds the TOML key of every field of t, and of the tables that
+// hold them, under prefix.
+func knownKeys(t reflect.Type, prefix string, known map[string]bool) {
+	textType := reflect.TypeFor[encoding.TextUnmarshaler]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		key := prefix + name
+		known[key] = true
+		ft := f.Type
+		if ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(textType) {
+			knownKeys(ft, key+".", known)
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	_ "time/tzdata"
+
+	"evalpad/pad/config"
+	"evalpad/rating"
+)
+
+// TestValidateFields has a valid and an invalid value for every rule; an
+// invalid one must fail with one error line that names its field.
+func TestValidateFields(t *testing.T) {
+	long := func(s string, n int) string { return strings.Repeat(s, n) }
+	cases := []struct {
+		name  string
+		toml  string
+		field string // "" = valid
+	}{
+		{"device_id ok", `device_id = "pad-01.A_b"`, ""},
+		{"device_id 64", `device_id = "` + long("a", 64) + `"`, ""},
+		{"device_id empty", `device_id = ""`, "device_id"},
+		{"device_id 65", `device_id = "` + long("a", 65) + `"`, "device_id"},
+		{"device_id space", `device_id = "pad 1"`, "device_id"},
+		{"device_id chinese", `device_id = "平板"`, "device_id"},
+
+		{"area_code ok", `area_code = "110101"`, ""},
+		{"area_code short", `area_code = "37090"`, "area_code"},
+		{"area_code letters", `area_code = "37090a"`, "area_code"},
+		{"area_code fullwidth digits", `area_code = "３７０９００"`, "area_code"},
+
+		{"hall ok", `hall = "` + long("大", 40) + `"`, ""},
+		{"hall empty", `hall = ""`, "hall"},
+		{"hall 41", `hall = "` + long("大", 41) + `"`, "hall"},
+		{"hall control", `hall = "a\tb"`, "hall"},
+
+		{"window ok", `window = "` + long("窗", 16) + `"`, ""},
+		{"window empty", `window = ""`, "window"},
+		{"window 17", `window = "` + long("1", 17) + `"`, "window"},
+		{"window newline", `window = "1\n"`, "window"},
+
+		{"channel ok", `channel = "Ab12"`, ""},
+		{"channel empty", `channel = ""`, "channel"},
+		{"channel 9", `channel = "123456789"`, "channel"},
+		{"channel dash", `channel = "4-1"`, "channel"},
+
+		{"timezone ok", `timezone = "UTC"`, ""},
+		{"timezone urumqi", `timezone = "Asia/Urumqi"`, ""},
+		{"timezone empty", `timezone = ""`, "timezone"},
+		{"timezone unknown", `timezone = "Mars/Olympus"`, "timezone"},
+
+		{"data_dir empty", `data_dir = ""`, ""},
+		{"data_dir abs", `data_dir = "/var/lib/evalpad"`, ""},
+		{"data_dir relative", `data_dir = "var/lib"`, "data_dir"},
+		{"data_dir control", `data_dir = "/var/\u0000x"`, "data_dir"},
+
+		{"staff.id ok", "[staff]\nid = \"" + long("7", 32) + `"`, ""},
+		{"staff.id 33", "[staff]\nid = \"" + long("7", 33) + `"`, "staff.id"},
+		{"staff.id slash", "[staff]\nid = \"a/b\"", "staff.id"},
+		{"staff.name ok", "[staff]\nname = \"" + long("张", 20) + `"`, ""},
+		{"staff.name 21", "[staff]\nname = \"" + long("张", 21) + `"`, "staff.name"},
+		{"staff.name control", "[staff]\nname = \"张\\u0007三\"", "staff.name"},
+		{"staff.photo relative", "[staff]\nphoto = \"photos/007.jpg\"", ""},
+		{"staff.photo absolute", "[staff]\nphoto = \"/srv/photos/007.jpg\"", ""},
+		{"staff.photo control", "[staff]\nphoto = \"a\\nb.jpg\"", "staff.photo"},
+
+		{"api.listen ok", "[api]\nlisten = \":0\"", ""},
+		{"api.listen ipv6", "[api]\nlisten = \"[::1]:65535\"", ""},
+		{"api.listen no port", "[api]\nlisten = \"127.0.0.1\"", "api.listen"},
+		{"api.listen port range", "[api]\nlisten = \"127.0.0.1:65536\"", "api.listen"},
+		{"api.listen port name", "[api]\nlisten = \"localhost:http\"", "api.listen"},
+		{"api.listen empty", "[api]\nlisten = \"\"", "api.listen"},
+
+		{"api.token empty", "[api]\ntoken = \"\"", ""},
+		{"api.token 16", "[api]\ntoken = \"0123456789abcdef\"", ""},
+		{"api.token 15", "[api]\ntoken = \"0123456789abcde\"", "api.token"},
+		{"api.token space", "[api]\ntoken = \"0123456789 abcdef\"", "api.token"},
+		{"api.token non-ascii", "[api]\ntoken = \"0123456789abcdef令\"", "api.token"},
+
+		{"session_timeout min", "[rules]\nsession_timeout = \"30s\"", ""},
+		{"session_timeout max", "[rules]\nsession_timeout = \"24h\"", ""},
+		{"session_timeout low", "[rules]\nsession_timeout = \"29s\"", "rules.session_timeout"},
+		{"session_timeout high", "[rules]\nsession_timeout = \"2d\"", "rules.session_timeout"},
+		{"reasons_timeout ok", "[rules]\nreasons_timeout = \"5s\"", ""},
+		{"reasons_timeout low", "[rules]\nreasons_timeout = \"4.9s\"", "rules.reasons_timeout"},
+		{"reasons_timeout high", "[rules]\nreasons_timeout = \"11m\"", "rules.reasons_timeout"},
+		{"thanks_duration zero", "[rules]\nthanks_duration = \"0s\"", ""},
+		{"thanks_duration high", "[rules]\nthanks_duration = \"61s\"", "rules.thanks_duration"},
+		{"thanks_duration negative", "[rules]\nthanks_duration = \"-1s\"", "rules.thanks_duration"},
+		{"min_interval zero", "[rules]\nmin_interval = \"0\"", ""},
+		{"min_interval high", "[rules]\nmin_interval = \"10m1s\"", "rules.min_interval"},
+		{"walkin true", "[rules]\nwalkin = true", ""},
+
+		{"outbox_max min", "[store]\noutbox_max = 100", ""},
+		{"outbox_max max", "[store]\noutbox_max = 10000000", ""},
+		{"outbox_max low", "[store]\noutbox_max = 99", "store.outbox_max"},
+		{"outbox_max high", "[store]\noutbox_max = 10000001", "store.outbox_max"},
+		{"retention min", "[store]\nretention = \"1h\"", ""},
+		{"retention max", "[store]\nretention = \"365d\"", ""},
+		{"retention low", "[store]\nretention = \"59m\"", "store.retention"},
+		{"retention high", "[store]\nretention = \"8761h\"", "store.retention"},
+
+		{"reasons.1 ok", "[[reasons.1]]\ncode = \"x1\"\ntext = \"太慢\"", ""},
+		{"reasons.1 empty", "[reasons]\n1 = []", "reasons.1"},
+		{"reasons.1 code empty", "[[reasons.1]]\ncode = \"\"\ntext = \"太慢\"", "reasons.1[0].code"},
+		{"reasons.1 text missing", "[[reasons.1]]\ncode = \"x1\"", "reasons.1[0].text"},
+		{"reasons.2 code twice", "[[reasons.2]]\ncode = \"108\"\ntext = \"重复\"", "reasons.2[0].code"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Parse([]byte(tc.toml))
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("Parse(%q): %v", tc.toml, err)
+				}
+				if err := c.Validate(); err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Parse(%q) succeeded, want an error naming %s", tc.toml, tc.field)
+			}
+			want := "config: " + tc.field
+			if msg := err.Error(); !strings.HasPrefix(msg, want+":") && !strings.HasPrefix(msg, want+" (line") {
+				t.Fatalf("Parse(%q) = %q, want it to start with %q", tc.toml, msg, want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("want one error line, got %q", err)
+			}
+		})
+	}
+}
+
+func TestValidateMessage(t *testing.T) {
+	c := config.Default()
+	c.Rules.SessionTimeout = config.Duration{Duration: 5 * time.Second}
+	err := c.Validate()
+	const want = "config: rules.session_timeout: must be between 30s and 24h0m0s (got 5s)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Validate = %v, want %q", err, want)
+	}
+}
+
+func TestValidateTokenNotEchoed(t *testing.T) {
+	c := config.Default()
+	c.API.Token = "secret token 123456"
+	err := c.Validate()
+	if err == nil || !strings.HasPrefix(err.Error(), "config: api.token: ") {
+		t.Fatalf("Validate = %v, want an api.token error", err)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("error %q repeats the token", err)
+	}
+}
+
+func TestValidateAllFields(t *testing.T) {
+	// Validate reports every bad field, one line each, in field order.
+	c := config.Config{}
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("zero Config is valid")
+	}
+	want := []string{
+		"device_id", "area_code", "hall", "window", "channel", "timezone",
+		"api.listen", "rules.session_timeout", "rules.reasons_timeout",
+		"store.outbox_max", "store.retention", "reasons.1",
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%v", len(lines), len(want), err)
+	}
+	for i, f := range want {
+		if !strings.HasPrefix(lines[i], "config: "+f+": ") {
+			t.Errorf("line %d = %q, want field %s", i, lines[i], f)
+		}
+	}
+}
+
+func TestValidateReasonsPrefix(t *testing.T) {
+	c := config.Default()
+	c.Reasons.One = append([]rating.Reason(nil), c.Reasons.One...)
+	c.Reasons.One[2].Code = ""
+	err := c.Validate()
+	if err == nil || !strings.HasPrefix(err.Error(), "config: reasons.1[2].code: ") {
+		t.Fatalf("Validate = %v, want config: reasons.1[2].code: …", err)
+	}
+}
+
+func TestLocation(t *testing.T) {
+	loc, err := config.Default().Location()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc.String() != "Asia/Shanghai" {
+		t.Errorf("Location = %v", loc)
+	}
+	c := config.Default()
+	c.Timezone = "Nowhere/Else"
+	if _, err := c.Location(); err == nil || !strings.HasPrefix(err.Error(), "config: timezone: ") {
+		t.Errorf("Location = %v, want config: timezone: …", err)
+	}
+}
