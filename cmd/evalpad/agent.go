@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"evalpad/device/sim"
+	"evalpad/pad"
+	"evalpad/pad/config"
+	"evalpad/pad/localapi"
+	"evalpad/rating"
+	"evalpad/store"
+)
+
+// agent is one running pad: store, state machine, and HTTP server.
+type agent struct {
+	cfg   config.Config
+	store *store.Store
+	pad   *pad.Pad
+	mux   *http.ServeMux
+	log   *slog.Logger
+}
+
+// newAgent opens the store in dataDir and builds the pad from cfg.
+func newAgent(cfg config.Config, dataDir string, log *slog.Logger) (*agent, error) {
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	st, err := store.Open(filepath.Join(dataDir, "evalpad.db"), store.Options{
+		OutboxMax: cfg.Store.OutboxMax, Retention: cfg.Store.Retention.Duration, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	set := pad.Settings{
+		Origin:   rating.Origin{DeviceID: cfg.DeviceID, AreaCode: cfg.AreaCode, Hall: cfg.Hall, Window: cfg.Window, Channel: cfg.Channel},
+		Location: loc,
+		OnDuty:   rating.Staff{ID: cfg.Staff.ID, Name: cfg.Staff.Name},
+		Reasons:  cfg.Reasons,
+
+		SessionTimeout: cfg.Rules.SessionTimeout.Duration,
+		ReasonsTimeout: cfg.Rules.ReasonsTimeout.Duration,
+		ThanksDuration: cfg.Rules.ThanksDuration.Duration,
+		MinInterval:    cfg.Rules.MinInterval.Duration,
+		Walkin:         cfg.Rules.Walkin,
+	}
+	p, err := pad.New(set, st, pad.SystemClock{}, rand.Reader, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &agent{cfg: cfg, store: st, pad: p, mux: http.NewServeMux(), log: log}
+	api := &localapi.API{Pad: p, Outbox: st, Token: cfg.API.Token, Version: versionString(), Logger: log}
+	api.Register(a.mux)
+	return a, nil
+}
+
+// serve runs the HTTP server on listen until ctx ends, then shuts down.
+// It logs the address it listens on (port 0 picks a free one).
+func (a *agent) serve(ctx context.Context, listen string, stderr io.Writer) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	a.pad.Start()
+	done := make(chan struct{})
+	go a.pruneLoop(ctx, done)
+	fmt.Fprintf(stderr, "evalpad: listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	<-done
+	return err
+}
+
+// pruneLoop drops acked records past their retention, at start and hourly.
+func (a *agent) pruneLoop(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := a.store.Prune(time.Now()); err != nil {
+			a.log.Error("prune", "err", err)
+		} else if n > 0 {
+			a.log.Info("pruned acked records past retention", "records", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *agent) close() error {
+	a.pad.Close()
+	return a.store.Close()
+}
+
+func loadConfig(path string) (config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	return config.Load(path)
+}
+
+func defaultSimData() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "evalpad-sim")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "evalpad-sim")
+	}
+	return filepath.Join(os.TempDir(), "evalpad-sim")
+}
+
+func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("evalpad sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "", "address of the local and simulation API (default: the config's api.listen, 127.0.0.1:8080)")
+	data := fs.String("data", "", "state directory (default: the config's data_dir, else "+defaultSimData()+")")
+	cfgPath := fs.String("config", "", "TOML config file (default: embedded defaults)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("sim: unexpected argument %q", fs.Arg(0))}
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	dir := firstOf(*data, cfg.DataDir, defaultSimData())
+	a, err := newAgent(cfg, dir, log)
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	screen := &sim.Screen{}
+	screen.Show(a.pad.View())
+	a.pad.Subscribe(screen.Show)
+	hw := &sim.Hardware{Pad: a.pad, Store: a.store, Screen: screen}
+	hw.Register(a.mux)
+	log.Info("evalpad sim", "version", versionString(), "device", cfg.DeviceID, "data", dir)
+	err = a.serve(ctx, firstOf(*listen, cfg.API.Listen), stderr)
+	if cerr := a.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("evalpad run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "TOML config file (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		return usageError{errors.New("run: --config FILE is required (see 'evalpad config' for every field)")}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	// Check what can be checked before saying which drivers are missing,
+	// so a technician fixes the config and the data dir first.
+	a, err := newAgent(cfg, firstOf(cfg.DataDir, "/var/lib/evalpad"), log)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	a.close()
+	return errors.New("run: the hardware drivers are not built yet: star buttons (gpio, evdev, serial board), panel (framebuffer, SPI) and receipt printer (ESC/POS) come with the hardware work; config and data dir are fine; use 'evalpad sim' meanwhile")
+}
+
+func cmdConfig(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("evalpad config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "TOML config file (default: embedded defaults)")
+	example := fs.Bool("example", false, "print the commented reference config instead")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *example {
+		_, err := stdout.Write(config.Example())
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	b, err := config.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(b)
+	return err
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,99 @@
+// Command evalpad is the agent of a 好差评 window evaluator pad.
+//
+//	evalpad sim  [--listen ADDR] [--data DIR] [--config FILE]   simulated hardware
+//	evalpad run  --config FILE                                  real hardware
+//	evalpad config [--config FILE]                              print the effective config
+//	evalpad version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	_ "time/tzdata" // records carry device time in its zone, even on a board without zoneinfo
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `evalpad: the agent of a 好差评 window evaluator pad
+
+usage:
+  evalpad sim  [--listen ADDR] [--data DIR] [--config FILE]   run with simulated hardware
+  evalpad run  --config FILE                                  run on the pad's hardware
+  evalpad config [--config FILE] [--example]                  print the effective config (defaults + file),
+                                                              or the commented reference config
+  evalpad version                                             print the version
+`
+
+// exit codes
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var err error
+	switch args[0] {
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "evalpad", versionString())
+		return exitOK
+	case "sim":
+		err = cmdSim(ctx, args[1:], stderr, log)
+	case "run":
+		err = cmdRun(ctx, args[1:], stderr, log)
+	case "config":
+		err = cmdConfig(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "evalpad: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "evalpad: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "evalpad: %v\n", err)
+	return exitError
+}
+
+type usageError struct{ error }
+
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+	}
+	return v
+}

@@ -1,0 +1,13 @@
+// Package localapi is the pad's HTTP API on the hall's LAN, for the
+// counter's business system (综窗/叫号) and for technicians:
+//
+//	POST /api/v1/sessions   open a service session (JSON, see rating.Session)
+//	GET  /api/v1/state      screen, open session, outbox, counters, faults
+//	POST /api/v1/pause      show 暂停服务 (refused while a session waits)
+//	POST /api/v1/resume     leave 暂停服务
+//
+// Requests carry "Authorization: Bearer <token>" when the config sets a
+// token. Errors are JSON {"error": "..."} with a 4xx/5xx status; a rejected
+// request changes nothing. The handlers only translate: the rules live in
+// package pad.
+package localapi
