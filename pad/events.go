@@ -279,6 +279,19 @@ func (p *Pad) OpenSession(s rating.Session) (OpenResult, error) {
 		if err != nil {
 			return res, err
 		}
+		if rest := p.afterRating(p.sess, p.bad.Target); rest != nil {
+			// One item of a theme was being rated and others wait: its 差评
+			// lands first (the theme stays open), then the items not rated
+			// close unrated below. The store writes one record a commit.
+			if out := p.commit(commit{rec: rec, snap: rest, next: ScreenRate}, now); out.Result != ResultRecorded {
+				p.reschedule() // arm the fault retry
+				return res, fmt.Errorf("%w %s: %s", ErrFault, p.fault.Code, p.fault.Error)
+			}
+			if rec, err = p.closingRecord(rating.Verdict{Flags: []string{rating.FlagReplaced}}, now); err != nil {
+				p.reschedule()
+				return res, err
+			}
+		}
 		closing = &rec
 	case p.sess != nil && p.sess.Session != nil:
 		rec, err := p.closingRecord(rating.Verdict{Flags: []string{rating.FlagReplaced}}, now)
@@ -294,10 +307,12 @@ func (p *Pad) OpenSession(s rating.Session) (OpenResult, error) {
 		p.sess, p.bad, p.target, p.screen = next, nil, "", ScreenRate
 	} else {
 		// The closing record and the new session land together, or neither.
-		if out := p.commit(commit{rec: *closing, snap: next, next: ScreenRate}, now); out.Result != ResultRecorded {
+		out := p.commit(commit{rec: *closing, snap: next, next: ScreenRate}, now)
+		if out.Result != ResultRecorded {
+			p.reschedule() // arm the fault retry
 			return res, fmt.Errorf("%w %s: %s", ErrFault, p.fault.Code, p.fault.Error)
 		}
-		res.Closed = closing
+		res.Closed = out.Record // as stored, with its seq
 	}
 	p.log.Info("session opened", "session", s.ID, "mode", s.Mode, "cases", len(s.Cases))
 	p.reschedule()

@@ -207,15 +207,16 @@ func (p *Pad) restore(s snapshot) error {
 			return err
 		}
 		after := p.afterRating(open, b.Target)
-		if err := p.store.Append(&rec, encode(after)); err != nil {
-			return fmt.Errorf("pad: restore: record the pending 差评: %w", err)
+		next := ScreenIdle
+		if after != nil {
+			next = ScreenRate
 		}
-		p.log.Info("recorded the 差评 pending at restart", "id", rec.ID, "seq", rec.Seq, "stars", rec.Stars)
-		p.last, p.lastAt = &rec, now
-		if after == nil {
-			return nil
+		// Like any commit: one that fails (a full outbox) is a fault, held
+		// and retried, rather than a pad that cannot start.
+		if out := p.commit(commit{rec: rec, snap: after, next: next}, now); out.Result == ResultRecorded {
+			p.log.Info("recorded the 差评 pending at restart", "id", rec.ID, "seq", out.Record.Seq, "stars", rec.Stars)
 		}
-		s = *after
+		return nil
 	}
 	if s.Session != nil {
 		p.sess = &s
