@@ -275,4 +275,3 @@ func TestSecondOpenIsAClearError(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
