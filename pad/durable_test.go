@@ -363,10 +363,14 @@ func TestRestartMidReasonsWithFullOutbox(t *testing.T) {
 	r.wantRecords(summarize(recs[0]), summarize(recs[1]))
 }
 
-// A theme item's 差评 interrupted by the next session lands first; when the
-// outbox is then full, closing the rest is the fault, retried until it lands.
+// A theme item's 差评 interrupted by the next session and the unrated rest
+// of the theme land in one commit with the new session: with no room for
+// both, neither lands; the fault holds them until acks make room.
 func TestOutboxFullOnInterruptedTheme(t *testing.T) {
-	r := newRig(t, withOutboxMax(1))
+	r := newRig(t, withOutboxMax(2))
+	r.openSession(single("S-0"))
+	r.press(5, pad.ResultRecorded)
+	r.clock.Advance(5 * time.Second)
 	r.openSession(theme("S-A"))
 	r.selectTarget(pno1)
 	r.press(2, pad.ResultReasons)
@@ -374,9 +378,8 @@ func TestOutboxFullOnInterruptedTheme(t *testing.T) {
 	_, err := r.p.OpenSession(single("S-B"))
 	isErr(t, err, pad.ErrFault)
 	r.screen(pad.ScreenFault)
-	r.wantRecords(rated("S-A", rating.ModeTheme, 2, pno1).with(func(s *summary) {
-		s.Target, s.Reasons, s.Flags = pno1, []string{"213"}, []string{rating.FlagInterrupted}
-	}))
+	first := rated("S-0", rating.ModeSingle, 5, pno1)
+	r.wantRecords(first)
 	var ids []string
 	for _, e := range r.pending() {
 		ids = append(ids, e.ID)
@@ -389,8 +392,42 @@ func TestOutboxFullOnInterruptedTheme(t *testing.T) {
 	if v := r.p.View(); v.Session.ID != "S-B" || v.Fault != nil {
 		t.Fatalf("after the retry: %+v", v)
 	}
-	r.wantRecords(rated("S-A", rating.ModeTheme, 2, pno1).with(func(s *summary) {
+	r.wantRecords(first, rated("S-A", rating.ModeTheme, 2, pno1).with(func(s *summary) {
 		s.Target, s.Reasons, s.Flags = pno1, []string{"213"}, []string{rating.FlagInterrupted}
 	}), summary{Kind: rating.KindUnrated, Session: "S-A", Mode: rating.ModeTheme, Reasons: []string{},
 		Flags: []string{rating.FlagReplaced}, Cases: []string{pno2, pno3}})
+}
+
+// A 好评 held by a full-outbox fault is not lost when the pad restarts before
+// the fault clears: the snapshot keeps it, and it lands once, after acks.
+func TestHeldRecordSurvivesRestart(t *testing.T) {
+	r := newRig(t, withOutboxMax(1))
+	r.openSession(single("S-0"))
+	r.press(5, pad.ResultRecorded)
+	r.clock.Advance(5 * time.Second)
+	r.openSession(batch("S-1"))
+	r.press(4, pad.ResultFault)
+	r.screen(pad.ScreenFault)
+	first := rated("S-0", rating.ModeSingle, 5, pno1)
+	r.wantRecords(first)
+
+	r.restart()
+	r.screen(pad.ScreenFault) // still full: held again, not dropped
+	r.restart()
+	var ids []string
+	for _, e := range r.pending() {
+		ids = append(ids, e.ID)
+	}
+	if _, err := r.st.Ack(ids, r.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(10 * time.Second)
+	if v := r.p.View(); v.Fault != nil || v.Session != nil {
+		t.Fatalf("after the retry: %+v", v)
+	}
+	r.wantRecords(first, rated("S-1", rating.ModeBatch, 4, pno1, pno2, pno3))
+	r.restart()
+	r.wantRecords(first, rated("S-1", rating.ModeBatch, 4, pno1, pno2, pno3))
+	_, err := r.p.OpenSession(batch("S-1"))
+	isErr(t, err, pad.ErrSessionClosed)
 }

@@ -115,16 +115,22 @@ func (p *Pad) rate(v rating.Verdict, now time.Time) Outcome {
 		p.enterFault(FaultStoreIO, err, now)
 		return Outcome{Result: ResultFault}
 	}
-	return p.commit(commit{rec: rec, snap: p.afterRating(p.sess, v.Target), next: ScreenThanks}, now)
+	return p.commit(commit{recs: []rating.Record{rec}, snap: p.afterRating(p.sess, v.Target), next: ScreenThanks}, now)
 }
 
-// commit writes c; only a commit that landed moves the pad on.
+// commit writes c; only a commit that landed moves the pad on. One that
+// failed is a fault: the records are held (in memory, and in the session
+// snapshot when the store still takes that) and tried again.
 func (p *Pad) commit(c commit, now time.Time) Outcome {
-	err := p.store.Append(&c.rec, encode(c.snap))
+	recs := make([]*rating.Record, len(c.recs))
+	for i := range c.recs {
+		recs[i] = &c.recs[i]
+	}
+	err := p.store.AppendAll(recs, encode(c.snap))
 	if err != nil && store.IsDiskFull(err) {
 		if n, perr := p.store.PruneAll(); perr == nil && n > 0 {
 			p.log.Warn("disk full: dropped acked records before their retention ended", "records", n)
-			err = p.store.Append(&c.rec, encode(c.snap))
+			err = p.store.AppendAll(recs, encode(c.snap))
 		}
 	}
 	if err != nil {
@@ -137,17 +143,27 @@ func (p *Pad) commit(c commit, now time.Time) Outcome {
 		}
 		p.retry = &c
 		p.enterFault(code, err, now)
+		held := snapshot{}
+		if c.snap != nil {
+			held = *c.snap
+		}
+		held.Held = c.recs
+		if err := p.store.SaveSession(encode(&held)); err != nil {
+			p.log.Error("pad: keep the held records in the snapshot", "err", err)
+		}
 		return Outcome{Result: ResultFault}
 	}
 	p.landed(c, now)
-	rec := c.rec
+	rec := c.recs[len(c.recs)-1]
 	return Outcome{Result: ResultRecorded, Record: &rec}
 }
 
 func (p *Pad) landed(c commit, now time.Time) {
-	p.log.Info("recorded", "id", c.rec.ID, "seq", c.rec.Seq, "kind", c.rec.Kind, "stars", c.rec.Stars, "session", c.rec.SessionID)
-	if c.rec.Kind == rating.KindRating {
-		p.last, p.lastAt = &c.rec, now
+	for _, r := range c.recs {
+		p.log.Info("recorded", "id", r.ID, "seq", r.Seq, "kind", r.Kind, "stars", r.Stars, "session", r.SessionID, "flags", r.Flags)
+		if r.Kind == rating.KindRating {
+			p.last, p.lastAt = &r, now
+		}
 	}
 	p.sess, p.bad = c.snap, nil
 	p.target = firstUnrated(p.sess)
@@ -240,15 +256,16 @@ func (p *Pad) SelectTarget(projectNo string) (Outcome, error) {
 
 // OpenResult tells what OpenSession did.
 type OpenResult struct {
-	SessionID string         `json:"session_id"`
-	Already   bool           `json:"already_open,omitempty"` // the same session was open: nothing changed
-	Closed    *rating.Record `json:"closed,omitempty"`       // the record that closed the session it replaced
-	Screen    Screen         `json:"screen"`
+	SessionID string          `json:"session_id"`
+	Already   bool            `json:"already_open,omitempty"` // the same session was open: nothing changed
+	Closed    []rating.Record `json:"closed,omitempty"`       // the records that closed the session it replaced
+	Screen    Screen          `json:"screen"`
 }
 
 // OpenSession opens s for rating. A session already waiting is closed first:
 // unrated (flag replaced), or, if its 差评 was being explained, recorded with
-// the reasons chosen so far (flag interrupted). Both happen in one commit.
+// the reasons chosen so far (flag interrupted) — and for a theme item, the
+// items not rated unrated. Closing records and the new session are one commit.
 func (p *Pad) OpenSession(s rating.Session) (OpenResult, error) {
 	if err := s.Validate(); err != nil {
 		return OpenResult{}, err
@@ -271,48 +288,38 @@ func (p *Pad) OpenSession(s rating.Session) (OpenResult, error) {
 		return res, fmt.Errorf("%w: %s", ErrSessionClosed, s.ID)
 	}
 	next := &snapshot{Session: &s, OpenedAt: now}
-	var closing *rating.Record
-	switch {
-	case p.screen == ScreenReasons:
+	var closing []rating.Record
+	old := p.sess
+	if p.screen == ScreenReasons {
 		v := rating.Verdict{Stars: p.bad.Stars, Reasons: p.bad.Reasons, Target: p.bad.Target, Flags: []string{rating.FlagInterrupted}}
 		rec, err := p.closingRecord(v, now)
 		if err != nil {
 			return res, err
 		}
-		if rest := p.afterRating(p.sess, p.bad.Target); rest != nil {
-			// One item of a theme was being rated and others wait: its 差评
-			// lands first (the theme stays open), then the items not rated
-			// close unrated below. The store writes one record a commit.
-			if out := p.commit(commit{rec: rec, snap: rest, next: ScreenRate}, now); out.Result != ResultRecorded {
-				p.reschedule() // arm the fault retry
-				return res, fmt.Errorf("%w %s: %s", ErrFault, p.fault.Code, p.fault.Error)
-			}
-			if rec, err = p.closingRecord(rating.Verdict{Flags: []string{rating.FlagReplaced}}, now); err != nil {
-				p.reschedule()
-				return res, err
-			}
-		}
-		closing = &rec
-	case p.sess != nil && p.sess.Session != nil:
-		rec, err := p.closingRecord(rating.Verdict{Flags: []string{rating.FlagReplaced}}, now)
+		closing = append(closing, rec)
+		// One item of a theme was being rated: the items not rated close too.
+		old = p.afterRating(p.sess, p.bad.Target)
+	}
+	if old != nil && old.Session != nil {
+		rec, err := p.newRecord(old.Session, old, rating.Verdict{Flags: []string{rating.FlagReplaced}}, now)
 		if err != nil {
 			return res, err
 		}
-		closing = &rec
+		closing = append(closing, rec)
 	}
-	if closing == nil {
+	if len(closing) == 0 {
 		if err := p.store.SaveSession(encode(next)); err != nil {
 			return res, fmt.Errorf("pad: open session: %w", err)
 		}
 		p.sess, p.bad, p.target, p.screen = next, nil, "", ScreenRate
 	} else {
-		// The closing record and the new session land together, or neither.
-		out := p.commit(commit{rec: *closing, snap: next, next: ScreenRate}, now)
-		if out.Result != ResultRecorded {
+		// The closing records and the new session land together, or none.
+		c := commit{recs: closing, snap: next, next: ScreenRate}
+		if out := p.commit(c, now); out.Result != ResultRecorded {
 			p.reschedule() // arm the fault retry
 			return res, fmt.Errorf("%w %s: %s", ErrFault, p.fault.Code, p.fault.Error)
 		}
-		res.Closed = out.Record // as stored, with its seq
+		res.Closed = c.recs // as stored, with their seq
 	}
 	p.log.Info("session opened", "session", s.ID, "mode", s.Mode, "cases", len(s.Cases))
 	p.reschedule()
@@ -376,7 +383,7 @@ func (p *Pad) settle(now time.Time) {
 				p.enterFault(FaultStoreIO, err, now)
 				return
 			}
-			p.commit(commit{rec: rec, snap: nil, next: ScreenIdle}, now)
+			p.commit(commit{recs: []rating.Record{rec}, snap: nil, next: ScreenIdle}, now)
 		case p.screen == ScreenThanks && !now.Before(p.thanksBy):
 			p.screen = ScreenIdle
 			if p.sess != nil {
@@ -387,7 +394,7 @@ func (p *Pad) settle(now time.Time) {
 			p.retry = nil
 			p.fault = nil
 			if out := p.commit(c, now); out.Result == ResultRecorded {
-				p.log.Info("fault cleared: the held record is stored", "id", c.rec.ID)
+				p.log.Info("fault cleared: the held records are stored", "records", len(c.recs))
 			}
 		default:
 			return

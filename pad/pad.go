@@ -46,10 +46,10 @@ var (
 
 // Store is what the pad needs of its storage (package store implements it).
 type Store interface {
-	// Append durably writes r (assigning r.Seq) and sets the open-session
-	// snapshot to session (nil clears it), atomically. On error nothing
-	// was written.
-	Append(r *rating.Record, session []byte) error
+	// AppendAll durably writes recs in order (assigning each Seq) and sets
+	// the open-session snapshot to session (nil clears it), atomically. On
+	// error nothing was written.
+	AppendAll(recs []*rating.Record, session []byte) error
 	// SaveSession durably sets the open-session snapshot (nil clears it).
 	SaveSession(session []byte) error
 	// Session returns the snapshot saved last, nil if none.
@@ -113,11 +113,15 @@ type snapshot struct {
 	OpenedAt time.Time       `json:"opened_at"`
 	Rated    []string        `json:"rated,omitempty"`
 	Pending  *pending        `json:"pending,omitempty"`
+	// Held are records a fault kept from the outbox (a full outbox): no
+	// thank-you was shown for them, and a restart writes them first.
+	Held []rating.Record `json:"held,omitempty"`
 }
 
-// commit is a record waiting to be written, and what follows once it is.
+// commit is records waiting to be written together, and what follows once
+// they are. The last record is the one the citizen made (if any).
 type commit struct {
-	rec  rating.Record
+	recs []rating.Record
 	snap *snapshot // open-session snapshot after the commit; nil clears
 	next Screen    // screen after the commit: thanks, or rate for a new session
 }
@@ -194,27 +198,33 @@ func (p *Pad) restore(s snapshot) error {
 		}
 	}
 	now := p.clock.Now()
+	recs := s.Held // records a fault held when the pad stopped
+	s.Held = nil
+	open := &s
+	if s.Session == nil {
+		open = nil
+	}
+	after := open
 	if s.Pending != nil {
 		b := *s.Pending
 		s.Pending = nil
-		var open *snapshot
-		if s.Session != nil {
-			open = &s
-		}
 		rec, err := p.newRecord(s.Session, &s, rating.Verdict{Stars: b.Stars, Reasons: b.Reasons, Target: b.Target,
 			Flags: []string{rating.FlagRecovered}}, b.At)
 		if err != nil {
 			return err
 		}
-		after := p.afterRating(open, b.Target)
+		recs = append(recs, rec)
+		after = p.afterRating(open, b.Target)
+	}
+	if len(recs) > 0 {
 		next := ScreenIdle
 		if after != nil {
 			next = ScreenRate
 		}
 		// Like any commit: one that fails (a full outbox) is a fault, held
 		// and retried, rather than a pad that cannot start.
-		if out := p.commit(commit{rec: rec, snap: after, next: next}, now); out.Result == ResultRecorded {
-			p.log.Info("recorded the 差评 pending at restart", "id", rec.ID, "seq", out.Record.Seq, "stars", rec.Stars)
+		if out := p.commit(commit{recs: recs, snap: after, next: next}, now); out.Result == ResultRecorded {
+			p.log.Info("recorded at restart what was pending", "records", len(recs))
 		}
 		return nil
 	}

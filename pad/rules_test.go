@@ -375,10 +375,10 @@ func TestRating(t *testing.T) {
 			r.openSession(single("S-A"))
 			r.clock.Advance(30 * time.Second)
 			res := r.openSession(batch("S-B"))
-			if res.Closed == nil || res.Closed.Kind != rating.KindUnrated || res.Screen != pad.ScreenRate {
+			if len(res.Closed) != 1 || res.Closed[0].Kind != rating.KindUnrated || res.Screen != pad.ScreenRate {
 				t.Fatalf("OpenSession = %+v", res)
 			}
-			if recs := r.records(); len(recs) != 1 || res.Closed.Seq != recs[0].Seq || res.Closed.ID != recs[0].ID {
+			if recs := r.records(); len(recs) != 1 || res.Closed[0].Seq != recs[0].Seq || res.Closed[0].ID != recs[0].ID {
 				t.Errorf("OpenResult.Closed %+v is not the stored record %+v", res.Closed, recs)
 			}
 			if v := r.p.View(); v.Session.ID != "S-B" || v.Session.OpenedAt != "2026-11-25T10:00:30.000+08:00" {
@@ -398,7 +398,7 @@ func TestRating(t *testing.T) {
 			r.press(2, pad.ResultReasons)
 			r.toggle("214")
 			res := r.openSession(single("S-B"))
-			if res.Closed == nil || res.Closed.Stars != 2 || res.Screen != pad.ScreenRate {
+			if len(res.Closed) != 1 || res.Closed[0].Stars != 2 || res.Screen != pad.ScreenRate {
 				t.Fatalf("OpenSession = %+v", res)
 			}
 			if v := r.p.View(); v.Session.ID != "S-B" || v.Stars != 0 {
@@ -466,7 +466,7 @@ func TestRating(t *testing.T) {
 			r.press(2, pad.ResultReasons)
 			r.toggle("211")
 			res := r.openSession(single("S-B"))
-			if res.Closed == nil || res.Closed.SessionID != "" {
+			if len(res.Closed) != 1 || res.Closed[0].SessionID != "" {
 				t.Fatalf("OpenSession = %+v", res)
 			}
 		}, []summary{{Kind: rating.KindRating, Mode: rating.ModeSingle, Stars: 2, Reasons: []string{"211"},

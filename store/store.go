@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -175,42 +176,63 @@ func seqKey(seq uint64) []byte {
 // session (nil clears it), in one transaction committed with fsync. It
 // assigns r.Seq. On any error nothing was written and r.Seq is unchanged.
 func (s *Store) Append(r *rating.Record, session []byte) error {
-	id, err := parseID(r.ID)
-	if err != nil {
-		return fmt.Errorf("store: append: %w", err)
+	return s.AppendAll([]*rating.Record{r}, session)
+}
+
+// AppendAll writes recs in order and sets the session snapshot, all in one
+// transaction: they land together or not at all. It assigns each Seq.
+func (s *Store) AppendAll(recs []*rating.Record, session []byte) error {
+	ids := make([][16]byte, len(recs))
+	for i, r := range recs {
+		id, err := parseID(r.ID)
+		if err != nil {
+			return fmt.Errorf("store: append: %w", err)
+		}
+		ids[i] = id
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.pending) >= s.opts.OutboxMax {
+	if len(s.pending)+len(recs) > s.opts.OutboxMax {
 		return fmt.Errorf("%w: %d unacked records", ErrOutboxFull, len(s.pending))
 	}
-	if _, dup := s.pending[id]; dup {
-		return fmt.Errorf("store: append: record %s already stored", r.ID)
+	for i, id := range ids {
+		if _, dup := s.pending[id]; dup || slices.Contains(ids[:i], id) {
+			return fmt.Errorf("store: append: record %s already stored", recs[i].ID)
+		}
 	}
-	rec := *r
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	seqs := make([]uint64, len(recs))
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bOutbox)
-		seq, err := ob.NextSequence()
-		if err != nil {
-			return err
-		}
-		rec.Seq = seq
-		data, err := json.Marshal(&rec)
-		if err != nil {
-			return err
-		}
 		ob.FillPercent = 1 // keys only ever grow: pack leaves full
-		if err := ob.Put(seqKey(seq), data); err != nil {
-			return err
+		for i, r := range recs {
+			seq, err := ob.NextSequence()
+			if err != nil {
+				return err
+			}
+			rec := *r
+			rec.Seq = seq
+			data, err := json.Marshal(&rec)
+			if err != nil {
+				return err
+			}
+			if err := ob.Put(seqKey(seq), data); err != nil {
+				return err
+			}
+			seqs[i] = seq
 		}
 		return putSession(tx, session)
 	})
 	if err != nil {
-		return fmt.Errorf("store: append record %s: %w", r.ID, err)
+		if len(recs) == 1 {
+			return fmt.Errorf("store: append record %s: %w", recs[0].ID, err)
+		}
+		return fmt.Errorf("store: append %d records: %w", len(recs), err)
 	}
-	r.Seq = rec.Seq
-	s.pending[id] = rec.Seq
-	s.noteSession(r.SessionID)
+	for i, r := range recs {
+		r.Seq = seqs[i]
+		s.pending[ids[i]] = seqs[i]
+		s.noteSession(r.SessionID)
+	}
 	return nil
 }
 
