@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 
 	"evalpad/rating"
 )
@@ -82,6 +83,24 @@ func FuzzParseSession(f *testing.F) {
 		}
 		if err := json.Unmarshal(fb, &back); err != nil || back.Staff != free.Staff || !reflect.DeepEqual(back.Tasks, free.Tasks) {
 			t.Fatalf("free text does not survive JSON: %s", fb)
+		}
+	})
+}
+
+// FuzzMaskPersonal: masking never panics, keeps valid UTF-8 valid, and a
+// masked text has nothing more to mask.
+func FuzzMaskPersonal(f *testing.F) {
+	for _, s := range []string{"手机139 1234 5678。", "+8613912345678", "身份证 110105 19491231 002X",
+		"１３９１２３４５６７８", "37090020261125000123", "0538-8888888", "13812345678 13912345678"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m := rating.MaskPersonal(s)
+		if utf8.ValidString(s) && !utf8.ValidString(m) {
+			t.Fatalf("MaskPersonal(%q) = %q: not UTF-8", s, m)
+		}
+		if again := rating.MaskPersonal(m); again != m {
+			t.Fatalf("MaskPersonal not idempotent: %q → %q → %q", s, m, again)
 		}
 	})
 }

@@ -18,7 +18,7 @@ func (s Stars) Valid() bool { return s >= MinStars && s <= MaxStars }
 
 // Good reports whether s is 好评: three stars and above.
 // 好评 needs no further step; 差评 (two stars and below) asks for reasons.
-func (s Stars) Good() bool { return s >= 3 }
+func (s Stars) Good() bool { return s >= 3 && s <= MaxStars }
 
 // Word is the level's name as the citizen reads it, e.g. 满意 for 4.
 func (s Stars) Word() string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -85,7 +86,7 @@ func ParseSession(data []byte) (Session, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return Session{}, invalid("payload: more than one JSON value")
 	}
-	s = s.scrubbed()
+	s = s.scrubbed(droppedPersonal(data))
 	if err := s.Validate(); err != nil {
 		return Session{}, err
 	}
@@ -103,15 +104,78 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidSession}, args...)...)
 }
 
-// scrubbed returns s with personal data masked in its free-text fields.
-func (s Session) scrubbed() Session {
+// scrubbed returns s with personal data masked in its free-text fields:
+// phone and ID numbers, and the values (an applicant's name) that the
+// payload carried in personal fields the pad drops.
+func (s Session) scrubbed(dropped []string) Session {
 	out := s
 	out.Staff.Name = MaskPersonal(s.Staff.Name)
 	out.Cases = make([]Case, len(s.Cases))
 	for i, c := range s.Cases {
-		c.TaskName = MaskPersonal(c.TaskName)
+		c.TaskName = MaskPersonal(maskValues(c.TaskName, dropped))
 		out.Cases[i] = c
 	}
+	return out
+}
+
+// kept are the fields of a session payload the pad keeps, by JSON path
+// ("cases[]" for every element of cases).
+var kept = map[string]bool{
+	"session_id": true, "mode": true, "staff": true, "cases": true,
+	"staff.id": true, "staff.name": true, "staff.photo": true,
+	"cases[]": true, "cases[].project_no": true, "cases[].task_code": true, "cases[].task_name": true,
+}
+
+// personalKey reports whether a field name is about a person (the applicant).
+func personalKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, m := range []string{"name", "applicant", "person", "contact", "phone", "mobile", "tel", "card",
+		"cert", "id_no", "idno", "id_number", "idnumber", "address", "addr", "email", "legal",
+		"申请", "姓名", "名字", "电话", "手机", "身份证", "证件", "地址", "联系"} {
+		if strings.Contains(k, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// droppedPersonal walks the payload and returns the string values the pad
+// will drop that may be personal: every string under a personal-sounding
+// field, and anything shaped like a name anywhere it drops. Longest first,
+// so a full name is masked before a part of it.
+func droppedPersonal(data []byte) []string {
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	var walk func(path string, v any, personal bool)
+	walk = func(path string, v any, personal bool) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				walk(p, e, personal || (!kept[p] && personalKey(k)))
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e, personal)
+			}
+		case string:
+			x = strings.TrimSpace(x)
+			n := utf8.RuneCountInString(x)
+			if !kept[path] && n >= 2 && n <= 40 && (personal || looksLikeName(x)) && !seen[x] {
+				seen[x] = true
+				out = append(out, x)
+			}
+		}
+	}
+	walk("", v, false)
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
 }
 
