@@ -70,6 +70,9 @@ func (p *Pad) press(s rating.Stars, now time.Time) Outcome {
 			return Outcome{Result: ResultNoSession}
 		}
 	case ScreenReasons:
+		if p.set.ButtonsOnly {
+			return p.navigate(s, now)
+		}
 		if !s.Good() && s == p.bad.Stars {
 			return Outcome{Result: ResultChanged}
 		}
@@ -79,10 +82,37 @@ func (p *Pad) press(s rating.Stars, now time.Time) Outcome {
 	}
 	// A 差评: ask for reasons. Changing between 1★ and 2★ starts the list anew.
 	p.bad = &pending{Stars: s, Reasons: []string{}, Target: p.target, At: now}
+	p.focus = 0
 	p.screen = ScreenReasons
 	p.reasonsBy = now.Add(p.set.ReasonsTimeout)
 	p.saveProgress()
 	return Outcome{Result: ResultReasons}
+}
+
+// navigate is the reasons screen of a pad with buttons only (no touch):
+// 1 and 2 move the focus up and down the list, 3 selects or unselects the
+// focused reason, 5 confirms (with at least one chosen); 4 does nothing.
+func (p *Pad) navigate(s rating.Stars, now time.Time) Outcome {
+	n := len(p.set.Reasons.For(p.bad.Stars))
+	switch s {
+	case 1:
+		p.focus = (p.focus + n - 1) % n
+	case 2:
+		p.focus = (p.focus + 1) % n
+	case 3:
+		code := p.set.Reasons.For(p.bad.Stars)[p.focus].Code
+		if i := slices.Index(p.bad.Reasons, code); i >= 0 {
+			p.bad.Reasons = slices.Delete(p.bad.Reasons, i, i+1)
+		} else {
+			p.bad.Reasons = append(p.bad.Reasons, code)
+		}
+		p.saveProgress()
+	case 5:
+		if len(p.bad.Reasons) > 0 {
+			return p.rate(rating.Verdict{Stars: p.bad.Stars, Reasons: slices.Clone(p.bad.Reasons), Target: p.bad.Target}, now)
+		}
+	}
+	return Outcome{Result: ResultChanged}
 }
 
 // saveProgress persists the open session with the 差评 being explained, so

@@ -71,6 +71,9 @@ type Settings struct {
 	ThanksDuration time.Duration
 	MinInterval    time.Duration
 	Walkin         bool
+	// ButtonsOnly: the pad has star buttons and no touch screen; on the
+	// reasons screen the buttons move, select and confirm (see navigate).
+	ButtonsOnly bool
 	// FaultRetry is how often a failed commit is tried again. Default 10s.
 	FaultRetry time.Duration
 }
@@ -139,6 +142,7 @@ type Pad struct {
 	sess      *snapshot // open session; nil when none (a walk-in 差评 has Session nil)
 	target    string    // theme: project_no selected to rate on its own
 	bad       *pending  // on the reasons screen
+	focus     int       // reasons screen, buttons only: the focused reason
 	reasonsBy time.Time
 	thanksBy  time.Time
 	lastAt    time.Time // last rating committed (anti-abuse)

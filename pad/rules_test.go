@@ -2,6 +2,7 @@ package pad_test
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -585,4 +586,31 @@ func TestNotNow(t *testing.T) {
 	_, err = r.p.Confirm()
 	isErr(t, err, pad.ErrNotNow)
 	r.wantRecords()
+}
+
+// With buttons only, the reasons screen is driven by the star buttons:
+// 1/2 move, 3 selects, 5 confirms.
+func TestButtonsOnlyReasons(t *testing.T) {
+	r := newRig(t, withSettings(func(s *pad.Settings) { s.ButtonsOnly = true }))
+	r.openSession(single("S-1"))
+	r.press(2, pad.ResultReasons)
+	if v := r.p.View(); v.Focus != 0 || v.Offered[0].Code != "207" {
+		t.Fatalf("reasons view %+v", v)
+	}
+	r.press(5, pad.ResultChanged) // nothing chosen yet: no confirm
+	r.press(1, pad.ResultChanged) // wraps to the last: 214
+	r.press(3, pad.ResultChanged)
+	r.press(2, pad.ResultChanged) // back to the first: 207
+	r.press(2, pad.ResultChanged) // 208
+	r.press(3, pad.ResultChanged)
+	r.press(3, pad.ResultChanged) // unselect 208
+	r.press(2, pad.ResultChanged) // 209
+	r.press(3, pad.ResultChanged)
+	if v := r.p.View(); v.Focus != 2 || !slices.Equal(v.Selected, []string{"214", "209"}) {
+		t.Fatalf("focus %d selected %v", v.Focus, v.Selected)
+	}
+	r.press(4, pad.ResultChanged) // 4 does nothing here
+	r.screen(pad.ScreenReasons)
+	r.press(5, pad.ResultRecorded)
+	r.wantRecords(rated("S-1", rating.ModeSingle, 2, pno1).with(func(s *summary) { s.Reasons = []string{"214", "209"} }))
 }

@@ -9,16 +9,18 @@ import (
 // View is everything a screen or a status report shows of the pad. It is a
 // copy: holding it holds no lock.
 type View struct {
-	Screen   Screen             `json:"screen"`
-	Session  *SessionView       `json:"session"`
-	Stars    int                `json:"stars,omitempty"` // the level being explained (reasons screen)
-	Offered  []rating.Reason    `json:"reasons_offered,omitempty"`
-	Selected []string           `json:"reasons_selected,omitempty"`
-	Walkin   bool               `json:"walkin"`
-	OnDuty   rating.RecordStaff `json:"on_duty"`
-	Fault    *Fault             `json:"fault,omitempty"`
-	Counters Counters           `json:"counters"`
-	Last     *RecordView        `json:"last_record,omitempty"`
+	Screen      Screen             `json:"screen"`
+	Session     *SessionView       `json:"session"`
+	Stars       int                `json:"stars,omitempty"` // the level being explained (reasons screen)
+	Offered     []rating.Reason    `json:"reasons_offered,omitempty"`
+	Selected    []string           `json:"reasons_selected,omitempty"`
+	Focus       int                `json:"reasons_focus"` // buttons only: index of the focused reason; -1 with touch
+	ButtonsOnly bool               `json:"buttons_only"`
+	Walkin      bool               `json:"walkin"`
+	OnDuty      rating.RecordStaff `json:"on_duty"`
+	Fault       *Fault             `json:"fault,omitempty"`
+	Counters    Counters           `json:"counters"`
+	Last        *RecordView        `json:"last_record,omitempty"`
 }
 
 // SessionView is the open session as shown: never the applicant.
@@ -49,7 +51,7 @@ func (p *Pad) View() View {
 }
 
 func (p *Pad) view() View {
-	v := View{Screen: p.screen, Walkin: p.set.Walkin, Counters: p.counters,
+	v := View{Screen: p.screen, Walkin: p.set.Walkin, Counters: p.counters, Focus: -1, ButtonsOnly: p.set.ButtonsOnly,
 		OnDuty: rating.RecordStaff{ID: p.set.OnDuty.ID, Name: p.set.OnDuty.Name}}
 	if p.sess != nil && p.sess.Session != nil {
 		s := p.sess.Session
@@ -62,6 +64,9 @@ func (p *Pad) view() View {
 		v.Stars = int(p.bad.Stars)
 		v.Offered = slices.Clone(p.set.Reasons.For(p.bad.Stars))
 		v.Selected = append([]string{}, p.bad.Reasons...)
+		if p.set.ButtonsOnly {
+			v.Focus = p.focus
+		}
 	}
 	if p.fault != nil {
 		f := *p.fault

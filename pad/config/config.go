@@ -33,7 +33,30 @@ type Config struct {
 	API     API            `toml:"api"`
 	Rules   Rules          `toml:"rules"`
 	Store   Store          `toml:"store"`
+	Display Display        `toml:"display"`
+	Printer Printer        `toml:"printer"`
+	Receipt Receipt        `toml:"receipt"`
 	Reasons rating.Reasons `toml:"reasons"` // rating.DefaultReasons(); a level given replaces that level's list
+}
+
+// Display is the pad's panel and what it shows.
+type Display struct {
+	Size        string `toml:"size"`         // "1024x600"; also "800x480", "480x320"
+	Font        string `toml:"font"`         // "" = the search list (Debian fonts-droid-fallback first); else a font file
+	StarOrder   []int  `toml:"star_order"`   // [5,4,3,2,1]: the level of each physical button, left to right
+	ButtonsOnly bool   `toml:"buttons_only"` // false: no touch; reasons are chosen with the buttons
+	ScanURL     string `toml:"scan_url"`     // base URL of 扫码评价 (window QR code and receipts); http(s)
+}
+
+// Printer is the receipt printer.
+type Printer struct {
+	Paper int    `toml:"paper"` // 80 (mm); or 58
+	QR    string `toml:"qr"`    // "native" (GS ( k) or "raster" (GS v 0), as the printer model needs
+}
+
+// Receipt is the signing of the receipt's 扫码评价 URL.
+type Receipt struct {
+	Key string `toml:"key"` // HMAC key shared with the central, ≥16 characters; "" only for the simulator
 }
 
 // Staff is who is on duty when no session names anyone. All fields are
@@ -88,6 +111,12 @@ func Default() Config {
 			OutboxMax: 500000,
 			Retention: Duration{720 * time.Hour},
 		},
+		Display: Display{
+			Size:      "1024x600",
+			StarOrder: []int{5, 4, 3, 2, 1},
+			ScanURL:   "https://hcp.example.gov.cn/rate",
+		},
+		Printer: Printer{Paper: 80, QR: "native"},
 		Reasons: rating.DefaultReasons(),
 	}
 }

@@ -102,7 +102,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown key", "[rules]\nwalk_in = true\n", []string{`config: unknown field "rules.walk_in"`}},
 		{"unknown top key", "devide_id = \"x\"\n", []string{`config: unknown field "devide_id"`}},
-		{"unknown table", "[printer]\nport = 1\n[rules]\nwalkin = true\n", []string{`config: unknown field "printer"`}},
+		{"unknown table", "[scanner]\nport = 1\n[rules]\nwalkin = true\n", []string{`config: unknown field "scanner"`}},
 		{"unknown reasons key", "[[reasons.1]]\ncode = \"1\"\ntext = \"a\"\nscore = 1\n", []string{`config: unknown field "reasons.1.score"`}},
 		{"unknown reasons level", "[[reasons.3]]\ncode = \"1\"\ntext = \"a\"\n", []string{`config: unknown field "reasons.3"`}},
 		{"case variant", "DEVICE_ID = \"x\"\n", []string{`config: unknown field "DEVICE_ID"`, `"device_id"`}},

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -59,10 +61,63 @@ func (c Config) Validate() error {
 	}
 	add("store.retention", checkRange(c.Store.Retention, time.Hour, 8760*time.Hour))
 
+	if _, _, err := c.Display.Dimensions(); err != nil {
+		add("display.size", err)
+	}
+	if c.Display.Font != "" {
+		add("display.font", checkPath(c.Display.Font, false))
+	}
+	add("display.star_order", checkStarOrder(c.Display.StarOrder))
+	add("display.scan_url", checkURL(c.Display.ScanURL))
+	if c.Printer.Paper != 58 && c.Printer.Paper != 80 {
+		add("printer.paper", fmt.Errorf("must be 58 or 80 (mm), got %d", c.Printer.Paper))
+	}
+	if c.Printer.QR != "native" && c.Printer.QR != "raster" {
+		add("printer.qr", fmt.Errorf("must be \"native\" (GS ( k) or \"raster\" (GS v 0), got %q", c.Printer.QR))
+	}
+	if k := c.Receipt.Key; k != "" && (len(k) < 16 || strings.ContainsFunc(k, unicode.IsControl)) {
+		add("receipt.key", errors.New("must be at least 16 characters, no control characters"))
+	}
+
 	if err := c.Reasons.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err)) // "reasons.1[2].code: …"
 	}
 	return errors.Join(errs...)
+}
+
+// Dimensions parses display.size ("1024x600") into width and height.
+func (d Display) Dimensions() (w, h int, err error) {
+	switch d.Size {
+	case "1024x600":
+		return 1024, 600, nil
+	case "800x480":
+		return 800, 480, nil
+	case "480x320":
+		return 480, 320, nil
+	}
+	return 0, 0, fmt.Errorf("must be 1024x600, 800x480 or 480x320, got %q", d.Size)
+}
+
+func checkStarOrder(o []int) error {
+	if len(o) != 5 {
+		return fmt.Errorf("must list the five levels 1 to 5 once each, got %v", o)
+	}
+	seen := [6]bool{}
+	for _, n := range o {
+		if n < 1 || n > 5 || seen[n] {
+			return fmt.Errorf("must list the five levels 1 to 5 once each, got %v", o)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("must be an http(s) URL without query or fragment, got %q", s)
+	}
+	return nil
 }
 
 // Location loads the configured time zone.

@@ -167,7 +167,8 @@ func TestValidateAllFields(t *testing.T) {
 	want := []string{
 		"device_id", "area_code", "hall", "window", "channel", "timezone",
 		"api.listen", "rules.session_timeout", "rules.reasons_timeout",
-		"store.outbox_max", "store.retention", "reasons.1",
+		"store.outbox_max", "store.retention",
+		"display.size", "display.star_order", "display.scan_url", "printer.paper", "printer.qr", "reasons.1",
 	}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
@@ -202,5 +203,31 @@ func TestLocation(t *testing.T) {
 	c.Timezone = "Nowhere/Else"
 	if _, err := c.Location(); err == nil || !strings.HasPrefix(err.Error(), "config: timezone: ") {
 		t.Errorf("Location = %v, want config: timezone: …", err)
+	}
+}
+
+func TestDisplayPrinterReceipt(t *testing.T) {
+	for _, tc := range []struct{ toml, field string }{
+		{"[display]\nsize = \"640x480\"", "display.size"},
+		{"[display]\nstar_order = [1,2,3,4,4]", "display.star_order"},
+		{"[display]\nstar_order = [1,2,3,4]", "display.star_order"},
+		{"[display]\nscan_url = \"ftp://x/y\"", "display.scan_url"},
+		{"[display]\nscan_url = \"https://x/y?a=1\"", "display.scan_url"},
+		{"[printer]\npaper = 76", "printer.paper"},
+		{"[printer]\nqr = \"bitmap\"", "printer.qr"},
+		{"[receipt]\nkey = \"short\"", "receipt.key"},
+	} {
+		_, err := config.Parse([]byte(tc.toml))
+		if err == nil || !strings.Contains(err.Error(), "config: "+tc.field+": ") {
+			t.Errorf("%q: %v, want an error naming %s", tc.toml, err, tc.field)
+		}
+	}
+	c, err := config.Parse([]byte("[display]\nsize = \"480x320\"\nstar_order = [1,2,3,4,5]\nbuttons_only = true\n[printer]\npaper = 58\nqr = \"raster\"\n[receipt]\nkey = \"0123456789abcdef\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, h, _ := c.Display.Dimensions(); w != 480 || h != 320 || !c.Display.ButtonsOnly || c.Display.StarOrder[0] != 1 ||
+		c.Printer.Paper != 58 || c.Printer.QR != "raster" || c.Receipt.Key != "0123456789abcdef" {
+		t.Errorf("parsed %+v", c)
 	}
 }
