@@ -220,7 +220,7 @@ func (s Session) Validate() error {
 	seen := map[string]bool{}
 	for i, c := range s.Cases {
 		f := fmt.Sprintf("cases[%d]", i)
-		if err := checkCode(f+".project_no", c.ProjectNo); err != nil {
+		if err := c.Validate(f+".project_no", f+".task_name"); err != nil {
 			return err
 		}
 		if seen[c.ProjectNo] {
@@ -232,14 +232,20 @@ func (s Session) Validate() error {
 				return err
 			}
 		}
-		if err := checkText(f+".task_name", c.TaskName, 80, true); err != nil {
-			return err
-		}
 		if s.Mode == ModeBatch && i > 0 && !sameItem(c, s.Cases[0]) {
 			return invalid("%s: a batch is one item; %q differs from cases[0]", f, c.TaskName)
 		}
 	}
 	return nil
+}
+
+// Validate checks a case's project_no (an identifier) and task_name (1 to
+// 80 characters); the errors name the fields as given.
+func (c Case) Validate(projectField, nameField string) error {
+	if err := checkCode(projectField, c.ProjectNo); err != nil {
+		return err
+	}
+	return checkText(nameField, c.TaskName, 80, true)
 }
 
 func sameItem(a, b Case) bool {

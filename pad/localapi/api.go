@@ -28,6 +28,8 @@ type API struct {
 	Token string
 	// Version is reported in the state.
 	Version string
+	// Receipts prints case receipts (POST /api/v1/receipts); nil: none.
+	Receipts ReceiptPrinter
 	Logger  *slog.Logger
 }
 
@@ -37,6 +39,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/state", a.auth(a.state))
 	mux.Handle("POST /api/v1/pause", a.auth(a.pause))
 	mux.Handle("POST /api/v1/resume", a.auth(a.resume))
+	mux.Handle("POST /api/v1/receipts", a.auth(a.printReceipt))
 }
 
 func (a *API) log() *slog.Logger {

@@ -5,6 +5,7 @@
 //	GET  /api/v1/state      screen, open session, outbox, counters, faults
 //	POST /api/v1/pause      show 暂停服务 (refused while a session waits)
 //	POST /api/v1/resume     leave 暂停服务
+//	POST /api/v1/receipts   print the case receipt (办件回执) of one case
 //
 // Requests carry "Authorization: Bearer <token>" when the config sets a
 // token. Errors are JSON {"error": "..."} with a 4xx/5xx status; a rejected
