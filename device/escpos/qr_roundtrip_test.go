@@ -1,0 +1,104 @@
+package escpos_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"evalpad/device/escpos"
+	"evalpad/display/receipt"
+)
+
+// zbarimg decodes the QR code on a PNG with zbar, a decoder independent of
+// the encoder (go-qrcode), and returns its text.
+func zbarimg(t *testing.T, png []byte) string {
+	t.Helper()
+	bin, err := exec.LookPath("zbarimg")
+	if err != nil {
+		t.Fatal("zbarimg not found: the QR round trip needs an independent decoder; install Debian's zbar-tools (apt-get install zbar-tools; CI's .ci/run installs it)")
+	}
+	path := filepath.Join(t.TempDir(), "receipt.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", path)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("zbarimg found no QR code on the receipt (%v): %s", err, stderr.String())
+	}
+	out := strings.TrimSuffix(stdout.String(), "\n")
+	if strings.Contains(out, "\n") {
+		t.Fatalf("zbarimg found more than one code: %q", out)
+	}
+	return out
+}
+
+// TestQRRoundTrip prints receipts on the simulated printer, reads the QR
+// code back from the paper with zbarimg, and checks the URL is the one
+// encoded and that its token verifies — and that forged URLs, printed and
+// scanned the same way, do not.
+func TestQRRoundTrip(t *testing.T) {
+	genuine, err := receipt.ScanURL(testBase, testKey, testProject, testDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, err := receipt.ScanURL(testBase, []byte("fedcba9876543210fedcba9876543210"), testProject, testDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(genuine, "p="+testProject, "p=37090020261125000124", 1)
+	if edited == genuine {
+		t.Fatal("edit did not change the URL")
+	}
+	for _, tc := range []struct {
+		name string
+		url  string
+		want error // from VerifyURL; nil: verifies
+	}{
+		{"genuine", genuine, nil},
+		{"token of another key", otherKey, receipt.ErrToken},
+		{"project_no edited", edited, receipt.ErrToken},
+	} {
+		for _, paper := range papers {
+			for _, mode := range qrModes {
+				t.Run(fmt.Sprintf("%s/%d/%s", tc.name, paper, mode), func(t *testing.T) {
+					dir := t.TempDir()
+					p := &escpos.SimPrinter{Dir: dir, Paper: paper, Font: font(t)}
+					if _, err := p.Print(encode(t, sampleReceipt(t, tc.url), paper, mode)); err != nil {
+						t.Fatal(err)
+					}
+					png, _, ok := p.Latest()
+					if !ok {
+						t.Fatal("Latest has no job after Print")
+					}
+					if os.Getenv("EVALPAD_RECEIPT_PNG_DIR") != "" { // for looking at the paper
+						name := fmt.Sprintf("%s-%d-%s.png", strings.ReplaceAll(tc.name, " ", "_"), paper, mode)
+						if err := os.WriteFile(filepath.Join(os.Getenv("EVALPAD_RECEIPT_PNG_DIR"), name), png, 0o644); err != nil {
+							t.Fatal(err)
+						}
+					}
+					got := zbarimg(t, png)
+					if got != tc.url {
+						t.Fatalf("zbarimg read %q off the paper, the receipt encoded %q", got, tc.url)
+					}
+					proj, dev, err := receipt.VerifyURL(testKey, got)
+					if tc.want == nil {
+						if err != nil || proj != testProject || dev != testDevice {
+							t.Fatalf("VerifyURL(scanned URL) = %q, %q, %v; want %q, %q", proj, dev, err, testProject, testDevice)
+						}
+						return
+					}
+					if !errors.Is(err, tc.want) {
+						t.Fatalf("VerifyURL(scanned forged URL) = %q, %q, %v; want %v", proj, dev, err, tc.want)
+					}
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,20 @@
+package receipt
+
+import "errors"
+
+// Sentinel errors of the receipt package. Callers test with errors.Is; the
+// wrapped message says which field or parameter was wrong.
+var (
+	// ErrInvalid: a receipt field or profile setting cannot be printed
+	// (empty project_no, control characters, unsupported paper or QR mode,
+	// a URL too long for the paper).
+	ErrInvalid = errors.New("receipt: invalid receipt")
+	// ErrKey: the token key is missing or shorter than MinKeyLen bytes.
+	ErrKey = errors.New("receipt: token key too short")
+	// ErrURL: a scan URL or its base is malformed, or lacks or repeats
+	// one of the fields p, d, t.
+	ErrURL = errors.New("receipt: bad scan URL")
+	// ErrToken: the token of a scan URL does not match its project_no and
+	// device id under the key: the URL was forged or altered.
+	ErrToken = errors.New("receipt: token does not verify")
+)
