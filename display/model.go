@@ -1,0 +1,119 @@
+package display
+
+import (
+	"image"
+	"time"
+
+	"evalpad/rating"
+)
+
+// Size is a panel's size in pixels.
+type Size struct{ W, H int }
+
+// The panel sizes the layout is designed and tested for. Any size from
+// MinSize up lays out; DefaultSize is the 10.1" panel of most hall pads.
+var (
+	DefaultSize = Size{1024, 600}
+	MinSize     = Size{320, 240}
+)
+
+// The screens, as the pad names them (pad.Screen values).
+const (
+	ScreenIdle    = "idle"
+	ScreenRate    = "rate"
+	ScreenReasons = "reasons"
+	ScreenThanks  = "thanks"
+	ScreenPaused  = "paused"
+	ScreenFault   = "fault"
+)
+
+// Model is everything one frame shows. The renderer reads it and keeps
+// nothing of it but caches keyed by its values (the QR code of ScanURL, the
+// photo scaled to its box): a Photo must not be changed in place once shown;
+// pass a new image instead.
+type Model struct {
+	Screen string // one of the Screen constants; anything else draws idle
+
+	// The header of every screen, and the idle screen.
+	Hall, Window       string      // 泰安市政务服务中心, 12 (drawn 12号窗口) or a name with 窗口 in it
+	StaffID, StaffName string      // 工号 and name of the staff on duty or serving
+	Photo              image.Image // the staff photo; nil draws a neutral placeholder
+	ScanURL            string      // the window's static 扫码评价 QR code; "" draws none
+	Clock              time.Time   // the date and time on idle, in its own Location; zero draws none
+	Offline            bool        // draws 未联网 in the header
+
+	// The rate screen.
+	Mode   rating.Mode
+	Cases  []rating.Case
+	Rated  []string // theme items already rated one by one (project_no): ticked, not touchable
+	Target string   // theme item the next press rates; "" = the whole theme (整体评价)
+
+	// The reasons screen.
+	Stars       int             // the 差评 level being explained: 1 or 2
+	Offered     []rating.Reason // the reasons of that level, at most rating.MaxReasons
+	Selected    []string        // codes selected so far
+	Focus       int             // with ButtonsOnly: index in Offered of the focused reason, -1 none
+	ButtonsOnly bool            // a pad without touch: draw Focus and the key hint (see doc.go)
+
+	Message   string // paused and thanks (and fault): an optional line under the title
+	FaultCode string // fault: a short code a technician looks up, e.g. E10
+	LastStars int    // thanks: the level just given, 0 draws none
+
+	// StarOrder is the level of each physical button under the screen, left
+	// to right; nil or not a permutation of 1..5 means {5,4,3,2,1}. The rate
+	// screen's level tiles line up with the buttons: the panel's width is
+	// split in five equal columns, one per button.
+	StarOrder []int
+}
+
+// TargetKind is what a touch hit.
+type TargetKind uint8
+
+// The target kinds.
+const (
+	TargetNone    TargetKind = iota
+	TargetStar               // a level tile on the rate screen: Stars
+	TargetReason             // a reason tile on the reasons screen: Code
+	TargetConfirm            // 确认提交 on the reasons screen
+	TargetItem               // a theme item on the rate screen: ProjectNo
+	TargetOverall            // 整体评价 on a theme rate screen
+)
+
+var targetNames = [...]string{"none", "star", "reason", "confirm", "item", "overall"}
+
+func (k TargetKind) String() string {
+	if int(k) < len(targetNames) {
+		return targetNames[k]
+	}
+	return "TargetKind(?)"
+}
+
+// Target is what a touch means, in the terms of the pad's inputs:
+// Star → Press(Stars), Reason → ToggleReason(Code), Confirm → Confirm(),
+// Item → SelectTarget(ProjectNo), Overall → SelectTarget("").
+type Target struct {
+	Kind      TargetKind
+	Stars     int
+	Code      string
+	ProjectNo string
+}
+
+// defaultStarOrder is the usual button row: 非常满意 on the left.
+var defaultStarOrder = [5]int{5, 4, 3, 2, 1}
+
+// starOrder returns m.StarOrder if it is a permutation of 1..5, else the default.
+func (m *Model) starOrder() [5]int {
+	if len(m.StarOrder) != 5 {
+		return defaultStarOrder
+	}
+	var seen [6]bool
+	var out [5]int
+	for i, s := range m.StarOrder {
+		if s < 1 || s > 5 || seen[s] {
+			return defaultStarOrder
+		}
+		seen[s] = true
+		out[i] = s
+	}
+	return out
+}
