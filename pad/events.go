@@ -90,14 +90,16 @@ func (p *Pad) press(s rating.Stars, now time.Time) Outcome {
 }
 
 // navigate is the reasons screen of a pad with buttons only (no touch):
-// 1 and 2 move the focus up and down the list, 3 selects or unselects the
-// focused reason, 5 confirms (with at least one chosen); 4 does nothing.
+// 2 focuses the previous reason and 1 the next (with the usual button row,
+// 5 4 3 2 1, the left one goes back), 3 selects or unselects the focused
+// reason, 5 confirms (with at least one chosen); 4 does nothing. Package
+// display draws the same convention.
 func (p *Pad) navigate(s rating.Stars, now time.Time) Outcome {
 	n := len(p.set.Reasons.For(p.bad.Stars))
 	switch s {
-	case 1:
-		p.focus = (p.focus + n - 1) % n
 	case 2:
+		p.focus = (p.focus + n - 1) % n
+	case 1:
 		p.focus = (p.focus + 1) % n
 	case 3:
 		code := p.set.Reasons.For(p.bad.Stars)[p.focus].Code

@@ -589,7 +589,7 @@ func TestNotNow(t *testing.T) {
 }
 
 // With buttons only, the reasons screen is driven by the star buttons:
-// 1/2 move, 3 selects, 5 confirms.
+// 2 previous, 1 next, 3 selects, 5 confirms.
 func TestButtonsOnlyReasons(t *testing.T) {
 	r := newRig(t, withSettings(func(s *pad.Settings) { s.ButtonsOnly = true }))
 	r.openSession(single("S-1"))
@@ -598,13 +598,13 @@ func TestButtonsOnlyReasons(t *testing.T) {
 		t.Fatalf("reasons view %+v", v)
 	}
 	r.press(5, pad.ResultChanged) // nothing chosen yet: no confirm
-	r.press(1, pad.ResultChanged) // wraps to the last: 214
+	r.press(2, pad.ResultChanged) // wraps to the last: 214
 	r.press(3, pad.ResultChanged)
-	r.press(2, pad.ResultChanged) // back to the first: 207
-	r.press(2, pad.ResultChanged) // 208
+	r.press(1, pad.ResultChanged) // on to the first: 207
+	r.press(1, pad.ResultChanged) // 208
 	r.press(3, pad.ResultChanged)
 	r.press(3, pad.ResultChanged) // unselect 208
-	r.press(2, pad.ResultChanged) // 209
+	r.press(1, pad.ResultChanged) // 209
 	r.press(3, pad.ResultChanged)
 	if v := r.p.View(); v.Focus != 2 || !slices.Equal(v.Selected, []string{"214", "209"}) {
 		t.Fatalf("focus %d selected %v", v.Focus, v.Selected)

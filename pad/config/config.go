@@ -44,7 +44,7 @@ type Display struct {
 	Size        string `toml:"size"`         // "1024x600"; also "800x480", "480x320"
 	Font        string `toml:"font"`         // "" = the search list (Debian fonts-droid-fallback first); else a font file
 	StarOrder   []int  `toml:"star_order"`   // [5,4,3,2,1]: the level of each physical button, left to right
-	ButtonsOnly bool   `toml:"buttons_only"` // false: no touch; reasons are chosen with the buttons
+	ButtonsOnly bool   `toml:"buttons_only"` // false: no touch; reasons are chosen with the buttons (2 previous, 1 next, 3 select, 5 confirm)
 	ScanURL     string `toml:"scan_url"`     // base URL of 扫码评价 (window QR code and receipts); http(s)
 }
 
