@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"evalpad/device/sim"
 	"evalpad/pad"
 	"evalpad/pad/config"
 	"evalpad/pad/localapi"
@@ -28,6 +27,7 @@ type agent struct {
 	store *store.Store
 	pad   *pad.Pad
 	mux   *http.ServeMux
+	api   *localapi.API
 	log   *slog.Logger
 }
 
@@ -57,6 +57,7 @@ func newAgent(cfg config.Config, dataDir string, log *slog.Logger) (*agent, erro
 		ThanksDuration: cfg.Rules.ThanksDuration.Duration,
 		MinInterval:    cfg.Rules.MinInterval.Duration,
 		Walkin:         cfg.Rules.Walkin,
+		ButtonsOnly:    cfg.Display.ButtonsOnly,
 	}
 	p, err := pad.New(set, st, pad.SystemClock{}, rand.Reader, log)
 	if err != nil {
@@ -64,8 +65,8 @@ func newAgent(cfg config.Config, dataDir string, log *slog.Logger) (*agent, erro
 		return nil, err
 	}
 	a := &agent{cfg: cfg, store: st, pad: p, mux: http.NewServeMux(), log: log}
-	api := &localapi.API{Pad: p, Outbox: st, Token: cfg.API.Token, Version: versionString(), Logger: log}
-	api.Register(a.mux)
+	a.api = &localapi.API{Pad: p, Outbox: st, Token: cfg.API.Token, Version: versionString(), Logger: log}
+	a.api.Register(a.mux)
 	return a, nil
 }
 
@@ -157,11 +158,10 @@ func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
-	screen := &sim.Screen{}
-	screen.Show(a.pad.View())
-	a.pad.Subscribe(screen.Show)
-	hw := &sim.Hardware{Pad: a.pad, Store: a.store, Screen: screen}
-	hw.Register(a.mux)
+	if err := simHardware(a, dir, log); err != nil {
+		a.close()
+		return fmt.Errorf("sim: %w", err)
+	}
 	log.Info("evalpad sim", "version", versionString(), "device", cfg.DeviceID, "data", dir)
 	err = a.serve(ctx, firstOf(*listen, cfg.API.Listen), stderr)
 	if cerr := a.close(); err == nil {

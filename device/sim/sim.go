@@ -12,8 +12,8 @@ import (
 	"evalpad/store"
 )
 
-// Screen is a simulated panel: it keeps the screens the pad showed.
-type Screen struct {
+// History keeps the screens the pad showed (GET /sim/screens).
+type History struct {
 	mu    sync.Mutex
 	shown []Shown
 }
@@ -26,8 +26,8 @@ type Shown struct {
 
 const keepScreens = 200
 
-// Show records v if its screen or content changed.
-func (s *Screen) Show(v pad.View) {
+// Show records v.
+func (s *History) Show(v pad.View) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.shown = append(s.shown, Shown{Screen: v.Screen, View: v})
@@ -37,7 +37,7 @@ func (s *Screen) Show(v pad.View) {
 }
 
 // Shown returns the screens shown, oldest first.
-func (s *Screen) Shown() []Shown {
+func (s *History) Shown() []Shown {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Shown(nil), s.shown...)
@@ -50,9 +50,9 @@ type Records interface {
 
 // Hardware is the simulated hardware of one pad.
 type Hardware struct {
-	Pad    *pad.Pad
-	Store  Records
-	Screen *Screen
+	Pad     *pad.Pad
+	Store   Records
+	History *History
 }
 
 // Register adds the /sim routes to mux.
@@ -158,5 +158,5 @@ func (h *Hardware) records(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Hardware) screens(w http.ResponseWriter, r *http.Request) {
-	localapi.JSON(w, http.StatusOK, map[string]any{"screens": h.Screen.Shown()})
+	localapi.JSON(w, http.StatusOK, map[string]any{"screens": h.History.Shown()})
 }

@@ -30,7 +30,10 @@ type API struct {
 	Version string
 	// Receipts prints case receipts (POST /api/v1/receipts); nil: none.
 	Receipts ReceiptPrinter
-	Logger  *slog.Logger
+	// Photo, if set, receives the staff photo of each session opened (the
+	// store never keeps it; the screen shows it).
+	Photo  func(staffID, photo string)
+	Logger *slog.Logger
 }
 
 // Register adds the API's routes to mux.
@@ -122,6 +125,9 @@ func (a *API) openSession(w http.ResponseWriter, r *http.Request) {
 		a.log().Warn("session refused", "session", s.ID, "err", err)
 		Error(w, Status(err), err.Error())
 		return
+	}
+	if a.Photo != nil && s.Staff.Photo != "" {
+		a.Photo(s.Staff.ID, s.Staff.Photo)
 	}
 	status := http.StatusCreated
 	if res.Already {

@@ -1,0 +1,228 @@
+package screen
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"sync"
+	"time"
+
+	"evalpad/display"
+	"evalpad/pad"
+)
+
+// Static is what a frame shows besides the pad's state.
+type Static struct {
+	Hall, Window string
+	ScanURL      string // the window's 扫码评价 QR code
+	StarOrder    []int
+	Location     *time.Location
+}
+
+// Inputs is what a touch drives (package pad's *Pad implements it).
+type Inputs interface {
+	Press(stars int) (pad.Outcome, error)
+	ToggleReason(code string) (pad.Outcome, error)
+	Confirm() (pad.Outcome, error)
+	SelectTarget(projectNo string) (pad.Outcome, error)
+}
+
+// Screen renders the pad's views. Safe for concurrent use.
+type Screen struct {
+	r      *display.Renderer
+	static Static
+	now    func() time.Time
+
+	mu      sync.Mutex
+	view    pad.View
+	photos  map[string]image.Image // staff id → decoded photo
+	offline bool
+	frame   *image.RGBA
+	model   display.Model
+	minute  int64 // the clock minute the frame shows
+	dirty   bool
+	version uint64
+	png     []byte
+	pngVer  uint64
+	watch   map[int]func(version uint64, v pad.View)
+	nextW   int
+}
+
+// New makes a screen of the given size drawing with font. now is the clock
+// shown on the idle screen.
+func New(font *display.Font, size display.Size, static Static, now func() time.Time) (*Screen, error) {
+	r, err := display.NewRenderer(font, size)
+	if err != nil {
+		return nil, err
+	}
+	if static.Location == nil {
+		static.Location = time.Local
+	}
+	return &Screen{r: r, static: static, now: now, photos: map[string]image.Image{}, dirty: true,
+		frame: r.NewImage(), watch: map[int]func(uint64, pad.View){}}, nil
+}
+
+// Check reports a text the screen would draw for v that the font cannot:
+// run it at start over what the config names, so no tofu box reaches a counter.
+func (s *Screen) Check(v pad.View) error {
+	return s.r.Check(s.modelFor(v, time.Time{}))
+}
+
+// Targets returns the touch targets of the frame last drawn.
+func (s *Screen) Targets() []display.TargetRect {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.render()
+	return s.r.Targets(s.model)
+}
+
+// SetPhoto sets the photo shown for a staff member (nil removes it).
+func (s *Screen) SetPhoto(staffID string, img image.Image) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if img == nil {
+		delete(s.photos, staffID)
+	} else {
+		s.photos[staffID] = img
+	}
+	s.changed()
+}
+
+// SetOffline sets the offline mark.
+func (s *Screen) SetOffline(off bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.offline != off {
+		s.offline = off
+		s.changed()
+	}
+}
+
+// Show takes a new view of the pad (subscribe it to the pad).
+func (s *Screen) Show(v pad.View) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.view = v
+	s.changed()
+}
+
+// changed marks the frame stale and tells the watchers. Under mu.
+func (s *Screen) changed() {
+	s.dirty = true
+	s.version++
+	for _, fn := range s.watch {
+		fn(s.version, s.view)
+	}
+}
+
+// Watch calls fn (under the screen's lock: it must not block or call back)
+// with the new version after every change. It returns a cancel func.
+func (s *Screen) Watch(fn func(version uint64, v pad.View)) func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextW
+	s.nextW++
+	s.watch[id] = fn
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.watch, id)
+	}
+}
+
+// Version is the number of the latest change.
+func (s *Screen) Version() (uint64, pad.View) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version, s.view
+}
+
+func (s *Screen) modelFor(v pad.View, now time.Time) display.Model {
+	m := display.Model{
+		Screen: string(v.Screen), Hall: s.static.Hall, Window: s.static.Window,
+		StaffID: v.OnDuty.ID, StaffName: v.OnDuty.Name, ScanURL: s.static.ScanURL,
+		Offline: s.offline, StarOrder: s.static.StarOrder,
+		Stars: v.Stars, Offered: v.Offered, Selected: v.Selected, Focus: v.Focus, ButtonsOnly: v.ButtonsOnly,
+	}
+	if !now.IsZero() {
+		m.Clock = now.In(s.static.Location)
+	}
+	if v.Session != nil {
+		m.StaffID, m.StaffName = v.Session.Staff.ID, v.Session.Staff.Name
+		m.Mode, m.Cases, m.Rated, m.Target = v.Session.Mode, v.Session.Cases, v.Session.Rated, v.Session.Target
+	}
+	m.Photo = s.photos[m.StaffID]
+	if v.Fault != nil {
+		m.FaultCode = v.Fault.Code
+	}
+	if v.Last != nil {
+		m.LastStars = int(v.Last.Stars)
+	}
+	return m
+}
+
+// Frame renders the current state if it changed (or the minute on the
+// clock did) and returns the frame with its version. The frame is reused:
+// use it before the next call.
+func (s *Screen) Frame() (*image.RGBA, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.render()
+	return s.frame, s.version
+}
+
+func (s *Screen) render() {
+	now := s.now()
+	minute := now.Unix() / 60
+	if !s.dirty && (s.view.Screen != pad.ScreenIdle || minute == s.minute) {
+		return
+	}
+	s.model = s.modelFor(s.view, now)
+	s.r.Render(s.frame, s.model)
+	s.minute, s.dirty = minute, false
+	s.png = nil
+}
+
+// PNG returns the current frame as PNG.
+func (s *Screen) PNG() ([]byte, uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.render()
+	if s.png == nil {
+		var b bytes.Buffer
+		enc := png.Encoder{CompressionLevel: png.BestSpeed}
+		if err := enc.Encode(&b, s.frame); err != nil {
+			return nil, 0, fmt.Errorf("screen: png: %w", err)
+		}
+		s.png = b.Bytes()
+	}
+	return s.png, s.version, nil
+}
+
+// Touch maps a touch at (x, y) on the frame last drawn to the pad input it
+// means, and makes it. A touch on nothing returns Target{} and no error.
+func (s *Screen) Touch(in Inputs, x, y int) (display.Target, pad.Outcome, error) {
+	s.mu.Lock()
+	s.render()
+	t, ok := s.r.Hit(s.model, x, y)
+	s.mu.Unlock()
+	if !ok {
+		return display.Target{}, pad.Outcome{}, nil
+	}
+	var out pad.Outcome
+	var err error
+	switch t.Kind {
+	case display.TargetStar:
+		out, err = in.Press(t.Stars)
+	case display.TargetReason:
+		out, err = in.ToggleReason(t.Code)
+	case display.TargetConfirm:
+		out, err = in.Confirm()
+	case display.TargetItem:
+		out, err = in.SelectTarget(t.ProjectNo)
+	case display.TargetOverall:
+		out, err = in.SelectTarget("")
+	}
+	return t, out, err
+}
