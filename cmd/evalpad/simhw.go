@@ -54,9 +54,12 @@ func simHardware(a *agent, dataDir string, log *slog.Logger) error {
 	var scr *screen.Screen
 	var printerFont *display.Font
 	font, err := display.LoadFont(fontPaths)
-	if err != nil {
+	switch {
+	case err != nil && cfg.Display.Font != "":
+		return fmt.Errorf("display.font: %w", err) // named in the config: it must be there
+	case err != nil:
 		log.Warn("the simulator runs without its screen picture and receipt images", "err", err)
-	} else {
+	default:
 		scr, err = screen.New(font, display.Size{W: w, H: h}, screen.Static{Hall: cfg.Hall, Window: cfg.Window,
 			ScanURL: windowScanURL(cfg), StarOrder: cfg.Display.StarOrder, Location: loc}, time.Now)
 		if err != nil {
@@ -64,11 +67,11 @@ func simHardware(a *agent, dataDir string, log *slog.Logger) error {
 		}
 		// A glyph missing for a configured text is an error at start, never a tofu box.
 		if err := scr.Check(a.pad.View()); err != nil {
-			return fmt.Errorf("display: %w", err)
+			return err // names the character and the text
 		}
 		for _, reasons := range [][]string{codesText(cfg, 1), codesText(cfg, 2)} {
 			if err := font.Check(reasons...); err != nil {
-				return fmt.Errorf("display: reasons: %w", err)
+				return fmt.Errorf("reasons: %w", err)
 			}
 		}
 		if cfg.Staff.Photo != "" && cfg.Staff.ID != "" {
