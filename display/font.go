@@ -137,6 +137,13 @@ func (f *Font) pick(buf *sfnt.Buffer, r rune) glyphSource {
 	return srcNone
 }
 
+// Fork returns a Font that shares f's parsed font files (sfnt fonts are safe
+// for concurrent use) but has its own cache of faces: for a second goroutine
+// that draws text, such as a printer, without loading the 4 MB file again.
+func (f *Font) Fork() *Font {
+	return &Font{Path: f.Path, cjk: f.cjk, latin: f.latin, latinBold: f.latinBold, faces: map[float64]font.Face{}}
+}
+
 // Face returns a face of the font at size pixels (72 dpi: points = pixels)
 // that draws each rune from the file that has it. Faces are cached; a face
 // must not be used from two goroutines at once.

@@ -167,3 +167,22 @@ func TestTexts(t *testing.T) {
 		t.Errorf("theme Texts lack the long item %q", themeNames[19])
 	}
 }
+
+// A fork draws the same glyphs with faces of its own.
+func TestFork(t *testing.T) {
+	f, err := LoadFont(nil)
+	if err != nil {
+		t.Skip(err)
+	}
+	g := f.Fork()
+	if g.Path != f.Path || g.Face(20) == f.Face(20) {
+		t.Fatal("fork shares faces or lost the path")
+	}
+	for _, r := range "好差评E10" {
+		a, okA := f.Face(20).GlyphAdvance(r)
+		b, okB := g.Face(20).GlyphAdvance(r)
+		if a != b || okA != okB {
+			t.Errorf("%q: advance %v/%v vs %v/%v", r, a, okA, b, okB)
+		}
+	}
+}

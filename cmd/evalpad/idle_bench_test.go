@@ -44,7 +44,8 @@ func BenchmarkIdleCPU(b *testing.B) {
 	}
 	c := startSim(b, "--data", b.TempDir())
 	c.call("GET", "/api/v1/state", nil, nil)
-	time.Sleep(2 * time.Second) // let start-up settle
+	c.call("GET", "/sim/screen.png", nil, nil) // a frame rendered, as a panel would have
+	time.Sleep(2 * time.Second)                 // let start-up settle
 	b.ResetTimer()
 	t0 := cpuTime(b, c.cmd.Process.Pid)
 	time.Sleep(time.Duration(secs) * time.Second)
@@ -52,4 +53,20 @@ func BenchmarkIdleCPU(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(used.Seconds()/float64(secs)*100, "cpu-%")
 	b.ReportMetric(float64(used.Microseconds())/1000, "cpu-ms")
+	b.ReportMetric(float64(rssKB(b, c.cmd.Process.Pid))/1024, "rss-MiB")
+}
+
+// rssKB reads VmRSS of a process, in KiB.
+func rssKB(b *testing.B, pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return n
+		}
+	}
+	return 0
 }

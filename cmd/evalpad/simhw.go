@@ -83,11 +83,9 @@ func simHardware(a *agent, dataDir string, log *slog.Logger) error {
 		}
 		scr.Show(a.pad.View())
 		a.pad.Subscribe(scr.Show)
-		// The printer draws with a font of its own: faces are not shared
-		// between goroutines.
-		if printerFont, err = display.LoadFont([]string{font.Path}); err != nil {
-			return err
-		}
+		// The printer draws with faces of its own: faces are not shared
+		// between goroutines (the parsed font file is).
+		printerFont = font.Fork()
 	}
 	page.Screen = scr
 
