@@ -45,7 +45,7 @@ func BenchmarkIdleCPU(b *testing.B) {
 	c := startSim(b, "--data", b.TempDir())
 	c.call("GET", "/api/v1/state", nil, nil)
 	c.call("GET", "/sim/screen.png", nil, nil) // a frame rendered, as a panel would have
-	time.Sleep(2 * time.Second)                 // let start-up settle
+	time.Sleep(2 * time.Second)                // let start-up settle
 	b.ResetTimer()
 	t0 := cpuTime(b, c.cmd.Process.Pid)
 	time.Sleep(time.Duration(secs) * time.Second)
