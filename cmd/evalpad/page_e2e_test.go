@@ -61,11 +61,17 @@ func TestSimulatorPage(t *testing.T) {
 	out := artifacts(t)
 	c := startSim(t, "--data", t.TempDir())
 
+	// Chromium may still write its profile as it exits: remove it, best effort.
+	profile, err := os.MkdirTemp("", "evalpad-chromium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(profile)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000))
+		chromedp.UserDataDir(profile), chromedp.WindowSize(1400, 1000))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
@@ -91,16 +97,22 @@ func TestSimulatorPage(t *testing.T) {
 	// page shows the image.
 	tap := func(x, y int) chromedp.Action {
 		return chromedp.ActionFunc(func(ctx context.Context) error {
-			if err := chromedp.Poll(`document.getElementById("screen").complete && document.getElementById("screen").naturalWidth > 0`, nil).Do(ctx); err != nil {
-				return err
-			}
+			// A state event may be reloading the image: read its box in one
+			// go once it has a picture.
 			var box struct{ Left, Top, Width, Height, NW, NH float64 }
-			if err := chromedp.Evaluate(`(() => { const i = document.getElementById("screen"), r = i.getBoundingClientRect();
-				return {left: r.left, top: r.top, width: r.width, height: r.height, nw: i.naturalWidth, nh: i.naturalHeight}; })()`, &box).Do(ctx); err != nil {
-				return err
-			}
-			if box.NW == 0 {
-				return fmt.Errorf("the screen image has not loaded")
+			for end := time.Now().Add(10 * time.Second); ; {
+				if err := chromedp.Evaluate(`(() => { const i = document.getElementById("screen"), r = i.getBoundingClientRect();
+					return {left: r.left, top: r.top, width: r.width, height: r.height,
+						nw: i.complete ? i.naturalWidth : 0, nh: i.complete ? i.naturalHeight : 0}; })()`, &box).Do(ctx); err != nil {
+					return err
+				}
+				if box.NW > 0 {
+					break
+				}
+				if time.Now().After(end) {
+					return fmt.Errorf("the screen image has not loaded")
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
 			return chromedp.MouseClickXY(box.Left+(float64(x)+0.5)*box.Width/box.NW, box.Top+(float64(y)+0.5)*box.Height/box.NH).Do(ctx)
 		})
@@ -115,7 +127,7 @@ func TestSimulatorPage(t *testing.T) {
 		return rs.Targets
 	}
 
-	err := chromedp.Run(ctx,
+	err = chromedp.Run(ctx,
 		chromedp.Navigate(c.base+"/"),
 		chromedp.WaitVisible(`#star-5`, chromedp.ByID),
 		chromedp.WaitVisible(`#conn:not(.off)`, chromedp.ByQuery),
