@@ -36,6 +36,9 @@ type Config struct {
 	Display Display        `toml:"display"`
 	Printer Printer        `toml:"printer"`
 	Receipt Receipt        `toml:"receipt"`
+	Buttons Buttons        `toml:"buttons"`
+	Touch   Touch          `toml:"touch"`
+	Panel   Panel          `toml:"panel"`
 	Reasons rating.Reasons `toml:"reasons"` // rating.DefaultReasons(); a level given replaces that level's list
 }
 
@@ -50,8 +53,44 @@ type Display struct {
 
 // Printer is the receipt printer.
 type Printer struct {
+	URI   string `toml:"uri"`   // "" (none); "serial:/dev/ttyS2?baud=19200", "file:/dev/usb/lp0" or "tcp://HOST:9100"
 	Paper int    `toml:"paper"` // 80 (mm); or 58
 	QR    string `toml:"qr"`    // "native" (GS ( k) or "raster" (GS v 0), as the printer model needs
+}
+
+// Buttons is where the five star buttons come from on a real pad.
+type Buttons struct {
+	Driver        string            `toml:"driver"`          // "" (none), "gpio", "evdev" (USB keypad) or "serial" (an evaluator board's MCU)
+	GPIOPins      map[string]string `toml:"gpio_pins"`       // gpio: level "1".."5" → pin name, e.g. {5 = "GPIO17"}
+	GPIOActiveLow bool              `toml:"gpio_active_low"` // true: buttons close to ground, pull-ups on
+	Debounce      Duration          `toml:"debounce"`        // 30ms; 1ms..500ms
+	LED           string            `toml:"led"`             // gpio: a pin lit briefly on a press; "" none
+	Buzzer        string            `toml:"buzzer"`          // gpio: a pin beeped on a press; "" none
+	EvdevPath     string            `toml:"evdev_path"`      // evdev: /dev/input/by-id/…-event-kbd
+	EvdevKeys     map[string]int    `toml:"evdev_keys"`      // evdev: key code (decimal) → level; empty: KEY_1..5 and KP1..5
+	SerialPort    string            `toml:"serial_port"`     // serial: /dev/ttyS1
+	SerialBaud    int               `toml:"serial_baud"`     // serial: 115200
+}
+
+// Touch is the touch panel over the screen (evdev).
+type Touch struct {
+	Path    string `toml:"path"`     // "" (none) or /dev/input/by-path/…-event
+	Rotate  int    `toml:"rotate"`   // 0, 90, 180, 270
+	SwapXY  bool   `toml:"swap_xy"`  // the controller's axes are swapped
+	InvertX bool   `toml:"invert_x"` // mirrored horizontally
+	InvertY bool   `toml:"invert_y"` // mirrored vertically
+}
+
+// Panel is the screen's driver on a real pad.
+type Panel struct {
+	Driver     string `toml:"driver"`      // "" (none), "fb" (Linux framebuffer) or "st7789" (SPI panel)
+	FBPath     string `toml:"fb_path"`     // fb: /dev/fb0
+	FBGeometry string `toml:"fb_geometry"` // fb on a regular file (tests, simulators): "WxHxBPP", e.g. 1024x600x32; "" reads the device's geometry
+	Rotate     int    `toml:"rotate"`      // 0, 90, 180, 270: how the panel is mounted
+	SPIPort    string `toml:"spi_port"`    // st7789: /dev/spidev0.0
+	SPIHz      int    `toml:"spi_hz"`      // st7789: 40000000
+	DCPin      string `toml:"dc_pin"`      // st7789: data/command pin, e.g. GPIO25
+	ResetPin   string `toml:"reset_pin"`   // st7789: reset pin, e.g. GPIO27; "" none
 }
 
 // Receipt is the signing of the receipt's 扫码评价 URL.
@@ -117,6 +156,9 @@ func Default() Config {
 			ScanURL:   "https://hcp.example.gov.cn/rate",
 		},
 		Printer: Printer{Paper: 80, QR: "native"},
+		Buttons: Buttons{GPIOActiveLow: true, Debounce: Duration{30 * time.Millisecond}, SerialBaud: 115200,
+			GPIOPins: map[string]string{}, EvdevKeys: map[string]int{}},
+		Panel:   Panel{FBPath: "/dev/fb0", SPIPort: "/dev/spidev0.0", SPIHz: 40000000},
 		Reasons: rating.DefaultReasons(),
 	}
 }
@@ -252,7 +294,8 @@ func unknownKeys(md toml.MetaData) error {
 	reported := map[string]bool{}
 	for _, k := range md.Keys() { // in file order
 		s := k.String()
-		if (known[s] && !undecoded[s]) || reported[s] || parentReported(k, reported) {
+		inMap := len(k) > 1 && known[k[:len(k)-1].String()+".*"] // a key of a map field, any name
+		if ((known[s] || inMap) && !undecoded[s]) || reported[s] || parentReported(k, reported) {
 			continue
 		}
 		reported[s] = true
@@ -295,6 +338,9 @@ func knownKeys(t reflect.Type, prefix string, known map[string]bool) {
 		}
 		if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(textType) {
 			knownKeys(ft, key+".", known)
+		}
+		if ft.Kind() == reflect.Map {
+			known[key+".*"] = true
 		}
 	}
 }

@@ -75,6 +75,15 @@ func (c Config) Validate() error {
 	if c.Printer.QR != "native" && c.Printer.QR != "raster" {
 		add("printer.qr", fmt.Errorf("must be \"native\" (GS ( k) or \"raster\" (GS v 0), got %q", c.Printer.QR))
 	}
+	if u := c.Printer.URI; u != "" {
+		add("printer.uri", checkPrinterURI(u))
+	}
+	c.Buttons.validate(add)
+	if c.Touch.Path != "" {
+		add("touch.path", checkPath(c.Touch.Path, true))
+	}
+	add("touch.rotate", checkRotate(c.Touch.Rotate))
+	c.Panel.validate(add)
 	if k := c.Receipt.Key; k != "" && (len(k) < 16 || strings.ContainsFunc(k, unicode.IsControl)) {
 		add("receipt.key", errors.New("must be at least 16 characters, no control characters"))
 	}
@@ -94,8 +103,10 @@ func (d Display) Dimensions() (w, h int, err error) {
 		return 800, 480, nil
 	case "480x320":
 		return 480, 320, nil
+	case "320x240":
+		return 320, 240, nil
 	}
-	return 0, 0, fmt.Errorf("must be 1024x600, 800x480 or 480x320, got %q", d.Size)
+	return 0, 0, fmt.Errorf("must be 1024x600, 800x480, 480x320 or 320x240, got %q", d.Size)
 }
 
 func checkStarOrder(o []int) error {
@@ -118,6 +129,98 @@ func checkURL(s string) error {
 		return fmt.Errorf("must be an http(s) URL without query or fragment, got %q", s)
 	}
 	return nil
+}
+
+func checkRotate(r int) error {
+	if r != 0 && r != 90 && r != 180 && r != 270 {
+		return fmt.Errorf("must be 0, 90, 180 or 270, got %d", r)
+	}
+	return nil
+}
+
+func checkPrinterURI(u string) error {
+	switch {
+	case strings.HasPrefix(u, "serial:/"), strings.HasPrefix(u, "file:/"):
+		return nil
+	case strings.HasPrefix(u, "tcp://"):
+		if _, _, err := net.SplitHostPort(strings.TrimPrefix(u, "tcp://")); err != nil {
+			return fmt.Errorf("tcp://HOST:PORT, got %q", u)
+		}
+		return nil
+	}
+	return fmt.Errorf("must be serial:/dev/…[?baud=N], file:/dev/usb/lp… or tcp://HOST:PORT, got %q", u)
+}
+
+func (b Buttons) validate(add func(string, error)) {
+	switch b.Driver {
+	case "":
+	case "gpio":
+		if len(b.GPIOPins) == 0 {
+			add("buttons.gpio_pins", errors.New("required with driver gpio: a pin for each level, e.g. {5 = \"GPIO17\"}"))
+		}
+	case "evdev":
+		if b.EvdevPath == "" {
+			add("buttons.evdev_path", errors.New("required with driver evdev"))
+		}
+	case "serial":
+		if b.SerialPort == "" {
+			add("buttons.serial_port", errors.New("required with driver serial"))
+		}
+	default:
+		add("buttons.driver", fmt.Errorf("must be \"\", \"gpio\", \"evdev\" or \"serial\", got %q", b.Driver))
+	}
+	for k, pin := range b.GPIOPins {
+		if n, err := strconv.Atoi(k); err != nil || n < 1 || n > 5 || pin == "" {
+			add("buttons.gpio_pins", fmt.Errorf("keys are levels 1 to 5 with a pin name each, got %q = %q", k, pin))
+		}
+	}
+	for k, lv := range b.EvdevKeys {
+		if n, err := strconv.Atoi(k); err != nil || n < 1 || n > 0x2ff || lv < 1 || lv > 5 {
+			add("buttons.evdev_keys", fmt.Errorf("keys are key codes (decimal) and values levels 1 to 5, got %q = %d", k, lv))
+		}
+	}
+	add("buttons.debounce", checkRange(b.Debounce, time.Millisecond, 500*time.Millisecond))
+	if b.SerialBaud < 1200 || b.SerialBaud > 3000000 {
+		add("buttons.serial_baud", fmt.Errorf("must be between 1200 and 3000000, got %d", b.SerialBaud))
+	}
+}
+
+func (p Panel) validate(add func(string, error)) {
+	switch p.Driver {
+	case "":
+	case "fb":
+		add("panel.fb_path", checkPath(p.FBPath, true))
+		if p.FBGeometry != "" {
+			if _, _, _, err := p.Geometry(); err != nil {
+				add("panel.fb_geometry", err)
+			}
+		}
+	case "st7789":
+		if p.DCPin == "" {
+			add("panel.dc_pin", errors.New("required with driver st7789"))
+		}
+		add("panel.spi_port", checkPath(p.SPIPort, true))
+	default:
+		add("panel.driver", fmt.Errorf("must be \"\", \"fb\" or \"st7789\", got %q", p.Driver))
+	}
+	add("panel.rotate", checkRotate(p.Rotate))
+	if p.SPIHz < 100000 || p.SPIHz > 100000000 {
+		add("panel.spi_hz", fmt.Errorf("must be between 100000 and 100000000, got %d", p.SPIHz))
+	}
+}
+
+// Geometry parses panel.fb_geometry "WxHxBPP" (BPP 16 or 32).
+func (p Panel) Geometry() (w, h, bpp int, err error) {
+	parts := strings.Split(p.FBGeometry, "x")
+	if len(parts) == 3 {
+		w, e1 := strconv.Atoi(parts[0])
+		h, e2 := strconv.Atoi(parts[1])
+		bpp, e3 := strconv.Atoi(parts[2])
+		if e1 == nil && e2 == nil && e3 == nil && w > 0 && h > 0 && w <= 8192 && h <= 8192 && (bpp == 16 || bpp == 32) {
+			return w, h, bpp, nil
+		}
+	}
+	return 0, 0, 0, fmt.Errorf("must be WIDTHxHEIGHTxBPP with BPP 16 or 32, e.g. 1024x600x32, got %q", p.FBGeometry)
 }
 
 // Location loads the configured time zone.

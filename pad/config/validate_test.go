@@ -168,7 +168,8 @@ func TestValidateAllFields(t *testing.T) {
 		"device_id", "area_code", "hall", "window", "channel", "timezone",
 		"api.listen", "rules.session_timeout", "rules.reasons_timeout",
 		"store.outbox_max", "store.retention",
-		"display.size", "display.star_order", "display.scan_url", "printer.paper", "printer.qr", "reasons.1",
+		"display.size", "display.star_order", "display.scan_url", "printer.paper", "printer.qr",
+		"buttons.debounce", "buttons.serial_baud", "panel.spi_hz", "reasons.1",
 	}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
@@ -228,6 +229,53 @@ func TestDisplayPrinterReceipt(t *testing.T) {
 	}
 	if w, h, _ := c.Display.Dimensions(); w != 480 || h != 320 || !c.Display.ButtonsOnly || c.Display.StarOrder[0] != 1 ||
 		c.Printer.Paper != 58 || c.Printer.QR != "raster" || c.Receipt.Key != "0123456789abcdef" {
+		t.Errorf("parsed %+v", c)
+	}
+}
+
+func TestHardwareSections(t *testing.T) {
+	for _, tc := range []struct{ toml, field string }{
+		{"[buttons]\ndriver = \"usb\"", "buttons.driver"},
+		{"[buttons]\ndriver = \"gpio\"", "buttons.gpio_pins"},
+		{"[buttons]\ndriver = \"gpio\"\ngpio_pins = {6 = \"GPIO1\"}", "buttons.gpio_pins"},
+		{"[buttons]\ndriver = \"evdev\"", "buttons.evdev_path"},
+		{"[buttons]\nevdev_keys = {2 = 7}", "buttons.evdev_keys"},
+		{"[buttons]\ndriver = \"serial\"", "buttons.serial_port"},
+		{"[buttons]\ndebounce = \"2s\"", "buttons.debounce"},
+		{"[touch]\nrotate = 45", "touch.rotate"},
+		{"[touch]\npath = \"event0\"", "touch.path"},
+		{"[panel]\ndriver = \"hdmi\"", "panel.driver"},
+		{"[panel]\ndriver = \"fb\"\nfb_geometry = \"1024x600x24\"", "panel.fb_geometry"},
+		{"[panel]\ndriver = \"st7789\"", "panel.dc_pin"},
+		{"[printer]\nuri = \"lpt1\"", "printer.uri"},
+		{"[printer]\nuri = \"tcp://printer\"", "printer.uri"},
+	} {
+		_, err := config.Parse([]byte(tc.toml))
+		if err == nil || !strings.Contains(err.Error(), "config: "+tc.field+": ") {
+			t.Errorf("%q: %v, want an error naming %s", tc.toml, err, tc.field)
+		}
+	}
+	c, err := config.Parse([]byte(`
+[buttons]
+driver = "gpio"
+gpio_pins = {5 = "GPIO17", 4 = "GPIO27", 3 = "GPIO22", 2 = "GPIO23", 1 = "GPIO24"}
+led = "GPIO5"
+[touch]
+path = "/dev/input/event1"
+rotate = 180
+[panel]
+driver = "fb"
+fb_path = "/tmp/fb"
+fb_geometry = "480x320x16"
+[printer]
+uri = "tcp://127.0.0.1:9100"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h, bpp, err := c.Panel.Geometry()
+	if c.Buttons.GPIOPins["5"] != "GPIO17" || len(c.Buttons.GPIOPins) != 5 || c.Touch.Rotate != 180 ||
+		w != 480 || h != 320 || bpp != 16 || err != nil || c.Printer.URI != "tcp://127.0.0.1:9100" {
 		t.Errorf("parsed %+v", c)
 	}
 }
