@@ -39,7 +39,7 @@ func (d *decoder) fail(sentinel error, format string, args ...any) error {
 
 // need checks that the command at d.i has n bytes.
 func (d *decoder) need(n int) error {
-	if have := len(d.job) - d.i; have < n {
+	if have := len(d.job) - d.i; n < 0 || have < n {
 		return d.fail(ErrTruncated, "needs %d bytes, the job has %d more", n, have)
 	}
 	return nil
@@ -235,8 +235,12 @@ func (d *decoder) gs() error {
 		if l := d.job[d.i+2]; l != 'L' {
 			return d.fail(ErrUnknown, "GS 8 %q", l)
 		}
-		p := d.arg(3) | d.arg(4)<<8 | d.arg(5)<<16 | d.arg(6)<<24
-		return d.skip(7 + p)
+		// 32 bits do not fit an int on 32-bit ARM: bound it first.
+		p := uint64(d.arg(3)) | uint64(d.arg(4))<<8 | uint64(d.arg(5))<<16 | uint64(d.arg(6))<<24
+		if rest := uint64(len(d.job) - d.i - 7); p > rest {
+			return d.fail(ErrTruncated, "needs %d bytes, the job has %d more", 7+p, rest+7)
+		}
+		return d.skip(7 + int(p))
 	case '*': // GS * x y d…: downloaded bit image, x·y·8 bytes
 		if err := d.need(4); err != nil {
 			return err
