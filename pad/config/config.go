@@ -62,7 +62,7 @@ type Printer struct {
 type Buttons struct {
 	Driver        string            `toml:"driver"`          // "" (none), "gpio", "evdev" (USB keypad) or "serial" (an evaluator board's MCU)
 	GPIOPins      map[string]string `toml:"gpio_pins"`       // gpio: level "1".."5" → pin name, e.g. {5 = "GPIO17"}
-	GPIOActiveLow bool              `toml:"gpio_active_low"` // true: buttons close to ground, pull-ups on
+	GPIOActiveLow bool              `toml:"gpio_active_low"` // true: buttons close to ground, pull-ups on; false: to 3V3, pull-downs
 	Debounce      Duration          `toml:"debounce"`        // 30ms; 1ms..500ms
 	LED           string            `toml:"led"`             // gpio: a pin lit briefly on a press; "" none
 	Buzzer        string            `toml:"buzzer"`          // gpio: a pin beeped on a press; "" none
@@ -79,6 +79,7 @@ type Touch struct {
 	SwapXY  bool   `toml:"swap_xy"`  // the controller's axes are swapped
 	InvertX bool   `toml:"invert_x"` // mirrored horizontally
 	InvertY bool   `toml:"invert_y"` // mirrored vertically
+	Range   []int  `toml:"range"`    // [min_x, min_y, max_x, max_y] of the raw axes; [] reads them from the device
 }
 
 // Panel is the screen's driver on a real pad.

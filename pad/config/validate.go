@@ -83,6 +83,9 @@ func (c Config) Validate() error {
 		add("touch.path", checkPath(c.Touch.Path, true))
 	}
 	add("touch.rotate", checkRotate(c.Touch.Rotate))
+	if r := c.Touch.Range; len(r) != 0 && (len(r) != 4 || r[0] >= r[2] || r[1] >= r[3]) {
+		add("touch.range", fmt.Errorf("must be [min_x, min_y, max_x, max_y] with min < max, or [], got %v", r))
+	}
 	c.Panel.validate(add)
 	if k := c.Receipt.Key; k != "" && (len(k) < 16 || strings.ContainsFunc(k, unicode.IsControl)) {
 		add("receipt.key", errors.New("must be at least 16 characters, no control characters"))
