@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -168,30 +167,6 @@ func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 		err = cerr
 	}
 	return err
-}
-
-func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
-	fs := flag.NewFlagSet("evalpad run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "TOML config file (required)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *cfgPath == "" {
-		return usageError{errors.New("run: --config FILE is required (see 'evalpad config' for every field)")}
-	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		return err
-	}
-	// Check what can be checked before saying which drivers are missing,
-	// so a technician fixes the config and the data dir first.
-	a, err := newAgent(cfg, firstOf(cfg.DataDir, "/var/lib/evalpad"), log)
-	if err != nil {
-		return fmt.Errorf("run: %w", err)
-	}
-	a.close()
-	return errors.New("run: the hardware drivers are not built yet: star buttons (gpio, evdev, serial board), panel (framebuffer, SPI) and receipt printer (ESC/POS) come with the hardware work; config and data dir are fine; use 'evalpad sim' meanwhile")
 }
 
 func cmdConfig(args []string, stdout, stderr io.Writer) error {

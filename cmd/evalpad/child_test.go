@@ -56,7 +56,13 @@ type child struct {
 // until it listens.
 func startSim(t testing.TB, args ...string) *child {
 	t.Helper()
-	cmd := exec.Command(evalpadBinary(t), append([]string{"sim", "--listen", "127.0.0.1:0"}, args...)...)
+	return startEvalpad(t, append([]string{"sim", "--listen", "127.0.0.1:0"}, args...)...)
+}
+
+// startEvalpad starts evalpad with args and waits until it listens.
+func startEvalpad(t testing.TB, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(evalpadBinary(t), args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

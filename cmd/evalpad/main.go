@@ -3,6 +3,7 @@
 //	evalpad sim  [--listen ADDR] [--data DIR] [--config FILE]   simulated hardware
 //	evalpad run  --config FILE                                  real hardware
 //	evalpad config [--config FILE]                              print the effective config
+//	evalpad selftest --config FILE [--json]                     check every configured part
 //	evalpad version
 package main
 
@@ -34,6 +35,8 @@ usage:
   evalpad run  --config FILE                                  run on the pad's hardware
   evalpad config [--config FILE] [--example]                  print the effective config (defaults + file),
                                                               or the commented reference config
+  evalpad selftest --config FILE [--json] [--yes] [--timeout D]
+                                                              walk through every configured part: pass/fail report
   evalpad version                                             print the version
 `
 
@@ -63,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdRun(ctx, args[1:], stderr, log)
 	case "config":
 		err = cmdConfig(args[1:], stdout, stderr)
+	case "selftest":
+		err = cmdSelftest(ctx, args[1:], os.Stdin, stdout, stderr, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -71,9 +76,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var ue usageError
+	var se silentError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &se):
+		return exitError
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):

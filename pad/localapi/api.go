@@ -30,6 +30,9 @@ type API struct {
 	Version string
 	// Receipts prints case receipts (POST /api/v1/receipts); nil: none.
 	Receipts ReceiptPrinter
+	// Printer, if set, reports the receipt printer's status for the state
+	// and what about it is a fault.
+	Printer func() (status any, faults []string)
 	// Photo, if set, receives the staff photo of each session opened (the
 	// store never keeps it; the screen shows it).
 	Photo  func(staffID, photo string)
@@ -141,6 +144,7 @@ type State struct {
 	pad.View
 	Outbox  store.Stats `json:"outbox"`
 	Version string      `json:"version"`
+	Printer any         `json:"printer,omitempty"` // the receipt printer's status, when there is one
 	Faults  []string    `json:"faults"`
 }
 
@@ -154,6 +158,11 @@ func (a *API) CurrentState() State {
 	}
 	if st.Fault != nil {
 		st.Faults = append(st.Faults, st.Fault.Code+": "+st.Fault.Error)
+	}
+	if a.Printer != nil {
+		var faults []string
+		st.Printer, faults = a.Printer()
+		st.Faults = append(st.Faults, faults...)
 	}
 	if out.Max > 0 && out.Pending*10 >= out.Max*9 {
 		st.Faults = append(st.Faults, fmt.Sprintf("outbox 90%% full: %d of %d records unacked", out.Pending, out.Max))
