@@ -95,10 +95,19 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 	return a.serve(ctx, cfg.API.Listen, stderr)
 }
 
-// newScreen makes the pad's screen from the config: the font (a missing
-// font is an error on a real pad), the glyphs of every configured text, the
-// staff photo.
-func newScreen(cfg config.Config, p *pad.Pad) (*screen.Screen, error) {
+// loadFont loads the configured font, or searches the usual places.
+func loadFont(cfg config.Config) (*display.Font, error) {
+	var paths []string
+	if cfg.Display.Font != "" {
+		paths = []string{cfg.Display.Font}
+	}
+	return display.LoadFont(paths)
+}
+
+// buildScreen makes the pad's screen from the config and checks that the
+// font draws every configured text (hall, window, staff, reasons) as v
+// shows them: a missing glyph is an error at start, never a tofu box.
+func buildScreen(cfg config.Config, font *display.Font, v pad.View) (*screen.Screen, error) {
 	w, h, err := cfg.Display.Dimensions()
 	if err != nil {
 		return nil, err
@@ -107,26 +116,32 @@ func newScreen(cfg config.Config, p *pad.Pad) (*screen.Screen, error) {
 	if err != nil {
 		return nil, err
 	}
-	var paths []string
-	if cfg.Display.Font != "" {
-		paths = []string{cfg.Display.Font}
-	}
-	font, err := display.LoadFont(paths)
-	if err != nil {
-		return nil, err
-	}
 	scr, err := screen.New(font, display.Size{W: w, H: h}, screen.Static{Hall: cfg.Hall, Window: cfg.Window,
 		ScanURL: windowScanURL(cfg), StarOrder: cfg.Display.StarOrder, Location: loc}, time.Now)
 	if err != nil {
 		return nil, err
 	}
-	if err := scr.Check(p.View()); err != nil {
+	if err := scr.Check(v); err != nil {
 		return nil, err
 	}
 	for _, level := range []int{1, 2} {
 		if err := font.Check(codesText(cfg, level)...); err != nil {
 			return nil, fmt.Errorf("reasons: %w", err)
 		}
+	}
+	return scr, nil
+}
+
+// newScreen is the screen of a real pad, following p: a missing font is an
+// error here, and so is a staff photo that does not decode.
+func newScreen(cfg config.Config, p *pad.Pad) (*screen.Screen, error) {
+	font, err := loadFont(cfg)
+	if err != nil {
+		return nil, err
+	}
+	scr, err := buildScreen(cfg, font, p.View())
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Staff.Photo != "" && cfg.Staff.ID != "" {
 		img, err := screen.DecodePhoto(cfg.Staff.Photo)

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"evalpad/device/screen"
-	"evalpad/display"
 	"evalpad/display/receipt"
 	"evalpad/pad"
 	"evalpad/pad/config"
@@ -188,32 +187,11 @@ func cmdSelftest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 
 // selftestScreen checks the font and the glyphs of every configured text.
 func selftestScreen(cfg config.Config) (*screen.Screen, error) {
-	w, h, err := cfg.Display.Dimensions()
+	font, err := loadFont(cfg)
 	if err != nil {
 		return nil, err
 	}
-	var paths []string
-	if cfg.Display.Font != "" {
-		paths = []string{cfg.Display.Font}
-	}
-	font, err := display.LoadFont(paths)
-	if err != nil {
-		return nil, err
-	}
-	scr, err := screen.New(font, display.Size{W: w, H: h}, screen.Static{Hall: cfg.Hall, Window: cfg.Window,
-		ScanURL: windowScanURL(cfg), StarOrder: cfg.Display.StarOrder}, time.Now)
-	if err != nil {
-		return nil, err
-	}
-	if err := scr.Check(pad.View{Screen: pad.ScreenIdle, OnDuty: rating.RecordStaff{ID: cfg.Staff.ID, Name: cfg.Staff.Name}}); err != nil {
-		return nil, err
-	}
-	for _, level := range []int{1, 2} {
-		if err := font.Check(codesText(cfg, level)...); err != nil {
-			return nil, fmt.Errorf("reasons: %w", err)
-		}
-	}
-	return scr, nil
+	return buildScreen(cfg, font, pad.View{Screen: pad.ScreenIdle, OnDuty: rating.RecordStaff{ID: cfg.Staff.ID, Name: cfg.Staff.Name}})
 }
 
 func checkStore(dir string) error {

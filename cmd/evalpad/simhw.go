@@ -45,34 +45,19 @@ func simHardware(a *agent, dataDir string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	var fontPaths []string
-	if cfg.Display.Font != "" {
-		fontPaths = []string{cfg.Display.Font}
-	}
 	page := &sim.Page{Pad: a.pad, Outbox: a.store, Info: sim.Info{Width: w, Height: h, StarOrder: cfg.Display.StarOrder,
 		DeviceID: cfg.DeviceID, Hall: cfg.Hall, Window: cfg.Window, StaffID: cfg.Staff.ID, StaffName: cfg.Staff.Name}}
 	var scr *screen.Screen
 	var printerFont *display.Font
-	font, err := display.LoadFont(fontPaths)
+	font, err := loadFont(cfg)
 	switch {
 	case err != nil && cfg.Display.Font != "":
 		return fmt.Errorf("display.font: %w", err) // named in the config: it must be there
 	case err != nil:
 		log.Warn("the simulator runs without its screen picture and receipt images", "err", err)
 	default:
-		scr, err = screen.New(font, display.Size{W: w, H: h}, screen.Static{Hall: cfg.Hall, Window: cfg.Window,
-			ScanURL: windowScanURL(cfg), StarOrder: cfg.Display.StarOrder, Location: loc}, time.Now)
-		if err != nil {
+		if scr, err = buildScreen(cfg, font, a.pad.View()); err != nil {
 			return err
-		}
-		// A glyph missing for a configured text is an error at start, never a tofu box.
-		if err := scr.Check(a.pad.View()); err != nil {
-			return err // names the character and the text
-		}
-		for _, reasons := range [][]string{codesText(cfg, 1), codesText(cfg, 2)} {
-			if err := font.Check(reasons...); err != nil {
-				return fmt.Errorf("reasons: %w", err)
-			}
 		}
 		if cfg.Staff.Photo != "" && cfg.Staff.ID != "" {
 			if img, err := screen.DecodePhoto(cfg.Staff.Photo); err != nil {
@@ -100,14 +85,7 @@ func simHardware(a *agent, dataDir string, log *slog.Logger) error {
 		profile: receipt.Profile{Paper: cfg.Printer.Paper, QR: cfg.Printer.QR}}
 	a.api.Receipts = rp
 	if scr != nil {
-		a.api.Photo = func(staffID, photo string) {
-			img, err := screen.DecodePhoto(photo)
-			if err != nil {
-				log.Warn("session staff photo not shown", "staff", staffID, "err", err)
-				return
-			}
-			scr.SetPhoto(staffID, img)
-		}
+		a.api.Photo = photoSetter(scr, log)
 	}
 	page.Register(a.mux)
 	return nil
