@@ -1,0 +1,371 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"evalpad/sync/protocol"
+)
+
+// conn is one MQTT connection and the drain state that lives as long as it.
+// Only serve's goroutine touches the state; paho's goroutines hand messages
+// over through down and lost.
+type conn struct {
+	l    *Link
+	cl   mqtt.Client
+	down chan mqtt.Message
+	lost chan error
+	done chan struct{} // closed when serve returns: unblocks paho's handlers
+
+	cursor   uint64            // highest seq published on this connection since the last restart
+	inflight []*batch          // oldest first
+	index    map[string]*batch // record id → its batch
+
+	lastStatus  time.Time
+	statusDirty bool
+}
+
+// batch is one up/records message waiting for the central's ack.
+type batch struct {
+	remaining int // records not acked yet
+	deadline  time.Time
+}
+
+const connectTimeout = 15 * time.Second
+
+func (l *Link) dial(ctx context.Context) (*conn, error) {
+	c := &conn{l: l, down: make(chan mqtt.Message, 256), lost: make(chan error, 1), done: make(chan struct{}),
+		index: map[string]*batch{}}
+	o := mqtt.NewClientOptions().
+		AddBroker(l.o.Broker).
+		SetClientID("evalpad-"+l.o.DeviceID).
+		SetCleanSession(false). // the broker keeps acks and commands sent while we are away
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
+		SetKeepAlive(30*time.Second).
+		SetPingTimeout(10*time.Second).
+		SetConnectTimeout(10*time.Second).
+		SetWriteTimeout(10*time.Second).
+		SetOrderMatters(true).
+		SetBinaryWill(protocol.Topic(l.o.DeviceID, protocol.UpStatus), protocol.OfflineStatus, 1, true).
+		SetDefaultPublishHandler(c.onMessage).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			select {
+			case c.lost <- err:
+			default:
+			}
+		})
+	if l.o.Username != "" {
+		o.SetUsername(l.o.Username)
+		o.SetPassword(l.o.Password)
+	}
+	if l.o.TLS != nil {
+		o.SetTLSConfig(l.o.TLS)
+	}
+	cl := mqtt.NewClient(o)
+	if err := wait(ctx, cl.Connect()); err != nil {
+		cl.Disconnect(0)
+		return nil, fmt.Errorf("link: connect: %w", err)
+	}
+	if err := wait(ctx, cl.Subscribe(protocol.DownFilter(l.o.DeviceID), 1, c.onMessage)); err != nil {
+		cl.Disconnect(0)
+		return nil, fmt.Errorf("link: subscribe: %w", err)
+	}
+	c.cl = cl
+	return c, nil
+}
+
+// wait waits for a paho token, ctx, or connectTimeout.
+func wait(ctx context.Context, t mqtt.Token) error {
+	timer := time.NewTimer(connectTimeout)
+	defer timer.Stop()
+	select {
+	case <-t.Done():
+		return t.Error()
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return errors.New("timed out")
+	}
+}
+
+func (c *conn) onMessage(_ mqtt.Client, m mqtt.Message) {
+	select {
+	case c.down <- m:
+	case <-c.done:
+	}
+}
+
+// serve runs the connection until it drops or ctx ends.
+func (c *conn) serve(ctx context.Context) error {
+	defer close(c.done)
+	l := c.l
+	l.log.Info("link: connected", "device", l.o.DeviceID)
+	c.publishStatus(true)
+	if err := c.fill(); err != nil {
+		c.cl.Disconnect(0)
+		return err
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		timer.Reset(max(c.nextWake().Sub(l.o.Now()), 0))
+		var err error
+		select {
+		case <-ctx.Done():
+			c.goodbye()
+			return ctx.Err()
+		case err = <-c.lost:
+			return fmt.Errorf("link: %w", err)
+		case <-l.kick:
+			c.statusDirty = true
+			err = c.fill()
+		case m := <-c.down:
+			err = c.handleDown(m)
+		case <-timer.C:
+			err = c.onTimer()
+		}
+		if err != nil {
+			c.cl.Disconnect(0)
+			return err
+		}
+	}
+}
+
+// nextWake is the earliest of the oldest batch's ack deadline and the next status.
+func (c *conn) nextWake() time.Time {
+	next := c.lastStatus.Add(c.l.o.StatusEvery)
+	if c.statusDirty {
+		next = c.lastStatus.Add(c.l.o.StatusMin)
+	}
+	if len(c.inflight) > 0 && c.inflight[0].deadline.Before(next) {
+		next = c.inflight[0].deadline
+	}
+	return next
+}
+
+func (c *conn) onTimer() error {
+	now := c.l.o.Now()
+	if len(c.inflight) > 0 && !now.Before(c.inflight[0].deadline) {
+		c.l.log.Warn("link: no ack in time: sending again from the oldest unacked record",
+			"timeout", c.l.o.AckTimeout, "in_flight", len(c.inflight))
+		c.l.count(func(k *Counters) { k.Resends++ })
+		c.restart()
+		if err := c.fill(); err != nil {
+			return err
+		}
+	}
+	if now.Sub(c.lastStatus) >= c.l.o.StatusMin && (c.statusDirty || now.Sub(c.lastStatus) >= c.l.o.StatusEvery) {
+		c.publishStatus(true)
+	}
+	return nil
+}
+
+// restart forgets what is in flight: the next fill sends from the oldest unacked.
+func (c *conn) restart() {
+	c.cursor = 0
+	c.inflight = nil
+	clear(c.index)
+}
+
+// fill publishes batches until InFlight are waiting or the outbox has no more.
+func (c *conn) fill() error {
+	l := c.l
+	for len(c.inflight) < l.o.InFlight {
+		entries, err := l.ob.Pending(c.cursor, l.o.Batch)
+		if err != nil {
+			l.log.Error("link: read the outbox", "err", err)
+			return nil // the records stay; the next kick, ack or timeout tries again
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		raws := make([][]byte, len(entries))
+		size := 64
+		for i, e := range entries {
+			raws[i] = e.JSON
+			size += len(e.JSON) + 1
+		}
+		msg := protocol.AppendRecords(make([]byte, 0, size), l.o.DeviceID, raws)
+		tok := c.cl.Publish(protocol.Topic(l.o.DeviceID, protocol.UpRecords), 1, false, msg)
+		select {
+		case <-tok.Done():
+			if err := tok.Error(); err != nil {
+				return fmt.Errorf("link: publish records: %w", err)
+			}
+		default: // the PUBACK comes later; delivery is the central's ack, not this
+		}
+		b := &batch{remaining: len(entries), deadline: l.o.Now().Add(l.o.AckTimeout)}
+		for _, e := range entries {
+			c.index[e.ID] = b
+		}
+		c.inflight = append(c.inflight, b)
+		c.cursor = entries[len(entries)-1].Seq
+		l.count(func(k *Counters) { k.Messages++; k.Records += uint64(len(entries)) })
+	}
+	return nil
+}
+
+// handleDown handles m and every message already queued behind it; the ids
+// of all acks among them go to the store in one commit.
+func (c *conn) handleDown(m mqtt.Message) error {
+	var ids []string
+	for {
+		if id := c.dispatch(m); id != nil {
+			ids = append(ids, id...)
+		}
+		select {
+		case m = <-c.down:
+			continue
+		default:
+		}
+		break
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return c.acked(ids)
+}
+
+// acked moves ids out of the outbox and refills the window.
+func (c *conn) acked(ids []string) error {
+	l := c.l
+	n, err := l.ob.Ack(ids, l.o.Now())
+	if err != nil {
+		// The records stay unacked and are sent again: the central dedupes.
+		l.log.Error("link: store the ack", "err", err)
+		return nil
+	}
+	for _, id := range ids {
+		if b := c.index[id]; b != nil {
+			delete(c.index, id)
+			b.remaining--
+		}
+	}
+	c.inflight = slices.DeleteFunc(c.inflight, func(b *batch) bool { return b.remaining <= 0 })
+	c.statusDirty = true
+	l.count(func(k *Counters) { k.Acked += uint64(n) })
+	return c.fill()
+}
+
+// dispatch handles one downlink message; for an ack it returns the ids.
+func (c *conn) dispatch(m mqtt.Message) (ackIDs []string) {
+	l := c.l
+	l.count(func(k *Counters) { k.Downlinks++ })
+	dev, suffix, err := protocol.ParseTopic(m.Topic())
+	if err == nil && dev != l.o.DeviceID {
+		err = fmt.Errorf("topic %q is for device %q", m.Topic(), dev)
+	}
+	if err != nil {
+		c.reject("", "", err)
+		return nil
+	}
+	p := m.Payload()
+	switch suffix {
+	case protocol.DownAck:
+		a, err := protocol.ParseAck(p)
+		if err != nil {
+			c.reject("", "ack", err)
+			return nil
+		}
+		return a.IDs
+	case protocol.DownSession:
+		s, err := protocol.ParseSession(p)
+		if err == nil {
+			err = c.call(func() error { return l.ag.OpenSession(s) })
+		}
+		c.answer(s.ID, "session", err)
+	case protocol.DownConfig:
+		if len(p) == 0 {
+			return nil // the retained config was cleared
+		}
+		cfg, err := protocol.ParseConfig(p)
+		if err == nil {
+			err = c.call(func() error { return l.ag.ApplyConfig(cfg) })
+		}
+		c.answer(cfg.ID, "config", err)
+	case protocol.DownCmd:
+		cmd, err := protocol.ParseCmd(p)
+		if err == nil {
+			err = c.call(func() error { return l.ag.Command(cmd) })
+		}
+		c.answer(cmd.ID, "cmd", err)
+	default:
+		c.reject("", "", fmt.Errorf("%w: %s is not a downlink topic", protocol.ErrInvalid, m.Topic()))
+	}
+	return nil
+}
+
+// call runs an agent method; a panic in it becomes an error, not a crash.
+func (c *conn) call(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("link: agent panicked: %v", r)
+			c.l.log.Error("link: agent panicked", "panic", r)
+		}
+	}()
+	return f()
+}
+
+// answer publishes the up/cmdresult of a downlink message with id; with no
+// id a rejection can only be logged.
+func (c *conn) answer(id, typ string, err error) {
+	if err != nil {
+		c.reject(id, typ, err)
+		return
+	}
+	if id != "" {
+		c.publishResult(protocol.CmdResult{ID: id, Type: typ, OK: true})
+	}
+}
+
+func (c *conn) reject(id, typ string, err error) {
+	c.l.count(func(k *Counters) { k.Rejected++ })
+	if id == "" {
+		c.l.log.Warn("link: downlink rejected", "type", typ, "err", err)
+		return
+	}
+	c.l.log.Warn("link: downlink rejected", "type", typ, "id", id, "err", err)
+	c.publishResult(protocol.CmdResult{ID: id, Type: typ, OK: false, Error: err.Error()})
+}
+
+func (c *conn) publishResult(r protocol.CmdResult) {
+	c.cl.Publish(protocol.Topic(c.l.o.DeviceID, protocol.UpCmdResult), 1, false, r.Marshal())
+}
+
+// status builds the status message.
+func (c *conn) status(online bool) protocol.Status {
+	l := c.l
+	now := l.o.Now()
+	h := l.ag.Health()
+	s := protocol.Status{Online: online, Firmware: l.o.Firmware, At: now.Format(time.RFC3339),
+		Screen: h.Screen, Printer: h.Printer, Faults: slices.Clone(h.Faults)}
+	st, err := l.ob.Stats()
+	if err != nil {
+		s.Faults = append(s.Faults, "outbox: "+err.Error())
+	}
+	s.Outbox, s.OutboxMax, s.LastSeq = st.Pending, st.Max, st.LastSeq
+	if st.OldestPending != "" {
+		if t, err := time.Parse(time.RFC3339Nano, st.OldestPending); err == nil {
+			s.OldestUnackedS = max(int64(now.Sub(t)/time.Second), 0)
+		}
+	}
+	return s
+}
+
+func (c *conn) publishStatus(online bool) mqtt.Token {
+	c.lastStatus, c.statusDirty = c.l.o.Now(), false
+	return c.cl.Publish(protocol.Topic(c.l.o.DeviceID, protocol.UpStatus), 1, true, c.status(online).Marshal())
+}
+
+// goodbye marks the pad offline (retained) and disconnects cleanly.
+func (c *conn) goodbye() {
+	t := c.publishStatus(false)
+	t.WaitTimeout(time.Second)
+	c.cl.Disconnect(250)
+}

@@ -1,0 +1,261 @@
+package link
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"evalpad/rating"
+	"evalpad/store"
+	"evalpad/sync/protocol"
+)
+
+// Outbox is the store the link drains. *store.Store implements it.
+//
+// Pending returns up to max unacked records with seq > after, oldest first.
+// Ack removes the named records from the unacked ones (unknown or already
+// acked ids are skipped) and returns how many it moved. Stats reports the
+// outbox depth. All three are safe to call while the pad appends records.
+type Outbox interface {
+	Pending(after uint64, max int) ([]store.Entry, error)
+	Ack(ids []string, now time.Time) (int, error)
+	Stats() (store.Stats, error)
+}
+
+var _ Outbox = (*store.Store)(nil)
+
+// ErrNotSupported is what an Agent returns for a command the pad cannot run
+// (yet); the link answers it on up/cmdresult.
+var ErrNotSupported = errors.New("not supported yet")
+
+// Agent is the pad as the link drives it for the downlink. The link calls
+// one method at a time, from its own goroutine; each should return quickly
+// (a store commit at most). A returned error is answered on up/cmdresult as
+// ok:false with the error's text, and the link goes on.
+type Agent interface {
+	// OpenSession opens a session the central sent (already validated).
+	OpenSession(s rating.Session) error
+	// Command runs a validated down/cmd; ErrNotSupported (wrapped) for one
+	// the pad cannot run.
+	Command(c protocol.Cmd) error
+	// ApplyConfig applies a validated down/config live and persists it.
+	ApplyConfig(c protocol.Config) error
+	// Health is what the status reports beside the outbox.
+	Health() Health
+}
+
+// Health is the agent's part of the status.
+type Health struct {
+	Screen  string
+	Printer string
+	Faults  []string
+}
+
+// Options configure a link. Zero values take the defaults.
+type Options struct {
+	Broker   string // tcp://host:port, ssl://host:port (TLS), ws://, wss://; required
+	DeviceID string // required
+	Firmware string // reported in the status
+
+	Username, Password string
+	CAFile             string // PEM CA bundle to verify the broker (default: the system's)
+	CertFile, KeyFile  string // client certificate and key (PEM), for mutual TLS
+	TLS                *tls.Config
+
+	Batch      int           // records per up/records message; default 256
+	InFlight   int           // messages waiting for the central's ack; default 4
+	AckTimeout time.Duration // resend from the oldest unacked record after this; default 30s
+	Backoff    Backoff       // reconnect delays; default 1s..2m with jitter
+
+	StatusMin   time.Duration // least time between two status messages; default 10s
+	StatusEvery time.Duration // status refresh with nothing changed; default 5m
+
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger
+}
+
+// Counters are what a link did since it started.
+type Counters struct {
+	Connected bool   `json:"connected"`
+	Connects  uint64 `json:"connects"`
+	Messages  uint64 `json:"messages"`  // up/records messages published
+	Records   uint64 `json:"records"`   // records published, resends included
+	Acked     uint64 `json:"acked"`     // records the central acked (moved out of the outbox)
+	Resends   uint64 `json:"resends"`   // ack timeouts that restarted from the oldest
+	Downlinks uint64 `json:"downlinks"` // downlink messages handled
+	Rejected  uint64 `json:"rejected"`  // downlink messages rejected
+}
+
+// Link is one pad's connection to the central. Run it once.
+type Link struct {
+	o    Options
+	ob   Outbox
+	ag   Agent
+	log  *slog.Logger
+	kick chan struct{}
+
+	mu  sync.Mutex
+	cnt Counters
+
+	connected atomic.Bool
+}
+
+// New checks o and builds a link; Run starts it.
+func New(o Options, ob Outbox, ag Agent) (*Link, error) {
+	if o.Broker == "" {
+		return nil, errors.New("link: no broker URL")
+	}
+	u, err := url.Parse(o.Broker)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("link: broker %q: want scheme://host:port", o.Broker)
+	}
+	switch u.Scheme {
+	case "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss":
+	default:
+		return nil, fmt.Errorf("link: broker %q: scheme %q is not tcp, ssl, tls, mqtts, ws or wss", o.Broker, u.Scheme)
+	}
+	if err := protocol.CheckDeviceID(o.DeviceID); err != nil {
+		return nil, fmt.Errorf("link: %w", err)
+	}
+	if ob == nil || ag == nil {
+		return nil, errors.New("link: an outbox and an agent are required")
+	}
+	if o.Batch <= 0 {
+		o.Batch = 256
+	}
+	o.Batch = min(o.Batch, protocol.MaxRecordsPerMessage)
+	if o.InFlight <= 0 {
+		o.InFlight = 4
+	}
+	if o.AckTimeout <= 0 {
+		o.AckTimeout = 30 * time.Second
+	}
+	if o.Backoff.Min <= 0 {
+		o.Backoff.Min = time.Second
+	}
+	if o.Backoff.Max < o.Backoff.Min {
+		o.Backoff.Max = max(2*time.Minute, o.Backoff.Min)
+	}
+	if o.Backoff.Rand == nil {
+		o.Backoff.Rand = rand.Float64
+	}
+	if o.StatusMin <= 0 {
+		o.StatusMin = 10 * time.Second
+	}
+	if o.StatusEvery <= 0 {
+		o.StatusEvery = 5 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.TLS == nil && (o.CAFile != "" || o.CertFile != "" || o.KeyFile != "") {
+		o.TLS, err = TLSConfig(o.CAFile, o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Link{o: o, ob: ob, ag: ag, log: log.With("broker", o.Broker), kick: make(chan struct{}, 1)}, nil
+}
+
+// TLSConfig builds the client TLS config from PEM files: caFile to verify
+// the broker ("" = the system's roots), certFile and keyFile for a client
+// certificate (both or neither).
+func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("link: tls ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("link: tls ca: %s holds no PEM certificate", caFile)
+		}
+		c.RootCAs = pool
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, errors.New("link: tls: a client certificate needs both the cert and the key file")
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("link: tls client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+// Kick tells the link the outbox has new records. It never blocks.
+func (l *Link) Kick() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Counters returns what the link did so far.
+func (l *Link) Counters() Counters {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.cnt
+	c.Connected = l.connected.Load()
+	return c
+}
+
+func (l *Link) count(f func(c *Counters)) {
+	l.mu.Lock()
+	f(&l.cnt)
+	l.mu.Unlock()
+}
+
+// Run connects, drains and serves the downlink until ctx ends. It returns
+// nil then; a broker that cannot be reached is retried, never an error.
+func (l *Link) Run(ctx context.Context) error {
+	attempt := 0
+	for ctx.Err() == nil {
+		c, err := l.dial(ctx)
+		if err != nil {
+			d := l.o.Backoff.Delay(attempt)
+			attempt++
+			l.log.Warn("link: connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+			case <-t.C:
+			}
+			continue
+		}
+		attempt = 0
+		l.count(func(k *Counters) { k.Connects++ })
+		l.connected.Store(true)
+		err = c.serve(ctx)
+		l.connected.Store(false)
+		if ctx.Err() != nil {
+			break
+		}
+		d := l.o.Backoff.Delay(0)
+		l.log.Warn("link: connection lost", "err", err, "retry_in", d.Round(time.Millisecond))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Commands the central may send on down/cmd.
+const (
+	CmdPause        = "pause"         // show 暂停服务 (refused while a session waits)
+	CmdResume       = "resume"        // leave 暂停服务
+	CmdMessage      = "message"       // show Text on the screen
+	CmdPrintReceipt = "print_receipt" // print the receipt of record RecordID ("" = the last rating)
+)
+
+// MaxMessageRunes bounds a message command's text.
+const MaxMessageRunes = 200
+
+// Cmd is down/cmd.
+type Cmd struct {
+	ID       string `json:"id"`
+	Cmd      string `json:"cmd"`
+	Text     string `json:"text,omitempty"`      // message
+	Seconds  int    `json:"seconds,omitempty"`   // message: how long to show it, 0 = the pad's default
+	RecordID string `json:"record_id,omitempty"` // print_receipt
+}
+
+// ParseCmd decodes and validates a down/cmd payload. When the payload
+// carries a usable id, the returned Cmd has it even on error, so the pad can
+// answer the rejection on up/cmdresult; an unknown command wraps ErrUnknownCmd.
+func ParseCmd(data []byte) (Cmd, error) {
+	var c Cmd
+	if err := decode("cmd", data, &c); err != nil {
+		// Try to salvage the id for the answer.
+		var head struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(data, &head) == nil && checkCode("cmd", "id", head.ID) == nil {
+			return Cmd{ID: head.ID}, err
+		}
+		return Cmd{}, err
+	}
+	if err := checkCode("cmd", "id", c.ID); err != nil {
+		return Cmd{}, err
+	}
+	bad := func(format string, args ...any) (Cmd, error) {
+		return Cmd{ID: c.ID, Cmd: c.Cmd}, invalid("cmd", format, args...)
+	}
+	switch c.Cmd {
+	case CmdPause, CmdResume:
+	case CmdMessage:
+		if c.Text == "" {
+			return bad("text: required for message")
+		}
+		if !utf8.ValidString(c.Text) {
+			return bad("text: not valid UTF-8")
+		}
+		if n := utf8.RuneCountInString(c.Text); n > MaxMessageRunes {
+			return bad("text: %d characters, at most %d", n, MaxMessageRunes)
+		}
+		for _, r := range c.Text {
+			if unicode.IsControl(r) && r != '\n' {
+				return bad("text: has a control character")
+			}
+		}
+		if c.Seconds < 0 || c.Seconds > 3600 {
+			return bad("seconds: %d, must be 0 to 3600", c.Seconds)
+		}
+	case CmdPrintReceipt:
+		if c.RecordID != "" && !IsUUID(c.RecordID) {
+			return bad("record_id: %q is not a UUID", c.RecordID)
+		}
+	case "":
+		return bad("cmd: required")
+	default:
+		return Cmd{ID: c.ID, Cmd: c.Cmd}, fmt.Errorf("%w: cmd: %q (known: pause, resume, message, print_receipt)", ErrUnknownCmd, c.Cmd)
+	}
+	return c, nil
+}
+
+// Marshal encodes c.
+func (c Cmd) Marshal() []byte {
+	b, _ := json.Marshal(c)
+	return b
+}
+
+// CmdResult is up/cmdresult: the answer to a down/cmd, down/session or
+// down/config that carried an id. Type says which ("cmd", "session", "config").
+type CmdResult struct {
+	ID    string `json:"id"`
+	Type  string `json:"type,omitempty"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+// Marshal encodes r.
+func (r CmdResult) Marshal() []byte {
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// ParseCmdResult decodes an up/cmdresult (the central's side).
+func ParseCmdResult(data []byte) (CmdResult, error) {
+	var r CmdResult
+	if err := decode("cmdresult", data, &r); err != nil {
+		return CmdResult{}, err
+	}
+	if !r.OK && r.Error == "" {
+		return CmdResult{}, invalid("cmdresult", "error: required when ok is false")
+	}
+	return r, nil
+}
