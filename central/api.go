@@ -1,0 +1,259 @@
+package central
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"evalpad/sync/protocol"
+)
+
+// API is the hub's read API:
+//
+//	GET /api/v1/records?device_id=&hall=&window=&staff_id=&kind=&stars=&good=&item=&from=&to=&limit=&after=&order=
+//	    → {"records":[record…], "next":"<id to pass as after>"|""}; oldest first, order=newest for the latest
+//	GET /api/v1/stats?(the same filters but limit and after) → Stats
+//	GET /api/v1/unrated?(filters) → {"unrated":[Unrated…]}: each unrated session, its
+//	    reminder and default days and status (applies the time rule first)
+//	GET /api/v1/rejected → {"rejected":[{"id","device_id","reason","received_at","record"}…]}
+//	GET /api/v1/devices → {"devices":[{"device_id","status":{…},"received_at"}…]}: each pad's last up/status
+//	GET /api/v1/health → the hub's counters
+type API struct {
+	Store   Store
+	Rule    *TimeRule        // for GET /api/v1/unrated; nil: not served
+	Now     func() time.Time // default time.Now
+	Health  func() any       // the hub's counters; nil for none
+	Devices func() any       // the pads' last status; nil for none
+	Logger  *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]cachedStats // query → figures, while no record was added
+}
+
+type cachedStats struct {
+	count int
+	stats Stats
+}
+
+// Limits of GET /api/v1/records.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// Register adds the routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/records", a.records)
+	mux.HandleFunc("GET /api/v1/stats", a.stats)
+	if a.Rule != nil {
+		mux.HandleFunc("GET /api/v1/unrated", a.unrated)
+	}
+	mux.HandleFunc("GET /api/v1/rejected", a.rejected)
+	mux.HandleFunc("GET /api/v1/devices", func(w http.ResponseWriter, r *http.Request) {
+		var d any = []struct{}{}
+		if a.Devices != nil {
+			d = a.Devices()
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"devices": d})
+	})
+	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
+		var h any = struct{}{}
+		if a.Health != nil {
+			h = a.Health()
+		}
+		writeJSON(w, http.StatusOK, h)
+	})
+}
+
+// ParseFilter reads a Filter from query parameters; errors name the parameter.
+func ParseFilter(q url.Values, paging bool) (Filter, error) {
+	f := Filter{DeviceID: q.Get("device_id"), Hall: q.Get("hall"), Window: q.Get("window"),
+		StaffID: q.Get("staff_id"), Kind: q.Get("kind"), Item: q.Get("item"), From: q.Get("from"), To: q.Get("to")}
+	bad := func(format string, args ...any) (Filter, error) {
+		return Filter{}, fmt.Errorf("%w: "+format, append([]any{ErrBadFilter}, args...)...)
+	}
+	switch f.Kind {
+	case "", "rating", "unrated":
+	default:
+		return bad("kind: %q is not rating or unrated", f.Kind)
+	}
+	if v := q.Get("stars"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 5 {
+			return bad("stars: %q is not 0 to 5", v)
+		}
+		f.Stars = n
+	}
+	if v := q.Get("good"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return bad("good: %q is not true or false", v)
+		}
+		f.Good = &b
+	}
+	for _, d := range []struct{ name, v string }{{"from", f.From}, {"to", f.To}} {
+		if d.v != "" {
+			if _, err := time.Parse(time.DateOnly, d.v); err != nil {
+				return bad("%s: %q is not a day YYYY-MM-DD", d.name, d.v)
+			}
+		}
+	}
+	if !paging {
+		return f, nil
+	}
+	f.Limit = DefaultLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxLimit {
+			return bad("limit: %q is not 1 to %d", v, MaxLimit)
+		}
+		f.Limit = n
+	}
+	switch v := q.Get("order"); v {
+	case "", "oldest":
+	case "newest":
+		f.Newest = true
+	default:
+		return bad("order: %q is not oldest or newest", v)
+	}
+	if v := q.Get("after"); v != "" {
+		if !protocol.IsUUID(v) {
+			return bad("after: %q is not a record id", v)
+		}
+		if f.Newest {
+			return bad("after: pages go oldest first; drop order=newest")
+		}
+		f.After = v
+	}
+	return f, nil
+}
+
+func (a *API) records(w http.ResponseWriter, r *http.Request) {
+	f, err := ParseFilter(r.URL.Query(), true)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	rows, err := a.Store.Records(r.Context(), f)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	out := struct {
+		Records []json.RawMessage `json:"records"`
+		Next    string            `json:"next"`
+	}{Records: make([]json.RawMessage, len(rows))}
+	for i, row := range rows {
+		out.Records[i] = row.Body
+	}
+	if len(rows) == f.Limit && !f.Newest {
+		out.Next = rows[len(rows)-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) stats(w http.ResponseWriter, r *http.Request) {
+	f, err := ParseFilter(r.URL.Query(), false)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	// Records are only ever added: while the count is the same, so are the
+	// figures. The page asks every few seconds; this spares decoding every
+	// record each time.
+	n, err := a.Store.Count(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	key := r.URL.Query().Encode()
+	a.mu.Lock()
+	c, ok := a.cache[key]
+	a.mu.Unlock()
+	if ok && c.count == n {
+		writeJSON(w, http.StatusOK, c.stats)
+		return
+	}
+	rows, err := a.Store.Records(r.Context(), f)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	st := Compute(rows)
+	a.mu.Lock()
+	if a.cache == nil || len(a.cache) > 64 {
+		a.cache = map[string]cachedStats{}
+	}
+	a.cache[key] = cachedStats{count: n, stats: st}
+	a.mu.Unlock()
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (a *API) unrated(w http.ResponseWriter, r *http.Request) {
+	f, err := ParseFilter(r.URL.Query(), false)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	list, _, err := a.Rule.Check(r.Context(), f, now())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if list == nil {
+		list = []Unrated{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"unrated": list})
+}
+
+func (a *API) rejected(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Store.Rejected(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	type item struct {
+		ID         string          `json:"id"`
+		DeviceID   string          `json:"device_id"`
+		Reason     string          `json:"reason"`
+		ReceivedAt time.Time       `json:"received_at"`
+		Record     json.RawMessage `json:"record"`
+	}
+	out := make([]item, len(list))
+	for i, rj := range list {
+		body := json.RawMessage(rj.Body)
+		if !json.Valid(body) {
+			b, _ := json.Marshal(string(rj.Body))
+			body = b
+		}
+		out[i] = item{rj.ID, rj.DeviceID, rj.Reason, rj.ReceivedAt, body}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rejected": out})
+}
+
+func (a *API) fail(w http.ResponseWriter, err error) {
+	if a.Logger != nil {
+		a.Logger.Error("evalhub: api", "err", err)
+	}
+	writeError(w, http.StatusInternalServerError, errors.New("central: the store failed; see the log"))
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}

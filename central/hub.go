@@ -1,0 +1,370 @@
+package central
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"evalpad/sync/protocol"
+)
+
+// HubOptions configure the ingest of records from the broker.
+type HubOptions struct {
+	Broker             string // tcp://host:port, ssl://…; required
+	Group              string // shared subscription group; default "evalhub"
+	ClientID           string // default evalhub-HOST-PID
+	Username, Password string
+	TLS                *tls.Config
+
+	Workers  int // goroutines storing records; default 4
+	MaxBatch int // records stored in one transaction at most; default 4096
+
+	// AfterCommit, if set, is called after each commit and before its acks
+	// are sent, with the number of commits so far: a seam for crash tests.
+	AfterCommit func(commits int)
+
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// HubCounters are what a hub did since it started.
+type HubCounters struct {
+	Connected  bool   `json:"connected"`
+	Subscribed bool   `json:"subscribed"`  // the shared subscription is in place
+	Messages   uint64 `json:"messages"`    // up/records messages received
+	New        uint64 `json:"new"`         // records stored
+	Duplicates uint64 `json:"duplicates"`  // records received again (resends), not stored again
+	Rejected   uint64 `json:"rejected"`    // records refused as invalid (kept apart, acked)
+	Unackable  uint64 `json:"unackable"`   // messages or records too broken to name an id
+	Acked      uint64 `json:"acked"`       // ids acked
+	StoreFails uint64 `json:"store_fails"` // transactions that failed: nothing acked, the pads resend
+	Commits    uint64 `json:"commits"`     // transactions committed
+}
+
+// Hub receives the pads' records over a shared subscription, stores each
+// once and acks it only after the commit.
+type Hub struct {
+	o   HubOptions
+	st  Store
+	log *slog.Logger
+
+	msgs chan mqtt.Message
+
+	mu      sync.Mutex
+	cnt     HubCounters
+	cl      mqtt.Client
+	devices map[string]Device
+}
+
+// Device is the last status a pad published (retained on up/status).
+type Device struct {
+	DeviceID   string          `json:"device_id"`
+	Status     protocol.Status `json:"status"`
+	ReceivedAt time.Time       `json:"received_at"`
+}
+
+// Devices returns the last status of every pad seen, by device id.
+func (h *Hub) Devices() []Device {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]Device, 0, len(h.devices))
+	for _, d := range h.devices {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b Device) int { return strings.Compare(a.DeviceID, b.DeviceID) })
+	return out
+}
+
+// onStatus keeps a pad's status (every hub instance sees every status:
+// it is a plain subscription, not the shared one).
+func (h *Hub) onStatus(_ mqtt.Client, m mqtt.Message) {
+	dev, suffix, err := protocol.ParseTopic(m.Topic())
+	if err != nil || suffix != protocol.UpStatus || len(m.Payload()) == 0 {
+		return
+	}
+	st, err := protocol.ParseStatus(m.Payload())
+	if err != nil {
+		h.log.Warn("evalhub: bad status", "device", dev, "err", err)
+		return
+	}
+	h.mu.Lock()
+	if h.devices == nil {
+		h.devices = map[string]Device{}
+	}
+	h.devices[dev] = Device{DeviceID: dev, Status: st, ReceivedAt: h.o.Now().UTC()}
+	h.mu.Unlock()
+}
+
+// NewHub builds a hub on st; Run starts it.
+func NewHub(o HubOptions, st Store) (*Hub, error) {
+	if o.Broker == "" {
+		return nil, errors.New("central: hub: no broker URL")
+	}
+	if o.Group == "" {
+		o.Group = "evalhub"
+	}
+	if o.ClientID == "" {
+		host, _ := os.Hostname()
+		o.ClientID = fmt.Sprintf("evalhub-%s-%d", host, os.Getpid())
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 4096
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Hub{o: o, st: st, log: log, msgs: make(chan mqtt.Message, 1024)}, nil
+}
+
+// Counters returns what the hub did so far.
+func (h *Hub) Counters() HubCounters {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.cnt
+	if h.cl != nil {
+		c.Connected = h.cl.IsConnectionOpen()
+	}
+	return c
+}
+
+func (h *Hub) count(f func(c *HubCounters)) {
+	h.mu.Lock()
+	f(&h.cnt)
+	h.mu.Unlock()
+}
+
+// Run connects (paho reconnects on its own, resubscribing each time),
+// stores what arrives, and stops when ctx ends.
+func (h *Hub) Run(ctx context.Context) error {
+	filter := protocol.SharedRecordsFilter(h.o.Group)
+	handler := func(_ mqtt.Client, m mqtt.Message) {
+		select {
+		case h.msgs <- m:
+		case <-ctx.Done():
+		}
+	}
+	o := mqtt.NewClientOptions().
+		AddBroker(h.o.Broker).
+		SetClientID(h.o.ClientID).
+		SetCleanSession(true).
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(time.Second).
+		SetMaxReconnectInterval(5 * time.Second).
+		SetKeepAlive(30 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetOrderMatters(true).
+		SetDefaultPublishHandler(func(c mqtt.Client, m mqtt.Message) {
+			if _, suffix, err := protocol.ParseTopic(m.Topic()); err == nil && suffix == protocol.UpStatus {
+				h.onStatus(c, m)
+				return
+			}
+			handler(c, m)
+		}).
+		SetOnConnectHandler(func(c mqtt.Client) {
+			h.log.Info("evalhub: connected", "broker", h.o.Broker, "subscription", filter)
+			// Not waited on here: this runs on paho's connection goroutine.
+			go func() {
+				t := c.SubscribeMultiple(map[string]byte{filter: 1, protocol.Prefix + "+/" + protocol.UpStatus: 1}, nil)
+				if !t.WaitTimeout(10*time.Second) || t.Error() != nil {
+					h.log.Error("evalhub: subscribe", "err", t.Error())
+					return
+				}
+				h.count(func(c *HubCounters) { c.Subscribed = true })
+			}()
+		}).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			h.count(func(c *HubCounters) { c.Subscribed = false })
+			h.log.Warn("evalhub: connection lost", "err", err)
+		})
+	if h.o.Username != "" {
+		o.SetUsername(h.o.Username)
+		o.SetPassword(h.o.Password)
+	}
+	if h.o.TLS != nil {
+		o.SetTLSConfig(h.o.TLS)
+	}
+	cl := mqtt.NewClient(o)
+	h.mu.Lock()
+	h.cl = cl
+	h.mu.Unlock()
+	cl.Connect() // retries until it connects; the OnConnect handler subscribes
+	var wg sync.WaitGroup
+	for range h.o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.work(ctx, cl)
+		}()
+	}
+	<-ctx.Done()
+	wg.Wait()
+	cl.Disconnect(250)
+	return nil
+}
+
+// work stores messages as they come, several in one transaction when they
+// queue up, and acks each device's ids after the commit.
+func (h *Hub) work(ctx context.Context, cl mqtt.Client) {
+	for {
+		var first mqtt.Message
+		select {
+		case <-ctx.Done():
+			return
+		case first = <-h.msgs:
+		}
+		var b Batch
+		b.Add(h.parse(first))
+	more:
+		for b.Records() < h.o.MaxBatch {
+			select {
+			case m := <-h.msgs:
+				b.Add(h.parse(m))
+			default:
+				break more
+			}
+		}
+		acks, err := h.Store(ctx, &b)
+		if err != nil {
+			h.log.Error("evalhub: store records: nothing acked, the pads will send them again", "err", err)
+			continue
+		}
+		if h.o.AfterCommit != nil {
+			h.o.AfterCommit(int(h.Counters().Commits))
+		}
+		for dev, ids := range acks {
+			// Several acks if the ids would not fit one message.
+			for len(ids) > 0 {
+				n := min(len(ids), protocol.MaxAckIDs)
+				cl.Publish(protocol.Topic(dev, protocol.DownAck), 1, false, protocol.Ack{IDs: ids[:n]}.Marshal())
+				h.count(func(c *HubCounters) { c.Acked += uint64(n) })
+				ids = ids[n:]
+			}
+		}
+	}
+}
+
+// Parsed is one up/records message, checked.
+type Parsed struct {
+	Device  string
+	Rows    []Row
+	Rejects []Reject
+}
+
+// Batch gathers parsed messages to store in one transaction.
+type Batch struct{ msgs []Parsed }
+
+// Add adds p (a zero Parsed, from a message with nothing to store, is skipped).
+func (b *Batch) Add(p Parsed) {
+	if p.Device != "" {
+		b.msgs = append(b.msgs, p)
+	}
+}
+
+// Records counts the records in b.
+func (b *Batch) Records() int {
+	n := 0
+	for _, m := range b.msgs {
+		n += len(m.Rows) + len(m.Rejects)
+	}
+	return n
+}
+
+func (h *Hub) parse(m mqtt.Message) Parsed {
+	h.count(func(c *HubCounters) { c.Messages++ })
+	p, err := Parse(m.Topic(), m.Payload(), h.o.Now())
+	if err != nil {
+		h.count(func(c *HubCounters) { c.Unackable++ })
+		h.log.Warn("evalhub: message dropped", "topic", m.Topic(), "err", err)
+	}
+	return p
+}
+
+// Parse checks an up/records message: the envelope, then each record. A
+// record that breaks the protocol but names a UUID id becomes a Reject;
+// one with no usable id cannot be acked and is only logged (in err, along
+// with the rest of the message being returned).
+func Parse(topic string, payload []byte, now time.Time) (Parsed, error) {
+	dev, suffix, err := protocol.ParseTopic(topic)
+	if err != nil {
+		return Parsed{}, err
+	}
+	if suffix != protocol.UpRecords {
+		return Parsed{}, fmt.Errorf("central: topic %q is not up/records", topic)
+	}
+	msg, err := protocol.ParseRecords(payload)
+	if err != nil {
+		return Parsed{}, err
+	}
+	if msg.DeviceID != dev {
+		return Parsed{}, fmt.Errorf("%w: records: device_id %q sent on the topic of %q", protocol.ErrInvalid, msg.DeviceID, dev)
+	}
+	p := Parsed{Device: dev}
+	var errs []error
+	for i, raw := range msg.Records {
+		r, err := protocol.ParseRecord(raw, dev)
+		if err == nil {
+			p.Rows = append(p.Rows, NewRow(r, raw, now))
+			continue
+		}
+		id := protocol.RecordID(raw)
+		if id == "" {
+			errs = append(errs, fmt.Errorf("records[%d]: %w", i, err))
+			continue
+		}
+		p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: err.Error(), Body: raw, ReceivedAt: now})
+	}
+	return p, errors.Join(errs...)
+}
+
+// Store writes b in one transaction and returns, per device, the ids to ack:
+// every record and reject of b, new or already stored.
+func (h *Hub) Store(ctx context.Context, b *Batch) (map[string][]string, error) {
+	if len(b.msgs) == 0 {
+		return nil, nil
+	}
+	var rows []Row
+	var rejects []Reject
+	acks := map[string][]string{}
+	for _, m := range b.msgs {
+		rows = append(rows, m.Rows...)
+		rejects = append(rejects, m.Rejects...)
+		for _, r := range m.Rows {
+			acks[m.Device] = append(acks[m.Device], r.ID)
+		}
+		for _, r := range m.Rejects {
+			acks[m.Device] = append(acks[m.Device], r.ID)
+		}
+	}
+	res, err := h.st.Insert(ctx, rows, rejects)
+	if err != nil {
+		h.count(func(c *HubCounters) { c.StoreFails++ })
+		return nil, err
+	}
+	for _, rj := range rejects {
+		h.log.Warn("evalhub: record rejected (stored apart and acked)", "device", rj.DeviceID, "id", rj.ID, "reason", rj.Reason)
+	}
+	h.count(func(c *HubCounters) {
+		c.Commits++
+		c.New += uint64(res.New)
+		c.Duplicates += uint64(res.Duplicate)
+		c.Rejected += uint64(len(rejects))
+	})
+	return acks, nil
+}

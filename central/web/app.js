@@ -1,0 +1,179 @@
+// The figures page: plain JS and inline SVG, no library, no CDN.
+"use strict";
+
+const $ = (s) => document.querySelector(s);
+const STARS = ["未评价", "1★ 非常不满意", "2★ 不满意", "3★ 基本满意", "4★ 满意", "5★ 非常满意"];
+const STATUS = { waiting: "等待中", remind: "待提醒", defaulted: "已默认满意" };
+let group = "by_window";
+let lastStats = null;
+
+function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+function pct(x, rated) {
+  return rated ? (x * 100).toFixed(1) + "%" : "–";
+}
+function query() {
+  const p = new URLSearchParams();
+  for (const el of $("#filters").elements) {
+    if (el.name && el.value) p.set(el.name, el.value);
+  }
+  return p;
+}
+async function get(path, p) {
+  const r = await fetch(path + "?" + p.toString());
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || r.statusText);
+  return body;
+}
+
+// bars draws horizontal bars: items [{label, value, cls}].
+function bars(items, opts = {}) {
+  const w = 640, row = 26, left = opts.left || 150, h = Math.max(row * items.length + 8, 40);
+  const max = Math.max(1, ...items.map((i) => i.value));
+  let s = `<svg viewBox="0 0 ${w} ${h}" class="chart" role="img">`;
+  if (!items.length) s += `<text x="10" y="24" class="muted">暂无数据</text>`;
+  items.forEach((it, i) => {
+    const y = 4 + i * row, bw = ((w - left - 60) * it.value) / max;
+    s += `<text x="${left - 8}" y="${y + 17}" text-anchor="end">${esc(it.label)}</text>`;
+    s += `<rect x="${left}" y="${y + 3}" width="${bw}" height="${row - 8}" class="${it.cls || ""}"><title>${esc(it.label)}: ${it.value}</title></rect>`;
+    s += `<text x="${left + bw + 6}" y="${y + 17}">${it.value}</text>`;
+  });
+  return s + "</svg>";
+}
+
+// days draws stacked good/bad columns per day with the satisfaction line.
+function days(list) {
+  const w = 640, h = 220, pad = 30, n = list.length;
+  if (!n) return `<svg viewBox="0 0 ${w} 40" class="chart"><text x="10" y="24" class="muted">暂无数据</text></svg>`;
+  const max = Math.max(1, ...list.map((d) => d.good + d.bad + d.unrated));
+  const cw = (w - 2 * pad) / n, bh = h - 2 * pad;
+  let s = `<svg viewBox="0 0 ${w} ${h}" class="chart" role="img">`;
+  let line = "", dots = "";
+  list.forEach((d, i) => {
+    const x = pad + i * cw + cw * 0.15, bw = cw * 0.7;
+    const gh = (bh * d.good) / max, bdh = (bh * d.bad) / max, uh = (bh * d.unrated) / max;
+    const base = h - pad;
+    s += `<rect x="${x}" y="${base - gh}" width="${bw}" height="${gh}" class="good"><title>${d.key} 好评 ${d.good}</title></rect>`;
+    s += `<rect x="${x}" y="${base - gh - bdh}" width="${bw}" height="${bdh}" class="bad"><title>${d.key} 差评 ${d.bad}</title></rect>`;
+    s += `<rect x="${x}" y="${base - gh - bdh - uh}" width="${bw}" height="${uh}" class="none"><title>${d.key} 未评价 ${d.unrated}</title></rect>`;
+    if (n <= 16 || i % Math.ceil(n / 16) === 0) {
+      s += `<text x="${x + bw / 2}" y="${h - 10}" text-anchor="middle" class="small">${esc(d.key.slice(5))}</text>`;
+    }
+    if (d.rated) {
+      const cx = x + bw / 2, cy = pad + bh * (1 - d.satisfaction);
+      line += `${line ? "L" : "M"}${cx},${cy} `;
+      dots += `<circle cx="${cx}" cy="${cy}" r="3" class="sat-dot"><title>${d.key} 满意率 ${pct(d.satisfaction, d.rated)}</title></circle>`;
+    }
+  });
+  s += `<path d="${line}" class="sat-line"/>${dots}`;
+  s += `<text x="${w - pad}" y="${pad - 10}" text-anchor="end" class="small">折线：满意率（顶端 100%）</text>`;
+  return s + "</svg>";
+}
+
+function renderStats(s) {
+  lastStats = s;
+  const t = s.total;
+  $("#satisfaction").textContent = pct(t.satisfaction, t.rated);
+  $("#rated").textContent = t.rated;
+  $("#good").textContent = t.good;
+  $("#bad").textContent = t.bad;
+  $("#unrated").textContent = t.unrated;
+  $("#default").textContent = t.default;
+  $("#chart-stars").innerHTML = bars(
+    [5, 4, 3, 2, 1].map((k) => ({ label: STARS[k], value: s.stars[k], cls: k >= 3 ? "good" : "bad" })).concat([{ label: STARS[0], value: s.stars[0], cls: "none" }]),
+    { left: 110 }
+  );
+  $("#chart-days").innerHTML = days(s.by_day);
+  $("#chart-reasons").innerHTML = bars(s.reasons.map((r) => ({ label: `${r.code} ${r.text}`, value: r.count, cls: "bad" })), { left: 300 });
+  renderGroup();
+}
+
+function renderGroup() {
+  if (!lastStats) return;
+  const rows = lastStats[group] || [];
+  $("#groups tbody").innerHTML = rows.length
+    ? rows
+        .map(
+          (g) => `<tr><td>${esc(g.name && g.name !== g.key ? `${g.name}（${g.key}）` : g.key || "（无）")}</td>
+<td>${g.records}</td><td>${g.good}</td><td class="${g.bad ? "badtext" : ""}">${g.bad}</td><td>${g.unrated}</td><td>${g.default}</td>
+<td class="sat"><span class="meter"><span style="width:${(g.satisfaction * 100).toFixed(1)}%"></span></span> ${pct(g.satisfaction, g.rated)}</td></tr>`
+        )
+        .join("")
+    : `<tr><td colspan="7" class="muted">暂无数据</td></tr>`;
+}
+
+function renderUnrated(list) {
+  $("#unrated-list tbody").innerHTML = list.length
+    ? list
+        .map(
+          (u) => `<tr><td>${esc(u.session_id)}</td><td>${esc(u.window)}</td><td>${esc(u.staff)}</td><td>${esc(u.served.replace("T", " ").slice(0, 16))}</td>
+<td>${esc(u.deadlines.reminder.slice(0, 10))}</td><td>${esc(u.deadlines.default.slice(0, 10))}</td><td class="st-${u.status}">${STATUS[u.status] || u.status}</td></tr>`
+        )
+        .join("")
+    : `<tr><td colspan="7" class="muted">没有未评价的办件</td></tr>`;
+}
+
+function renderLatest(recs) {
+  $("#latest tbody").innerHTML = recs.length
+    ? recs
+        .map(
+          (r) => `<tr><td>${esc(r.at.replace("T", " ").slice(0, 19))}</td><td>${esc(r.window)}</td><td>${esc(r.staff.name)}</td>
+<td>${esc(r.cases.map((c) => c.task_name).join("、"))}</td><td class="${r.kind === "unrated" ? "muted" : r.good ? "goodtext" : "badtext"}">${STARS[r.stars]}</td>
+<td>${esc(r.reasons.join(" "))}</td><td class="muted">${esc(r.flags.join(" "))}</td></tr>`
+        )
+        .join("")
+    : `<tr><td colspan="7" class="muted">还没有评价：在评价器上按星</td></tr>`;
+}
+
+function age(s) {
+  if (!s) return "–";
+  if (s < 3600) return Math.round(s / 60) + " 分钟";
+  if (s < 86400) return (s / 3600).toFixed(1) + " 小时";
+  return (s / 86400).toFixed(1) + " 天";
+}
+
+function renderDevices(list) {
+  $("#devices tbody").innerHTML = list.length
+    ? list
+        .map(
+          (d) => `<tr><td>${esc(d.device_id)}</td><td class="${d.status.online ? "goodtext" : "badtext"}">${d.status.online ? "在线" : "离线"}</td>
+<td>${esc(d.status.screen || "")}</td><td>${d.status.outbox ?? "–"}</td><td>${age(d.status.oldest_unacked_s)}</td><td>${esc(d.status.printer || "")}</td>
+<td class="badtext">${esc((d.status.faults || []).join("；"))}</td><td>${esc(d.status.firmware || "")}</td><td>${esc(d.received_at.replace("T", " ").slice(0, 19))}</td></tr>`
+        )
+        .join("")
+    : `<tr><td colspan="9" class="muted">还没有评价器上报状态</td></tr>`;
+}
+
+async function refresh() {
+  const p = query();
+  try {
+    const [stats, unrated, latest, devices] = await Promise.all([
+      get("/api/v1/stats", p),
+      get("/api/v1/unrated", p),
+      get("/api/v1/records", new URLSearchParams([...p, ["order", "newest"], ["limit", "20"]])),
+      get("/api/v1/devices", new URLSearchParams()),
+    ]);
+    renderStats(stats);
+    renderUnrated(unrated.unrated);
+    renderLatest(latest.records);
+    renderDevices(devices.devices);
+    $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN");
+  } catch (e) {
+    $("#updated").textContent = "出错：" + e.message;
+  }
+}
+
+$("#filters").addEventListener("submit", (e) => {
+  e.preventDefault();
+  refresh();
+});
+for (const b of document.querySelectorAll("#tabs button")) {
+  b.addEventListener("click", () => {
+    document.querySelectorAll("#tabs button").forEach((x) => x.classList.toggle("on", x === b));
+    group = b.dataset.group;
+    renderGroup();
+  });
+}
+refresh();
+setInterval(refresh, 5000);
