@@ -142,6 +142,7 @@ func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 	listen := fs.String("listen", "", "address of the local and simulation API (default: the config's api.listen, 127.0.0.1:8080)")
 	data := fs.String("data", "", "state directory (default: the config's data_dir, else "+defaultSimData()+")")
 	cfgPath := fs.String("config", "", "TOML config file (default: embedded defaults)")
+	syncF := addSyncFlags(fs) // --broker and the link's options (sync.go)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -161,8 +162,14 @@ func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 		a.close()
 		return fmt.Errorf("sim: %w", err)
 	}
+	stopSync, err := startSync(ctx, a, syncF, log)
+	if err != nil {
+		a.close()
+		return fmt.Errorf("sim: %w", err)
+	}
 	log.Info("evalpad sim", "version", versionString(), "device", cfg.DeviceID, "data", dir)
 	err = a.serve(ctx, firstOf(*listen, cfg.API.Listen), stderr)
+	stopSync()
 	if cerr := a.close(); err == nil {
 		err = cerr
 	}

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests run the real thing: `evalpad sim` and `evalhub` as
+// child processes, a Mosquitto of the test's own (sync/mqtttest), and check
+// that every rating the pad confirmed is stored by the hub exactly once.
+
+var (
+	e2eHubOnce sync.Once
+	e2eHubPath string
+	e2eHubErr  error
+)
+
+// evalhubBinary builds cmd/evalhub once per test run.
+func e2eHubBinary(t testing.TB) string {
+	t.Helper()
+	e2eHubOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "evalhub-bin")
+		if err != nil {
+			e2eHubErr = err
+			return
+		}
+		e2eHubPath = filepath.Join(dir, "evalhub")
+		out, err := exec.Command("go", "build", "-o", e2eHubPath, "../evalhub").CombinedOutput()
+		if err != nil {
+			e2eHubErr = fmt.Errorf("go build evalhub: %v\n%s", err, out)
+		}
+	})
+	if e2eHubErr != nil {
+		t.Fatal(e2eHubErr)
+	}
+	return e2eHubPath
+}
+
+// e2eHub is a running evalhub.
+type e2eHub struct {
+	cmd  *exec.Cmd
+	base string
+	mu   sync.Mutex
+	log  bytes.Buffer
+	done chan struct{}
+}
+
+// startHub starts evalhub with args on a free HTTP port and waits until it
+// listens and has subscribed. env is added to its environment.
+func e2eStartHub(t testing.TB, env []string, args ...string) *e2eHub {
+	t.Helper()
+	cmd := exec.Command(e2eHubBinary(t), append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := &e2eHub{cmd: cmd, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	go func() {
+		defer close(h.done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if a, ok := strings.CutPrefix(line, "evalhub: listening on "); ok {
+				addr <- a
+			}
+			h.mu.Lock()
+			if h.log.Len() > 64<<10 {
+				h.log.Reset()
+			}
+			h.log.WriteString(line + "\n")
+			h.mu.Unlock()
+		}
+	}()
+	select {
+	case h.base = <-addr:
+	case <-h.done:
+		cmd.Wait()
+		t.Fatalf("evalhub exited before listening:\n%s", h.stderr())
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("evalhub did not listen within 20s:\n%s", h.stderr())
+	}
+	t.Cleanup(h.kill)
+	e2eWaitFor(t, 20*time.Second, "evalhub to subscribe", func() bool {
+		var c struct{ Subscribed bool }
+		return h.get("/api/v1/health", &c) == nil && c.Subscribed
+	})
+	return h
+}
+
+func (h *e2eHub) stderr() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.log.String()
+}
+
+// kill sends SIGKILL and reaps the process.
+func (h *e2eHub) kill() {
+	if h.cmd.ProcessState != nil {
+		return
+	}
+	h.cmd.Process.Kill()
+	h.cmd.Wait()
+	<-h.done
+}
+
+// exited waits up to d for the process to end by itself.
+func (h *e2eHub) exited(d time.Duration) bool {
+	select {
+	case <-h.done:
+		h.cmd.Wait()
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+func (h *e2eHub) get(path string, out any) error {
+	resp, err := client.Get(h.base + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// ids fetches every record id the hub stored, page by page, with how many
+// times each came back.
+func (h *e2eHub) ids(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	after := ""
+	for {
+		var page struct {
+			Records []struct {
+				ID string `json:"id"`
+			} `json:"records"`
+			Next string `json:"next"`
+		}
+		if err := h.get("/api/v1/records?limit=1000&after="+after, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Records {
+			out[r.ID]++
+		}
+		if page.Next == "" {
+			return out
+		}
+		after = page.Next
+	}
+}
+
+type e2eHubCounters struct {
+	New, Duplicates, Rejected, Acked, Commits int
+}
+
+func (h *e2eHub) counters(t *testing.T) e2eHubCounters {
+	var c e2eHubCounters
+	if err := h.get("/api/v1/health", &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// waitFor polls cond every 20ms until it holds or d passes.
+func e2eWaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// fastConfig writes a pad config that rates as fast as it can.
+func e2eConfig(t *testing.T, dir, device string) string {
+	t.Helper()
+	p := filepath.Join(dir, "evalpad.toml")
+	text := fmt.Sprintf("device_id = %q\n[rules]\nmin_interval = \"0s\"\nthanks_duration = \"0s\"\n", device)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// rater drives ratings on a pad and remembers the ones it confirmed.
+type e2eRater struct {
+	mu        sync.Mutex
+	confirmed map[string]bool
+	n         int // sessions opened, for unique ids
+	prefix    string
+}
+
+func e2eNewRater(prefix string) *e2eRater {
+	return &e2eRater{confirmed: map[string]bool{}, prefix: prefix}
+}
+
+func (r *e2eRater) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.confirmed)
+}
+
+// rate makes ratings on c one session after the other (as a counter
+// does), until n more are confirmed, stop closes, or c is gone.
+func (r *e2eRater) rate(c *child, n int, stop <-chan struct{}) {
+	target := r.count() + n
+	var wg sync.WaitGroup
+	for w := range 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(w)))
+			for r.count() < target {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r.mu.Lock()
+				r.n++
+				sid := fmt.Sprintf("S-%s-%d", r.prefix, r.n)
+				r.mu.Unlock()
+				sess := map[string]any{"session_id": sid, "mode": "single",
+					"staff": map[string]string{"id": "TA0123", "name": "李四"},
+					"cases": []map[string]string{{"project_no": "P" + sid, "task_code": "T001", "task_name": "企业设立登记"}}}
+				if code, err := c.call("POST", "/api/v1/sessions", sess, nil); err != nil || code >= 300 {
+					if err != nil {
+						return // the pad is gone
+					}
+					continue
+				}
+				var out struct {
+					Result string `json:"result"`
+					Record *struct {
+						ID string `json:"id"`
+					} `json:"record"`
+				}
+				stars := 1 + rng.IntN(5)
+				if _, err := c.call("POST", fmt.Sprintf("/sim/press/%d", stars), nil, &out); err != nil {
+					return
+				}
+				if out.Result == "reasons" {
+					codes := map[int][]string{1: {"115"}, 2: {"213", "214"}}[stars]
+					if _, err := c.call("POST", "/sim/reasons", map[string]any{"codes": codes}, &out); err != nil {
+						return
+					}
+				}
+				if out.Result == "recorded" && out.Record != nil {
+					r.mu.Lock()
+					r.confirmed[out.Record.ID] = true
+					r.mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// pending is the pad's unacked record count, -1 if it cannot be read.
+func e2ePending(c *child) int {
+	var st struct {
+		Outbox struct {
+			Pending int `json:"pending"`
+		} `json:"outbox"`
+	}
+	if code, err := c.call("GET", "/api/v1/state", nil, &st); err != nil || code != 200 {
+		return -1
+	}
+	return st.Outbox.Pending
+}
+
+// checkExactlyOnce waits until the pad's outbox is empty, then checks that
+// the hub holds every record of the pad's store, each once, and nothing else,
+// and that every confirmed rating is among them.
+func e2eCheckExactlyOnce(t *testing.T, pad *child, hub *e2eHub, r *e2eRater) {
+	t.Helper()
+	e2eWaitFor(t, 90*time.Second, "the pad's outbox to drain", func() bool { return e2ePending(pad) == 0 })
+	local := pad.records(t)
+	got := hub.ids(t)
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("record %s listed %d times by the hub", id, n)
+		}
+	}
+	inStore := map[string]bool{}
+	for _, s := range local {
+		inStore[s.ID] = true
+		if got[s.ID] != 1 {
+			t.Errorf("record %s (seq %d) of the pad is stored %d times by the hub", s.ID, s.Seq, got[s.ID])
+		}
+	}
+	for id := range got {
+		if !inStore[id] {
+			t.Errorf("the hub holds %s, which the pad never stored", id)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range r.confirmed {
+		if got[id] != 1 {
+			t.Errorf("confirmed rating %s stored %d times by the hub", id, got[id])
+		}
+	}
+	if t.Failed() {
+		t.Logf("pad log:\n%s\nhub log:\n%s", e2eTail(pad.stderr(), 4000), e2eTail(hub.stderr(), 4000))
+	}
+	t.Logf("%d ratings confirmed, %d records on the pad, %d stored by the hub, hub %+v",
+		len(r.confirmed), len(local), len(got), hub.counters(t))
+}
+
+func e2eTail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
