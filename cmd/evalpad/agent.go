@@ -162,7 +162,9 @@ func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 		a.close()
 		return fmt.Errorf("sim: %w", err)
 	}
-	stopSync, err := startSync(ctx, a, syncF, log)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	stopSync, err := startSync(ctx, a, syncF.withConfig(cfg.Sync, set), log)
 	if err != nil {
 		a.close()
 		return fmt.Errorf("sim: %w", err)

@@ -91,7 +91,12 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 		})
 	}
 	wg.Go(func() { drivePanel(ctx, scr, hw.panel, log) })
-	log.Info("evalpad run", "version", versionString(), "device", cfg.DeviceID, "buttons", hw.buttonsName, "panel", hw.panelName)
+	stopSync, err := startSync(ctx, a, (&syncFlags{}).withConfig(cfg.Sync, nil), log)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	defer stopSync()
+	log.Info("evalpad run", "version", versionString(), "device", cfg.DeviceID, "buttons", hw.buttonsName, "panel", hw.panelName, "broker", cfg.Sync.Broker)
 	return a.serve(ctx, cfg.API.Listen, stderr)
 }
 

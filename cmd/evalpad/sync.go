@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"evalpad/pad"
+	"evalpad/pad/config"
+	"evalpad/pad/localapi"
 	"evalpad/rating"
 	"evalpad/sync/link"
 	"evalpad/sync/protocol"
@@ -27,6 +30,8 @@ type syncFlags struct {
 	ackTimeout time.Duration
 	retryMin   time.Duration
 	retryMax   time.Duration
+
+	passwordFile string // from the config only
 }
 
 // addSyncFlags registers the link's flags on fs.
@@ -45,15 +50,65 @@ func addSyncFlags(fs *flag.FlagSet) *syncFlags {
 	return f
 }
 
-// startSync starts the link of a when --broker was given. stop ends it and
-// waits; call it before closing the store.
+// withConfig fills the flags that were not given on the command line (set
+// names those that were) from the config's [sync] section.
+func (f *syncFlags) withConfig(s config.Sync, set map[string]bool) *syncFlags {
+	out := *f
+	str := func(name string, dst *string, v string) {
+		if !set[name] {
+			*dst = v
+		}
+	}
+	str("broker", &out.broker, s.Broker)
+	str("broker-user", &out.user, s.Username)
+	str("broker-ca", &out.ca, s.CAFile)
+	str("broker-cert", &out.cert, s.CertFile)
+	str("broker-key", &out.key, s.KeyFile)
+	if !set["sync-batch"] {
+		out.batch = s.Batch
+	}
+	if !set["sync-inflight"] {
+		out.inflight = s.InFlight
+	}
+	if !set["sync-ack-timeout"] {
+		out.ackTimeout = s.AckTimeout.Duration
+	}
+	if !set["sync-retry-min"] {
+		out.retryMin = s.RetryMin.Duration
+	}
+	if !set["sync-retry-max"] {
+		out.retryMax = s.RetryMax.Duration
+	}
+	out.passwordFile = s.PasswordFile
+	return &out
+}
+
+// password is env EVALPAD_BROKER_PASSWORD, else the content of the
+// config's password_file.
+func (f *syncFlags) password() (string, error) {
+	if p := os.Getenv("EVALPAD_BROKER_PASSWORD"); p != "" || f.passwordFile == "" {
+		return p, nil
+	}
+	b, err := os.ReadFile(f.passwordFile)
+	if err != nil {
+		return "", fmt.Errorf("sync.password_file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// startSync starts the link of a when a broker is configured. stop ends it
+// and waits; call it before closing the store.
 func startSync(ctx context.Context, a *agent, f *syncFlags, log *slog.Logger) (stop func(), err error) {
 	if f.broker == "" {
 		return func() {}, nil
 	}
+	password, err := f.password()
+	if err != nil {
+		return nil, err
+	}
 	l, err := link.New(link.Options{
 		Broker: f.broker, DeviceID: a.cfg.DeviceID, Firmware: versionString(),
-		Username: f.user, Password: os.Getenv("EVALPAD_BROKER_PASSWORD"),
+		Username: f.user, Password: password,
 		CAFile: f.ca, CertFile: f.cert, KeyFile: f.key,
 		Batch: f.batch, InFlight: f.inflight, AckTimeout: f.ackTimeout,
 		Backoff: link.Backoff{Min: f.retryMin, Max: f.retryMax},
@@ -98,7 +153,15 @@ func (x *linkAgent) Command(c protocol.Cmd) error {
 		x.a.log.Info("sync: message from the central", "id", c.ID, "text", c.Text)
 		return fmt.Errorf("message: the pad has no message screen yet: %w", link.ErrNotSupported)
 	case protocol.CmdPrintReceipt:
-		return fmt.Errorf("print_receipt: the receipt printer driver is not built: %w", link.ErrNotSupported)
+		if x.a.api.Receipts == nil {
+			return fmt.Errorf("print_receipt: %w", localapi.ErrNoPrinter)
+		}
+		req := localapi.ReceiptRequest{ProjectNo: c.ProjectNo, TaskName: rating.MaskPersonal(c.TaskName), StaffID: c.StaffID}
+		if err := (rating.Case{ProjectNo: req.ProjectNo, TaskName: req.TaskName}).Validate("project_no", "task_name"); err != nil {
+			return fmt.Errorf("print_receipt: %w", err)
+		}
+		_, err := x.a.api.Receipts.PrintReceipt(req)
+		return err
 	}
 	return fmt.Errorf("%w: %q", protocol.ErrUnknownCmd, c.Cmd)
 }
@@ -112,6 +175,15 @@ func (x *linkAgent) ApplyConfig(c protocol.Config) error {
 func (x *linkAgent) Health() link.Health {
 	v := x.a.pad.View()
 	h := link.Health{Screen: string(v.Screen), Printer: "none"}
+	if x.a.api.Printer != nil {
+		st, faults := x.a.api.Printer()
+		h.Printer = "ok"
+		if len(faults) > 0 {
+			h.Printer = strings.Join(faults, "; ")
+			h.Faults = append(h.Faults, faults...)
+		}
+		_ = st
+	}
 	if v.Fault != nil {
 		h.Faults = append(h.Faults, v.Fault.Code+": "+v.Fault.Error)
 	}

@@ -39,6 +39,7 @@ type Config struct {
 	Buttons Buttons        `toml:"buttons"`
 	Touch   Touch          `toml:"touch"`
 	Panel   Panel          `toml:"panel"`
+	Sync    Sync           `toml:"sync"`
 	Reasons rating.Reasons `toml:"reasons"` // rating.DefaultReasons(); a level given replaces that level's list
 }
 
@@ -56,6 +57,22 @@ type Printer struct {
 	URI   string `toml:"uri"`   // "" (none); "serial:/dev/ttyS2?baud=19200", "file:/dev/usb/lp0" or "tcp://HOST:9100"
 	Paper int    `toml:"paper"` // 80 (mm); or 58
 	QR    string `toml:"qr"`    // "native" (GS ( k) or "raster" (GS v 0), as the printer model needs
+}
+
+// Sync is the MQTT link to the central (protocol v1). evalpad sim's
+// --broker and --sync-* flags override it.
+type Sync struct {
+	Broker       string   `toml:"broker"`        // "" (records stay in the outbox); tcp://HOST:1883, ssl://HOST:8883, ws://, wss://
+	Username     string   `toml:"username"`      // MQTT username
+	PasswordFile string   `toml:"password_file"` // file holding the MQTT password (env EVALPAD_BROKER_PASSWORD wins)
+	CAFile       string   `toml:"ca_file"`       // PEM CA of the broker's certificate; "" = system roots
+	CertFile     string   `toml:"cert_file"`     // client certificate (mutual TLS)
+	KeyFile      string   `toml:"key_file"`      // its key
+	Batch        int      `toml:"batch"`         // 256 records per up/records message; 1..5000
+	InFlight     int      `toml:"inflight"`      // 4 messages awaiting the central's ack; 1..64
+	AckTimeout   Duration `toml:"ack_timeout"`   // 30s: unacked records are sent again after this; 1s..1h
+	RetryMin     Duration `toml:"retry_min"`     // 1s: first reconnect delay; 100ms..1m
+	RetryMax     Duration `toml:"retry_max"`     // 2m: longest reconnect delay; retry_min..1h
 }
 
 // Buttons is where the five star buttons come from on a real pad.
@@ -159,7 +176,9 @@ func Default() Config {
 		Printer: Printer{Paper: 80, QR: "native"},
 		Buttons: Buttons{GPIOActiveLow: true, Debounce: Duration{30 * time.Millisecond}, SerialBaud: 115200,
 			GPIOPins: map[string]string{}, EvdevKeys: map[string]int{}},
-		Panel:   Panel{FBPath: "/dev/fb0", SPIPort: "/dev/spidev0.0", SPIHz: 40000000},
+		Panel: Panel{FBPath: "/dev/fb0", SPIPort: "/dev/spidev0.0", SPIHz: 40000000},
+		Sync: Sync{Batch: 256, InFlight: 4, AckTimeout: Duration{30 * time.Second},
+			RetryMin: Duration{time.Second}, RetryMax: Duration{2 * time.Minute}},
 		Reasons: rating.DefaultReasons(),
 	}
 }

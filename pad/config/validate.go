@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,6 +88,7 @@ func (c Config) Validate() error {
 		add("touch.range", fmt.Errorf("must be [min_x, min_y, max_x, max_y] with min < max, or [], got %v", r))
 	}
 	c.Panel.validate(add)
+	c.Sync.validate(add)
 	if k := c.Receipt.Key; k != "" && (len(k) < 16 || strings.ContainsFunc(k, unicode.IsControl)) {
 		add("receipt.key", errors.New("must be at least 16 characters, no control characters"))
 	}
@@ -210,6 +212,33 @@ func (p Panel) validate(add func(string, error)) {
 	if p.SPIHz < 100000 || p.SPIHz > 100000000 {
 		add("panel.spi_hz", fmt.Errorf("must be between 100000 and 100000000, got %d", p.SPIHz))
 	}
+}
+
+func (s Sync) validate(add func(string, error)) {
+	if s.Broker != "" {
+		u, err := url.Parse(s.Broker)
+		if err != nil || u.Host == "" || !slices.Contains([]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}, u.Scheme) {
+			add("sync.broker", fmt.Errorf("must be tcp://HOST:PORT, ssl://HOST:PORT, ws:// or wss://, got %q", s.Broker))
+		}
+	}
+	for _, f := range []struct{ key, path string }{{"sync.password_file", s.PasswordFile}, {"sync.ca_file", s.CAFile},
+		{"sync.cert_file", s.CertFile}, {"sync.key_file", s.KeyFile}} {
+		if f.path != "" {
+			add(f.key, checkPath(f.path, false))
+		}
+	}
+	if (s.CertFile == "") != (s.KeyFile == "") {
+		add("sync.key_file", errors.New("cert_file and key_file go together"))
+	}
+	if s.Batch < 1 || s.Batch > 5000 {
+		add("sync.batch", fmt.Errorf("must be between 1 and 5000, got %d", s.Batch))
+	}
+	if s.InFlight < 1 || s.InFlight > 64 {
+		add("sync.inflight", fmt.Errorf("must be between 1 and 64, got %d", s.InFlight))
+	}
+	add("sync.ack_timeout", checkRange(s.AckTimeout, time.Second, time.Hour))
+	add("sync.retry_min", checkRange(s.RetryMin, 100*time.Millisecond, time.Minute))
+	add("sync.retry_max", checkRange(s.RetryMax, max(s.RetryMin.Duration, 100*time.Millisecond), time.Hour))
 }
 
 // Geometry parses panel.fb_geometry "WxHxBPP" (BPP 16 or 32).

@@ -169,7 +169,8 @@ func TestValidateAllFields(t *testing.T) {
 		"api.listen", "rules.session_timeout", "rules.reasons_timeout",
 		"store.outbox_max", "store.retention",
 		"display.size", "display.star_order", "display.scan_url", "printer.paper", "printer.qr",
-		"buttons.debounce", "buttons.serial_baud", "panel.spi_hz", "reasons.1",
+		"buttons.debounce", "buttons.serial_baud", "panel.spi_hz",
+		"sync.batch", "sync.inflight", "sync.ack_timeout", "sync.retry_min", "sync.retry_max", "reasons.1",
 	}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
@@ -249,6 +250,10 @@ func TestHardwareSections(t *testing.T) {
 		{"[panel]\ndriver = \"st7789\"", "panel.dc_pin"},
 		{"[printer]\nuri = \"lpt1\"", "printer.uri"},
 		{"[printer]\nuri = \"tcp://printer\"", "printer.uri"},
+		{"[sync]\nbroker = \"http://hub:1883\"", "sync.broker"},
+		{"[sync]\ncert_file = \"/etc/evalpad/c.pem\"", "sync.key_file"},
+		{"[sync]\nbatch = 0", "sync.batch"},
+		{"[sync]\nretry_min = \"10s\"\nretry_max = \"5s\"", "sync.retry_max"},
 	} {
 		_, err := config.Parse([]byte(tc.toml))
 		if err == nil || !strings.Contains(err.Error(), "config: "+tc.field+": ") {

@@ -341,7 +341,7 @@ func TestDownlink(t *testing.T) {
 		{protocol.DownSession, `{"session_id":"S-2","mode":"batch"}`, &protocol.CmdResult{ID: "S-2", Type: "session", Error: "staff.id: required"}},
 		{protocol.DownCmd, `{"id":"c1","cmd":"pause"}`, &protocol.CmdResult{ID: "c1", Type: "cmd", OK: true}},
 		{protocol.DownCmd, `{"id":"c2","cmd":"reboot"}`, &protocol.CmdResult{ID: "c2", Type: "cmd", Error: `unknown command: cmd: "reboot"`}},
-		{protocol.DownCmd, `{"id":"c3","cmd":"print_receipt"}`, &protocol.CmdResult{ID: "c3", Type: "cmd", Error: "not supported yet"}},
+		{protocol.DownCmd, `{"id":"c3","cmd":"print_receipt","project_no":"P1","task_name":"企业设立登记"}`, &protocol.CmdResult{ID: "c3", Type: "cmd", Error: "not supported yet"}},
 		{protocol.DownCmd, `{"id":"c4","cmd":"resume"}`, &protocol.CmdResult{ID: "c4", Type: "cmd", Error: "agent panicked"}},
 		{protocol.DownCmd, `{"id":"c5","cmd":"message","text":7}`, &protocol.CmdResult{ID: "c5", Type: "cmd", Error: "text: expected string"}},
 		{protocol.DownCmd, `{"cmd":"pause"}`, nil},

@@ -3,8 +3,11 @@ package protocol
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"evalpad/rating"
 )
 
 // Commands the central may send on down/cmd.
@@ -12,7 +15,7 @@ const (
 	CmdPause        = "pause"         // show 暂停服务 (refused while a session waits)
 	CmdResume       = "resume"        // leave 暂停服务
 	CmdMessage      = "message"       // show Text on the screen
-	CmdPrintReceipt = "print_receipt" // print the receipt of record RecordID ("" = the last rating)
+	CmdPrintReceipt = "print_receipt" // print the case receipt of ProjectNo and TaskName
 )
 
 // MaxMessageRunes bounds a message command's text.
@@ -20,11 +23,15 @@ const MaxMessageRunes = 200
 
 // Cmd is down/cmd.
 type Cmd struct {
-	ID       string `json:"id"`
-	Cmd      string `json:"cmd"`
-	Text     string `json:"text,omitempty"`      // message
-	Seconds  int    `json:"seconds,omitempty"`   // message: how long to show it, 0 = the pad's default
-	RecordID string `json:"record_id,omitempty"` // print_receipt
+	ID      string `json:"id"`
+	Cmd     string `json:"cmd"`
+	Text    string `json:"text,omitempty"`    // message
+	Seconds int    `json:"seconds,omitempty"` // message: how long to show it, 0 = the pad's default
+	// print_receipt: the case whose receipt (办件回执) to print, as
+	// POST /api/v1/receipts takes it.
+	ProjectNo string `json:"project_no,omitempty"`
+	TaskName  string `json:"task_name,omitempty"`
+	StaffID   string `json:"staff_id,omitempty"`
 }
 
 // ParseCmd decodes and validates a down/cmd payload. When the payload
@@ -69,8 +76,8 @@ func ParseCmd(data []byte) (Cmd, error) {
 			return bad("seconds: %d, must be 0 to 3600", c.Seconds)
 		}
 	case CmdPrintReceipt:
-		if c.RecordID != "" && !IsUUID(c.RecordID) {
-			return bad("record_id: %q is not a UUID", c.RecordID)
+		if err := (rating.Case{ProjectNo: c.ProjectNo, TaskName: c.TaskName}).Validate("project_no", "task_name"); err != nil {
+			return bad("%v", strings.TrimPrefix(err.Error(), rating.ErrInvalidSession.Error()+": "))
 		}
 	case "":
 		return bad("cmd: required")

@@ -27,7 +27,7 @@ func FuzzParseAck(f *testing.F) {
 
 func FuzzParseCmd(f *testing.F) {
 	for _, s := range []string{`{"id":"c1","cmd":"pause"}`, `{"id":"c1","cmd":"message","text":"请稍候","seconds":5}`,
-		`{"id":"c1","cmd":"print_receipt","record_id":"` + uuid1 + `"}`, `{"id":"c1","cmd":"x"}`, `{"id":1}`} {
+		`{"id":"c1","cmd":"print_receipt","project_no":"P1","task_name":"企业设立登记"}`, `{"id":"c1","cmd":"x"}`, `{"id":1}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
