@@ -240,6 +240,29 @@ func (p *Pad) restore(s snapshot) error {
 	return nil
 }
 
+// Reconfigure applies new settings live (a config the central sent): the
+// rules, texts and identity change from the next input or deadline on; an
+// open session keeps its opening time and gets the new timeout.
+func (p *Pad) Reconfigure(set Settings) error {
+	if err := set.Reasons.Validate(); err != nil {
+		return fmt.Errorf("pad: %w", err)
+	}
+	if set.Location == nil {
+		set.Location = time.UTC
+	}
+	if set.FaultRetry <= 0 {
+		set.FaultRetry = 10 * time.Second
+	}
+	p.mu.Lock()
+	defer p.unlockNotify()
+	p.set = set
+	if p.bad != nil && p.focus >= len(set.Reasons.For(p.bad.Stars)) {
+		p.focus = 0
+	}
+	p.reschedule()
+	return nil
+}
+
 // Start arms the timers (session and reasons timeouts, fault retry).
 func (p *Pad) Start() {
 	p.mu.Lock()

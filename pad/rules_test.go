@@ -614,3 +614,28 @@ func TestButtonsOnlyReasons(t *testing.T) {
 	r.press(5, pad.ResultRecorded)
 	r.wantRecords(rated("S-1", rating.ModeSingle, 2, pno1).with(func(s *summary) { s.Reasons = []string{"214", "209"} }))
 }
+
+// A config from the central applies live: a shorter session timeout ends the
+// open session by it, and walk-in turns on from the next press.
+func TestReconfigureLive(t *testing.T) {
+	r := newRig(t)
+	r.openSession(single("S-1"))
+	set := settings()
+	set.SessionTimeout = time.Minute
+	set.Walkin = true
+	if err := r.p.Reconfigure(set); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(61 * time.Second)
+	r.screen(pad.ScreenIdle)
+	r.clock.Advance(5 * time.Second)
+	r.press(5, pad.ResultRecorded)
+	r.wantRecords(
+		summary{Kind: rating.KindUnrated, Session: "S-1", Mode: rating.ModeSingle, Reasons: []string{}, Flags: []string{rating.FlagSessionTimeout}, Cases: []string{pno1}},
+		summary{Kind: rating.KindRating, Mode: rating.ModeSingle, Stars: 5, Reasons: []string{}, Flags: []string{rating.FlagWalkin}, Cases: []string{}})
+	bad := settings()
+	bad.Reasons.One = nil
+	if err := r.p.Reconfigure(bad); err == nil {
+		t.Error("Reconfigure took reasons that fail validation")
+	}
+}

@@ -267,6 +267,40 @@ func (s *Store) Session() ([]byte, error) {
 	return out, nil
 }
 
+// SetState durably keeps b under key in the state bucket (nil deletes it):
+// small snapshots such as the configuration the central sent. The key
+// "session" belongs to SaveSession.
+func (s *Store) SetState(key string, b []byte) error {
+	if key == string(kSession) {
+		return fmt.Errorf("store: state key %q is the session's", key)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if b == nil {
+			return tx.Bucket(bState).Delete([]byte(key))
+		}
+		return tx.Bucket(bState).Put([]byte(key), b)
+	})
+	if err != nil {
+		return fmt.Errorf("store: save %s: %w", key, err)
+	}
+	return nil
+}
+
+// State returns what SetState kept under key, nil if nothing.
+func (s *Store) State(key string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		out = bytes.Clone(tx.Bucket(bState).Get([]byte(key)))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", key, err)
+	}
+	return out, nil
+}
+
 // SessionClosed reports whether a record already names session id: the
 // session was rated or expired, and may not be opened again (一次一评).
 func (s *Store) SessionClosed(id string) bool {

@@ -275,3 +275,26 @@ func TestSecondOpenIsAClearError(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestStateSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetState("central_config", []byte(`{"hall":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetState("session", []byte("x")); err == nil {
+		t.Error("SetState took the session's key")
+	}
+	s.Close()
+	s = open(t, path, store.Options{})
+	if got, _ := s.State("central_config"); string(got) != `{"hall":"x"}` {
+		t.Errorf("state after reopen = %q", got)
+	}
+	s.SetState("central_config", nil)
+	if got, _ := s.State("central_config"); got != nil {
+		t.Errorf("deleted state = %q", got)
+	}
+}

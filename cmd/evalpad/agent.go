@@ -11,13 +11,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"evalpad/pad"
 	"evalpad/pad/config"
 	"evalpad/pad/localapi"
-	"evalpad/rating"
 	"evalpad/store"
+	"evalpad/sync/protocol"
 )
 
 // agent is one running pad: store, state machine, and HTTP server.
@@ -28,14 +29,14 @@ type agent struct {
 	mux   *http.ServeMux
 	api   *localapi.API
 	log   *slog.Logger
+
+	mu       sync.Mutex
+	central  protocol.Config           // what the central's down/config set, merged
+	onConfig []func(cfg config.Config) // told after a config from the central applied
 }
 
 // newAgent opens the store in dataDir and builds the pad from cfg.
 func newAgent(cfg config.Config, dataDir string, log *slog.Logger) (*agent, error) {
-	loc, err := cfg.Location()
-	if err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -45,25 +46,34 @@ func newAgent(cfg config.Config, dataDir string, log *slog.Logger) (*agent, erro
 	if err != nil {
 		return nil, err
 	}
-	set := pad.Settings{
-		Origin:   rating.Origin{DeviceID: cfg.DeviceID, AreaCode: cfg.AreaCode, Hall: cfg.Hall, Window: cfg.Window, Channel: cfg.Channel},
-		Location: loc,
-		OnDuty:   rating.Staff{ID: cfg.Staff.ID, Name: cfg.Staff.Name},
-		Reasons:  cfg.Reasons,
-
-		SessionTimeout: cfg.Rules.SessionTimeout.Duration,
-		ReasonsTimeout: cfg.Rules.ReasonsTimeout.Duration,
-		ThanksDuration: cfg.Rules.ThanksDuration.Duration,
-		MinInterval:    cfg.Rules.MinInterval.Duration,
-		Walkin:         cfg.Rules.Walkin,
-		ButtonsOnly:    cfg.Display.ButtonsOnly,
+	// What the central set last wins over the file, from the first frame on.
+	var central protocol.Config
+	if raw, err := st.State(centralConfigKey); err != nil {
+		st.Close()
+		return nil, err
+	} else if raw != nil {
+		c, err := protocol.ParseConfig(raw)
+		if err == nil {
+			var merged config.Config
+			if merged, err = mergeCentral(cfg, c); err == nil {
+				cfg, central = merged, c
+			}
+		}
+		if err != nil {
+			log.Warn("the config the central sent earlier does not apply; using the file's", "err", err)
+		}
+	}
+	set, err := padSettings(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
 	p, err := pad.New(set, st, pad.SystemClock{}, rand.Reader, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	a := &agent{cfg: cfg, store: st, pad: p, mux: http.NewServeMux(), log: log}
+	a := &agent{cfg: cfg, central: central, store: st, pad: p, mux: http.NewServeMux(), log: log}
 	a.api = &localapi.API{Pad: p, Outbox: st, Token: cfg.API.Token, Version: versionString(), Logger: log}
 	a.api.Register(a.mux)
 	return a, nil

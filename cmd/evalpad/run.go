@@ -49,17 +49,19 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 		return fmt.Errorf("run: %w", err)
 	}
 	defer a.close()
+	cfg = a.cfg // with what the central set earlier
 	scr, err := newScreen(cfg, a.pad)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	if hw.printer != nil {
 		loc, _ := cfg.Location()
-		a.api.Receipts = &receiptPrinter{cfg: cfg, key: []byte(cfg.Receipt.Key), loc: loc, pad: a.pad, printer: hw.printer,
+		a.api.Receipts = &receiptPrinter{cfg: a.config, key: []byte(cfg.Receipt.Key), loc: loc, pad: a.pad, printer: hw.printer,
 			profile: receipt.Profile{Paper: cfg.Printer.Paper, QR: cfg.Printer.QR}}
 		a.api.Printer = func() (any, []string) { st := hw.printer.Status(); return st, printerFaults(st) }
 	}
 	a.api.Photo = photoSetter(scr, log)
+	a.onConfig = append(a.onConfig, func(c config.Config) { scr.SetHall(c.Hall, c.Window) })
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

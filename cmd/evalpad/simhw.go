@@ -81,11 +81,12 @@ func simHardware(a *agent, dataDir string, log *slog.Logger) error {
 		log.Warn("receipt.key is not set: receipts are signed with the public development key")
 		key = simDevKey
 	}
-	rp := &receiptPrinter{cfg: cfg, key: []byte(key), loc: loc, pad: a.pad, printer: printer, printed: page.Printed,
+	rp := &receiptPrinter{cfg: a.config, key: []byte(key), loc: loc, pad: a.pad, printer: printer, printed: page.Printed,
 		profile: receipt.Profile{Paper: cfg.Printer.Paper, QR: cfg.Printer.QR}}
 	a.api.Receipts = rp
 	if scr != nil {
 		a.api.Photo = photoSetter(scr, log)
+		a.onConfig = append(a.onConfig, func(c config.Config) { scr.SetHall(c.Hall, c.Window) })
 	}
 	page.Register(a.mux)
 	return nil
@@ -105,7 +106,7 @@ func codesText(cfg config.Config, level int) []string {
 
 // receiptPrinter makes the case receipt of a case and prints it.
 type receiptPrinter struct {
-	cfg     config.Config
+	cfg     func() config.Config // the agent's, as the central may change it
 	key     []byte
 	loc     *time.Location
 	pad     *pad.Pad
@@ -120,6 +121,7 @@ var _ localapi.ReceiptPrinter = (*receiptPrinter)(nil)
 // PrintReceipt prints the receipt of one case: the staff is the one named,
 // else the open session's, else the one on duty.
 func (r *receiptPrinter) PrintReceipt(req localapi.ReceiptRequest) (int, error) {
+	cfg := r.cfg()
 	staff := req.StaffID
 	if staff == "" {
 		v := r.pad.View()
@@ -128,11 +130,11 @@ func (r *receiptPrinter) PrintReceipt(req localapi.ReceiptRequest) (int, error) 
 			staff = v.Session.Staff.ID
 		}
 	}
-	u, err := receipt.ScanURL(r.cfg.Display.ScanURL, r.key, req.ProjectNo, r.cfg.DeviceID)
+	u, err := receipt.ScanURL(cfg.Display.ScanURL, r.key, req.ProjectNo, cfg.DeviceID)
 	if err != nil {
 		return 0, err
 	}
-	job, err := receipt.Encode(receipt.Receipt{Hall: r.cfg.Hall, Window: r.cfg.Window, StaffID: staff,
+	job, err := receipt.Encode(receipt.Receipt{Hall: cfg.Hall, Window: cfg.Window, StaffID: staff,
 		ProjectNo: req.ProjectNo, TaskName: req.TaskName, At: time.Now().In(r.loc), URL: u}, r.profile)
 	if err != nil {
 		return 0, err

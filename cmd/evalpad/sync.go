@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -166,11 +165,7 @@ func (x *linkAgent) Command(c protocol.Cmd) error {
 	return fmt.Errorf("%w: %q", protocol.ErrUnknownCmd, c.Cmd)
 }
 
-func (x *linkAgent) ApplyConfig(c protocol.Config) error {
-	// Applying live needs a settings update on the pad and a persisted
-	// central config (pad/config); until then the pad says so.
-	return errors.New("config: applying a central config live is " + link.ErrNotSupported.Error())
-}
+func (x *linkAgent) ApplyConfig(c protocol.Config) error { return x.a.applyCentral(c) }
 
 func (x *linkAgent) Health() link.Health {
 	v := x.a.pad.View()

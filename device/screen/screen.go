@@ -89,6 +89,15 @@ func (s *Screen) SetPhoto(staffID string, img image.Image) {
 	s.changed()
 }
 
+// SetHall changes the hall and window the screen shows (a config from the
+// central).
+func (s *Screen) SetHall(hall, window string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.static.Hall, s.static.Window = hall, window
+	s.changed()
+}
+
 // SetOffline sets the offline mark.
 func (s *Screen) SetOffline(off bool) {
 	s.mu.Lock()
