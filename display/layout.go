@@ -314,7 +314,11 @@ func (r *Renderer) idleScreen(m *Model, body image.Rectangle) {
 		cw = r.label(r.memo.clock(m.Clock), inBar, fkc, cText, left)
 	}
 	fkw := faceKey{r.fs(22), false}
-	if rest := image.Rect(inBar.Min.X+cw+2*gap, inBar.Min.Y, inBar.Max.X, inBar.Max.Y); r.measure(fkw, txtWelcome) <= rest.Dx() {
+	rest := image.Rect(inBar.Min.X+cw+2*gap, inBar.Min.Y, inBar.Max.X, inBar.Max.Y)
+	switch {
+	case m.Message != "": // a notice from the central, in place of the welcome
+		r.label(m.Message, rest, faceKey{r.fs(22), true}, cRed, right)
+	case r.measure(fkw, txtWelcome) <= rest.Dx():
 		r.label(txtWelcome, rest, fkw, cMuted, right)
 	}
 

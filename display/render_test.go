@@ -184,6 +184,10 @@ func goldenModels() []struct {
 		m.Screen = ScreenThanks
 		m.LastStars = 5
 	})
+	add("idle_message", func(m *Model) {
+		m.Screen = ScreenIdle
+		m.Message = "今日16:30后暂停办理不动产业务，请提前取号"
+	})
 	add("thanks_message", func(m *Model) {
 		m.Screen = ScreenThanks
 		m.LastStars = 2

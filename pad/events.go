@@ -404,6 +404,9 @@ func (p *Pad) Resume() error {
 // settle applies every deadline due by now: reasons timeout, session timeout,
 // end of thanks, fault retry. Called under mu before each input and by the timer.
 func (p *Pad) settle(now time.Time) {
+	if p.message != "" && !now.Before(p.messageBy) {
+		p.message, p.messageBy = "", time.Time{}
+	}
 	for range 4 { // each step moves to a later state; a few suffice
 		switch {
 		case p.screen == ScreenReasons && !now.Before(p.reasonsBy):
@@ -438,6 +441,15 @@ func (p *Pad) sessionBy() time.Time { return p.sess.OpenedAt.Add(p.set.SessionTi
 
 // nextDeadline is the earliest time settle has work, zero if none.
 func (p *Pad) nextDeadline() time.Time {
+	at := p.screenDeadline()
+	if p.message != "" && (at.IsZero() || p.messageBy.Before(at)) {
+		at = p.messageBy
+	}
+	return at
+}
+
+// screenDeadline is when the current screen's rule is due, zero if none.
+func (p *Pad) screenDeadline() time.Time {
 	switch {
 	case p.screen == ScreenReasons:
 		return p.reasonsBy

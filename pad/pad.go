@@ -147,6 +147,8 @@ type Pad struct {
 	thanksBy  time.Time
 	lastAt    time.Time // last rating committed (anti-abuse)
 	last      *rating.Record
+	message   string // a notice from the central, shown until messageBy
+	messageBy time.Time
 	fault     *Fault
 	retry     *commit
 	retryAt   time.Time
@@ -261,6 +263,25 @@ func (p *Pad) Reconfigure(set Settings) error {
 	}
 	p.reschedule()
 	return nil
+}
+
+// DefaultMessageTime is how long ShowMessage shows a notice given no time.
+const DefaultMessageTime = 5 * time.Minute
+
+// ShowMessage shows a notice (from the central) on the screen for d (0 =
+// DefaultMessageTime); "" takes a notice down. It does not change the
+// screen or any rule: a citizen rates as before.
+func (p *Pad) ShowMessage(text string, d time.Duration) {
+	if d <= 0 {
+		d = DefaultMessageTime
+	}
+	p.mu.Lock()
+	defer p.unlockNotify()
+	p.message, p.messageBy = text, p.clock.Now().Add(d)
+	if text == "" {
+		p.messageBy = time.Time{}
+	}
+	p.reschedule()
 }
 
 // Start arms the timers (session and reasons timeouts, fault retry).

@@ -21,6 +21,7 @@ type View struct {
 	Fault       *Fault             `json:"fault,omitempty"`
 	Counters    Counters           `json:"counters"`
 	Last        *RecordView        `json:"last_record,omitempty"`
+	Message     string             `json:"message,omitempty"` // a notice from the central, shown on the screen
 }
 
 // SessionView is the open session as shown: never the applicant.
@@ -72,6 +73,7 @@ func (p *Pad) view() View {
 		f := *p.fault
 		v.Fault = &f
 	}
+	v.Message = p.message
 	if p.last != nil {
 		v.Last = &RecordView{ID: p.last.ID, Seq: p.last.Seq, Stars: p.last.Stars, At: p.last.At}
 	}

@@ -148,9 +148,9 @@ func (x *linkAgent) Command(c protocol.Cmd) error {
 	case protocol.CmdResume:
 		return x.a.pad.Resume()
 	case protocol.CmdMessage:
-		// The pad has no message screen yet (needs pad.ShowMessage).
-		x.a.log.Info("sync: message from the central", "id", c.ID, "text", c.Text)
-		return fmt.Errorf("message: the pad has no message screen yet: %w", link.ErrNotSupported)
+		x.a.log.Info("sync: message from the central", "id", c.ID, "seconds", c.Seconds)
+		x.a.pad.ShowMessage(c.Text, time.Duration(c.Seconds)*time.Second)
+		return nil
 	case protocol.CmdPrintReceipt:
 		if x.a.api.Receipts == nil {
 			return fmt.Errorf("print_receipt: %w", localapi.ErrNoPrinter)

@@ -153,6 +153,7 @@ func (s *Screen) modelFor(v pad.View, now time.Time) display.Model {
 		StaffID: v.OnDuty.ID, StaffName: v.OnDuty.Name, ScanURL: s.static.ScanURL,
 		Offline: s.offline, StarOrder: s.static.StarOrder,
 		Stars: v.Stars, Offered: v.Offered, Selected: v.Selected, Focus: v.Focus, ButtonsOnly: v.ButtonsOnly,
+		Message: v.Message,
 	}
 	if !now.IsZero() {
 		m.Clock = now.In(s.static.Location)
