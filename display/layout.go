@@ -318,8 +318,8 @@ func (r *Renderer) idleScreen(m *Model, body image.Rectangle) {
 	switch {
 	case m.Message != "": // a notice from the central, in place of the welcome
 		r.label(m.Message, rest, faceKey{r.fs(22), true}, cRed, right)
-	case r.measure(fkw, txtWelcome) <= rest.Dx():
-		r.label(txtWelcome, rest, fkw, cMuted, right)
+	case r.measure(fkw, m.text(txtWelcome)) <= rest.Dx():
+		r.label(m.text(txtWelcome), rest, fkw, cMuted, right)
 	}
 
 	area := image.Rect(pad, body.Min.Y+pad, W-pad, bar.Min.Y-pad)
@@ -335,7 +335,7 @@ func (r *Renderer) idleScreen(m *Model, body image.Rectangle) {
 		y0 := card.Min.Y + (card.Dy()-qs-lh)/2
 		q := image.Rect(card.Min.X+ip, y0, card.Min.X+ip+qs, y0+qs)
 		r.ops = append(r.ops, op{kind: opQR, r: q, s: m.ScanURL})
-		r.label(txtScan, image.Rect(card.Min.X, q.Max.Y, card.Max.X, q.Max.Y+lh), fkl, cText, center)
+		r.label(m.text(txtScan), image.Rect(card.Min.X, q.Max.Y, card.Max.X, q.Max.Y+lh), fkl, cText, center)
 		staff.Max.X = card.Min.X - gap
 	}
 	r.box(staff, r.rad(), cCard, cLine, 1)
@@ -371,7 +371,7 @@ func (r *Renderer) idleScreen(m *Model, body image.Rectangle) {
 	lhN := lineHeight(fkn.size)
 	blockH := lhS + nl*lhN + r.gap() + idH
 	y := tx.Min.Y + (tx.Dy()-blockH)/2
-	r.label(txtStaff, image.Rect(tx.Min.X, y, tx.Max.X, y+lhS), fks, cMuted, left)
+	r.label(m.text(txtStaff), image.Rect(tx.Min.X, y, tx.Max.X, y+lhS), fks, cMuted, left)
 	y += lhS
 	r.para(name, image.Rect(tx.Min.X, y, tx.Max.X, y+nl*lhN), fkn, cText, left, nl)
 	y += nl*lhN + r.gap()

@@ -59,6 +59,10 @@ type Model struct {
 	FaultCode string // fault: a short code a technician looks up, e.g. E10
 	LastStars int    // thanks: the level just given, 0 draws none
 
+	// Texts replaces screen texts by key (see TextKeys); a key left out, or
+	// empty, keeps the default.
+	Texts map[string]string
+
 	// StarOrder is the level of each physical button under the screen, left
 	// to right; nil or not a permutation of 1..5 means {5,4,3,2,1}. The rate
 	// screen's level tiles line up with the buttons: the panel's width is
@@ -116,4 +120,29 @@ func (m *Model) starOrder() [5]int {
 		out[i] = s
 	}
 	return out
+}
+
+// textKeys names the screen texts a config may replace.
+var textKeys = map[string]string{
+	txtWelcome: "welcome", txtRateTitle: "rate_title", txtReasonTitle: "reasons_title",
+	txtConfirm: "confirm", txtThanks: "thanks", txtPaused: "paused", txtFault: "fault",
+	txtScan: "scan", txtStaff: "staff", txtCallStaff: "call_staff",
+}
+
+// TextKeys returns the keys of the screen texts a config may replace, with
+// their default texts.
+func TextKeys() map[string]string {
+	out := make(map[string]string, len(textKeys))
+	for def, key := range textKeys {
+		out[key] = def
+	}
+	return out
+}
+
+// text is the screen text whose default is def, as m.Texts may replace it.
+func (m *Model) text(def string) string {
+	if t := m.Texts[textKeys[def]]; t != "" {
+		return t
+	}
+	return def
 }

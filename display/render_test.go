@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -306,5 +307,30 @@ func TestNewRendererSizes(t *testing.T) {
 	}
 	if _, err := NewRenderer(f, MinSize); err != nil {
 		t.Errorf("NewRenderer(%v): %v", MinSize, err)
+	}
+}
+
+// A config's texts replace the defaults where the screens draw them, and
+// only the keys TextKeys names.
+func TestTextsReplaceDefaults(t *testing.T) {
+	r := testRenderer(t, DefaultSize)
+	for _, tc := range []struct {
+		screen, key, def, text string
+	}{
+		{ScreenThanks, "thanks", txtThanks, "谢谢您的评价，欢迎再来"},
+		{ScreenPaused, "paused", txtPaused, "午间休息"},
+		{ScreenIdle, "welcome", txtWelcome, "请为我的服务打分"},
+		{ScreenRate, "rate_title", txtRateTitle, "您对本次服务满意吗"},
+	} {
+		m := baseModel()
+		m.Screen = tc.screen
+		m.Texts = map[string]string{tc.key: tc.text}
+		texts := r.Texts(m)
+		if !slices.Contains(texts, tc.text) || slices.Contains(texts, tc.def) {
+			t.Errorf("%s with %s=%q draws %q", tc.screen, tc.key, tc.text, texts)
+		}
+		if TextKeys()[tc.key] != tc.def {
+			t.Errorf("TextKeys()[%q] = %q, want %q", tc.key, TextKeys()[tc.key], tc.def)
+		}
 	}
 }

@@ -95,7 +95,7 @@ func (r *Renderer) rateScreen(m *Model, body image.Rectangle) {
 	case m.Mode == rating.ModeTheme:
 		badge = count(&r.memo.theme, len(m.Cases), "主题式办理 共", "项")
 	}
-	row := r.titleRow(body, txtRateTitle, badge)
+	row := r.titleRow(body, m.text(txtRateTitle), badge)
 	area := image.Rect(pad, row.Max.Y+gap/2, r.size.W-pad, tilesTop-gap)
 	if m.Mode == rating.ModeTheme && len(m.Cases) > 0 {
 		r.themeItems(m, area)
@@ -171,7 +171,7 @@ func (r *Renderer) staffStrip(m *Model, rc image.Rectangle) {
 	fki := faceKey{r.fs(24), false}
 	x := photo.Max.X + 2*ip
 	tx := image.Rect(x, rc.Min.Y, rc.Max.X-ip, rc.Max.Y)
-	w := r.label(txtStaff, tx, fkl, cMuted, left)
+	w := r.label(m.text(txtStaff), tx, fkl, cMuted, left)
 	tx.Min.X += w + ip
 	idW := 0
 	if m.StaffID != "" {
@@ -359,10 +359,10 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 		r.label(word, image.Rect(chip.Min.X+h/2+sw+fkc.size/2, chip.Min.Y, chip.Max.X, chip.Max.Y), fkc, cWhite, left)
 		x = chip.Max.X + gap
 	}
-	for fkt.size > 14 && r.measure(fkt, txtReasonTitle) > row.Max.X-x {
+	for fkt.size > 14 && r.measure(fkt, m.text(txtReasonTitle)) > row.Max.X-x {
 		fkt.size -= 2
 	}
-	r.label(txtReasonTitle, image.Rect(x, row.Min.Y, row.Max.X, row.Max.Y), fkt, cText, left)
+	r.label(m.text(txtReasonTitle), image.Rect(x, row.Min.Y, row.Max.X, row.Max.Y), fkt, cText, left)
 
 	// The bottom bar: what is selected, the key hint, 确认提交.
 	fkb := faceKey{r.fs(32), true}
@@ -371,14 +371,14 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 	r.fill(bar, cCard)
 	r.fill(image.Rect(0, bar.Min.Y, W, bar.Min.Y+1), cLine)
 	bh := bb - 2*max(r.px(14), 5)
-	bw := max(r.px(260), r.measure(fkb, txtConfirm)+2*bh/2)
+	bw := max(r.px(260), r.measure(fkb, m.text(txtConfirm))+2*bh/2)
 	btn := image.Rect(W-pad-bw, bar.Min.Y+(bb-bh)/2, W-pad, bar.Min.Y+(bb-bh)/2+bh)
 	btnColor := cBlue
 	if len(m.Selected) == 0 {
 		btnColor = rgb(0x9D, 0xB7, 0xE6)
 	}
 	r.round(btn, r.rad(), btnColor)
-	r.label(txtConfirm, btn, fkb, cWhite, center)
+	r.label(m.text(txtConfirm), btn, fkb, cWhite, center)
 	r.target(image.Rect(btn.Min.X-gap, bar.Min.Y, W, H), Target{Kind: TargetConfirm})
 	info := image.Rect(pad, bar.Min.Y, btn.Min.X-gap, H)
 	fki := faceKey{r.fs(26), true}
@@ -578,7 +578,7 @@ func (r *Renderer) thanksScreen(m *Model, body image.Rectangle) {
 	r.round(image.Rect(W/2-d/2, y, W/2-d/2+d, y+d), d/2, cGreen)
 	r.shapeOp(shapeCheck, image.Rect(W/2-d/2, y, W/2-d/2+d, y+d).Inset(d/5), cWhite)
 	y += d + 2*gap
-	r.label(txtThanks, image.Rect(pad, y, W-pad, y+lt), fkt, cText, center)
+	r.label(m.text(txtThanks), image.Rect(pad, y, W-pad, y+lt), fkt, cText, center)
 	y += lt + gap
 	if lv > 0 {
 		st := fkl.size
@@ -623,7 +623,7 @@ func (r *Renderer) pausedScreen(m *Model, body image.Rectangle) {
 	r.round(image.Rect(W/2-bw*3/2, disc.Min.Y+(d-bh)/2, W/2-bw/2, disc.Min.Y+(d-bh)/2+bh), bw/4, cWhite)
 	r.round(image.Rect(W/2+bw/2, disc.Min.Y+(d-bh)/2, W/2+bw*3/2, disc.Min.Y+(d-bh)/2+bh), bw/4, cWhite)
 	y += d + 2*gap
-	r.label(txtPaused, image.Rect(pad, y, W-pad, y+lt), fkt, cText, center)
+	r.label(m.text(txtPaused), image.Rect(pad, y, W-pad, y+lt), fkt, cText, center)
 	y += lt + gap
 	r.para(m.Message, image.Rect(pad, y, W-pad, y+ml), fkm, cMuted, center, 2)
 }
@@ -660,7 +660,7 @@ func (r *Renderer) faultScreen(m *Model, body image.Rectangle) {
 	r.round(image.Rect(W/2-bw/2, y+d*32/100, W/2-bw/2+bw, y+d*72/100), bw/2, cWhite)
 	r.round(image.Rect(W/2-bw/2, y+d*79/100, W/2-bw/2+bw, y+d*79/100+bw), bw/2, cWhite)
 	y += d + 2*gap
-	r.label(txtFault, image.Rect(pad, y, W-pad, y+lt), fkt, cRed, center)
+	r.label(m.text(txtFault), image.Rect(pad, y, W-pad, y+lt), fkt, cRed, center)
 	y += lt + gap
 	if m.FaultCode != "" {
 		w1 := r.measure(fkl, txtFaultCode)
@@ -674,7 +674,7 @@ func (r *Renderer) faultScreen(m *Model, body image.Rectangle) {
 		r.label(m.FaultCode, code.Inset(ch/4), fkc, cText, center)
 		y += ch + gap
 	}
-	r.label(txtCallStaff, image.Rect(pad, y, W-pad, y+lm), fkm, cMuted, center)
+	r.label(m.text(txtCallStaff), image.Rect(pad, y, W-pad, y+lm), fkm, cMuted, center)
 	y += lm
 	r.para(m.Message, image.Rect(pad, y, W-pad, y+ml), fkm, cMuted, center, 2)
 }

@@ -33,6 +33,8 @@ type agent struct {
 	mu       sync.Mutex
 	central  protocol.Config           // what the central's down/config set, merged
 	onConfig []func(cfg config.Config) // told after a config from the central applied
+	// checkGlyphs, when set, refuses a config whose texts the font lacks.
+	checkGlyphs func(cfg config.Config) error
 }
 
 // newAgent opens the store in dataDir and builds the pad from cfg.

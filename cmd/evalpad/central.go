@@ -1,9 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"strings"
+	"maps"
 
 	"evalpad/pad"
 	"evalpad/pad/config"
@@ -14,9 +13,6 @@ import (
 // centralConfigKey is where the store keeps what the central's down/config
 // messages set, merged: it wins over the config file at every start.
 const centralConfigKey = "central_config"
-
-// errTextsFixed: down/config texts the pad cannot apply (the rest applies).
-var errTextsFixed = errors.New("texts: the screen texts are fixed in this version; the other fields were applied")
 
 // mergeCentral lays the fields the central set over cfg and validates the
 // result; on error cfg is returned unchanged.
@@ -39,6 +35,13 @@ func mergeCentral(cfg config.Config, c protocol.Config) (config.Config, error) {
 		if len(c.Reasons.Two) > 0 {
 			out.Reasons.Two = c.Reasons.Two
 		}
+	}
+	if len(c.Texts) > 0 {
+		out.Texts = maps.Clone(cfg.Texts)
+		if out.Texts == nil {
+			out.Texts = map[string]string{}
+		}
+		maps.Copy(out.Texts, c.Texts)
 	}
 	if r := c.Rules; r != nil {
 		for _, d := range []struct {
@@ -101,7 +104,15 @@ func accumulate(acc, c protocol.Config) protocol.Config {
 		}
 		acc.Rules = &r
 	}
-	acc.ID, acc.Texts = "", nil
+	if len(c.Texts) > 0 {
+		t := maps.Clone(acc.Texts)
+		if t == nil {
+			t = map[string]string{}
+		}
+		maps.Copy(t, c.Texts)
+		acc.Texts = t
+	}
+	acc.ID = ""
 	return acc
 }
 
@@ -127,15 +138,20 @@ func padSettings(cfg config.Config) (pad.Settings, error) {
 }
 
 // applyCentral applies a down/config live: the pad's rules and identity,
-// the screen's hall and window, the receipts; and keeps it in the store so
-// the next start begins from it. A config that does not validate changes
-// nothing; texts are reported as not applicable.
+// the screen's hall, window and texts, the receipts; and keeps it in the
+// store so the next start begins from it. A config that does not validate,
+// or has a text the font cannot draw, changes nothing.
 func (a *agent) applyCentral(c protocol.Config) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	merged, err := mergeCentral(a.cfg, c)
 	if err != nil {
 		return err
+	}
+	if a.checkGlyphs != nil {
+		if err := a.checkGlyphs(merged); err != nil {
+			return fmt.Errorf("config from the central: %w", err)
+		}
 	}
 	set, err := padSettings(merged)
 	if err != nil {
@@ -153,13 +169,6 @@ func (a *agent) applyCentral(c protocol.Config) error {
 		fn(merged)
 	}
 	a.log.Info("config from the central applied", "id", c.ID, "hall", merged.Hall, "window", merged.Window, "staff", merged.Staff.ID)
-	if len(c.Texts) > 0 {
-		keys := make([]string, 0, len(c.Texts))
-		for k := range c.Texts {
-			keys = append(keys, k)
-		}
-		return fmt.Errorf("%w (%s)", errTextsFixed, strings.Join(keys, ", "))
-	}
 	return nil
 }
 

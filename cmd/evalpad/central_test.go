@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,13 +55,33 @@ func TestCentralConfigLiveAndPersisted(t *testing.T) {
 	if a.config().Window != "7" {
 		t.Errorf("window changed to %q by a rejected config", a.config().Window)
 	}
-	// Texts cannot apply: said so, the rest applied.
-	tx, err := protocol.ParseConfig([]byte(`{"window":"8","texts":{"thanks":"谢谢"}}`))
+	// Texts replace the screen's; an unknown key changes nothing.
+	tx, err := protocol.ParseConfig([]byte(`{"window":"8","texts":{"thanks":"谢谢您的评价"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.applyCentral(tx); !errors.Is(err, errTextsFixed) || a.config().Window != "8" {
-		t.Errorf("texts: %v, window %q", err, a.config().Window)
+	if err := a.applyCentral(tx); err != nil || a.config().Window != "8" || a.config().Texts["thanks"] != "谢谢您的评价" {
+		t.Errorf("texts: %v, window %q, texts %v", err, a.config().Window, a.config().Texts)
+	}
+	if ux, err := protocol.ParseConfig([]byte(`{"window":"9","texts":{"goodbye":"再见"}}`)); err == nil {
+		if err := a.applyCentral(ux); err == nil || !strings.Contains(err.Error(), "texts.goodbye") {
+			t.Errorf("unknown text key: %v", err)
+		}
+	}
+	if a.config().Window != "8" {
+		t.Errorf("a rejected config changed the window to %q", a.config().Window)
+	}
+	// A text the font cannot draw is refused when the pad has a screen.
+	a.checkGlyphs = func(c config.Config) error {
+		if strings.Contains(c.Texts["thanks"], "𠮷") {
+			return errors.New("font lacks 𠮷")
+		}
+		return nil
+	}
+	if gx, err := protocol.ParseConfig([]byte(`{"texts":{"thanks":"𠮷"}}`)); err == nil {
+		if err := a.applyCentral(gx); err == nil {
+			t.Error("a text the font cannot draw was applied")
+		}
 	}
 	a.pad.Close()
 	a.close()
@@ -73,7 +94,7 @@ func TestCentralConfigLiveAndPersisted(t *testing.T) {
 	defer b.close()
 	got := b.config()
 	if got.Hall != "泰山区政务服务中心" || got.Window != "8" || got.Staff.ID != "TA0456" || !got.Rules.Walkin ||
-		got.Rules.SessionTimeout.Duration != 2*time.Minute || got.Reasons.Two[0].Code != "299" || got.Reasons.One[0].Code != "199" {
+		got.Rules.SessionTimeout.Duration != 2*time.Minute || got.Texts["thanks"] != "谢谢您的评价" || got.Reasons.Two[0].Code != "299" || got.Reasons.One[0].Code != "199" {
 		t.Errorf("after restart %+v", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,21 +161,40 @@ func TestSimulatorPage(t *testing.T) {
 	x1, y1 := center(picked[0])
 	x2, y2 := center(picked[1])
 	cx, cy := center(*confirm)
-	err = chromedp.Run(ctx,
-		tap(x1, y1),
-		tap(x2, y2),
-	)
-	if err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	// Both reasons are selected before confirming.
-	waitFor(t, func() bool {
+	// Tap each reason and wait until the pad has it selected. A click can
+	// be lost while a loaded machine reloads the image under it: then (and
+	// only then, so nothing toggles twice) it is tapped again.
+	selected := func() []string {
 		var st struct {
 			Selected []string `json:"reasons_selected"`
 		}
 		c.call("GET", "/api/v1/state", nil, &st)
-		return len(st.Selected) == 2
-	}, "two reasons selected after two taps")
+		return st.Selected
+	}
+	for i, p := range [][2]int{{x1, y1}, {x2, y2}} {
+		code := picked[i].Code
+		for try := 0; ; try++ {
+			if err := chromedp.Run(ctx, tap(p[0], p[1])); err != nil {
+				t.Fatalf("browser: %v", err)
+			}
+			ok := false
+			for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && !ok; time.Sleep(20 * time.Millisecond) {
+				ok = slices.Contains(selected(), code)
+			}
+			if ok {
+				break
+			}
+			if try == 2 {
+				var targets []region
+				targets = append(targets, reasons...)
+				t.Fatalf("reason %s not selected after 3 taps at (%d,%d); selected %v; targets %+v\n%s", code, p[0], p[1], selected(), targets, c.stderr())
+			}
+			t.Logf("tap at (%d,%d) for %s did not register; tapping again", p[0], p[1], code)
+		}
+	}
+	if got := selected(); len(got) != 2 {
+		t.Fatalf("selected %v after two taps", got)
+	}
 	err = chromedp.Run(ctx,
 		shot("page-reasons"),
 		tap(cx, cy),

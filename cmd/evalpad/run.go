@@ -61,7 +61,8 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 		a.api.Printer = func() (any, []string) { st := hw.printer.Status(); return st, printerFaults(st) }
 	}
 	a.api.Photo = photoSetter(scr, log)
-	a.onConfig = append(a.onConfig, func(c config.Config) { scr.SetHall(c.Hall, c.Window) })
+	a.checkGlyphs = func(c config.Config) error { return checkGlyphs(scr.Font(), c) }
+	a.onConfig = append(a.onConfig, func(c config.Config) { scr.SetHall(c.Hall, c.Window, c.Texts) })
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -124,19 +125,33 @@ func buildScreen(cfg config.Config, font *display.Font, v pad.View) (*screen.Scr
 		return nil, err
 	}
 	scr, err := screen.New(font, display.Size{W: w, H: h}, screen.Static{Hall: cfg.Hall, Window: cfg.Window,
-		ScanURL: windowScanURL(cfg), StarOrder: cfg.Display.StarOrder, Location: loc}, time.Now)
+		ScanURL: windowScanURL(cfg), StarOrder: cfg.Display.StarOrder, Location: loc, Texts: cfg.Texts}, time.Now)
 	if err != nil {
 		return nil, err
 	}
 	if err := scr.Check(v); err != nil {
 		return nil, err
 	}
-	for _, level := range []int{1, 2} {
-		if err := font.Check(codesText(cfg, level)...); err != nil {
-			return nil, fmt.Errorf("reasons: %w", err)
-		}
+	if err := checkGlyphs(font, cfg); err != nil {
+		return nil, err
 	}
 	return scr, nil
+}
+
+// checkGlyphs checks the texts of cfg that no screen of the start shows:
+// the reasons and the replaced screen texts.
+func checkGlyphs(font *display.Font, cfg config.Config) error {
+	for _, level := range []int{1, 2} {
+		if err := font.Check(codesText(cfg, level)...); err != nil {
+			return fmt.Errorf("reasons: %w", err)
+		}
+	}
+	for k, t := range cfg.Texts {
+		if err := font.Check(t); err != nil {
+			return fmt.Errorf("texts.%s: %w", k, err)
+		}
+	}
+	return nil
 }
 
 // newScreen is the screen of a real pad, following p: a missing font is an

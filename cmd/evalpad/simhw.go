@@ -86,7 +86,8 @@ func simHardware(a *agent, dataDir string, log *slog.Logger) error {
 	a.api.Receipts = rp
 	if scr != nil {
 		a.api.Photo = photoSetter(scr, log)
-		a.onConfig = append(a.onConfig, func(c config.Config) { scr.SetHall(c.Hall, c.Window) })
+		a.checkGlyphs = func(c config.Config) error { return checkGlyphs(font, c) }
+		a.onConfig = append(a.onConfig, func(c config.Config) { scr.SetHall(c.Hall, c.Window, c.Texts) })
 	}
 	page.Register(a.mux)
 	return nil

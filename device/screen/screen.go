@@ -18,6 +18,7 @@ type Static struct {
 	ScanURL      string // the window's 扫码评价 QR code
 	StarOrder    []int
 	Location     *time.Location
+	Texts        map[string]string // screen texts replaced by key (display.TextKeys)
 }
 
 // Inputs is what a touch drives (package pad's *Pad implements it).
@@ -30,6 +31,7 @@ type Inputs interface {
 
 // Screen renders the pad's views. Safe for concurrent use.
 type Screen struct {
+	font   *display.Font
 	r      *display.Renderer
 	static Static
 	now    func() time.Time
@@ -59,9 +61,12 @@ func New(font *display.Font, size display.Size, static Static, now func() time.T
 	if static.Location == nil {
 		static.Location = time.Local
 	}
-	return &Screen{r: r, static: static, now: now, photos: map[string]image.Image{}, dirty: true,
+	return &Screen{font: font, r: r, static: static, now: now, photos: map[string]image.Image{}, dirty: true,
 		frame: r.NewImage(), watch: map[int]func(uint64, pad.View){}}, nil
 }
+
+// Font is the font the screen draws with.
+func (s *Screen) Font() *display.Font { return s.font }
 
 // Check reports a text the screen would draw for v that the font cannot:
 // run it at start over what the config names, so no tofu box reaches a counter.
@@ -89,12 +94,12 @@ func (s *Screen) SetPhoto(staffID string, img image.Image) {
 	s.changed()
 }
 
-// SetHall changes the hall and window the screen shows (a config from the
-// central).
-func (s *Screen) SetHall(hall, window string) {
+// SetHall changes the hall, window and texts the screen shows (a config
+// from the central).
+func (s *Screen) SetHall(hall, window string, texts map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.static.Hall, s.static.Window = hall, window
+	s.static.Hall, s.static.Window, s.static.Texts = hall, window, texts
 	s.changed()
 }
 
@@ -153,7 +158,7 @@ func (s *Screen) modelFor(v pad.View, now time.Time) display.Model {
 		StaffID: v.OnDuty.ID, StaffName: v.OnDuty.Name, ScanURL: s.static.ScanURL,
 		Offline: s.offline, StarOrder: s.static.StarOrder,
 		Stars: v.Stars, Offered: v.Offered, Selected: v.Selected, Focus: v.Focus, ButtonsOnly: v.ButtonsOnly,
-		Message: v.Message,
+		Message: v.Message, Texts: s.static.Texts,
 	}
 	if !now.IsZero() {
 		m.Clock = now.In(s.static.Location)

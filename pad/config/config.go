@@ -29,18 +29,19 @@ type Config struct {
 	Timezone string `toml:"timezone"`  // "Asia/Shanghai"; an IANA zone name
 	DataDir  string `toml:"data_dir"`  // "" (the command picks one); else an absolute path
 
-	Staff   Staff          `toml:"staff"`
-	API     API            `toml:"api"`
-	Rules   Rules          `toml:"rules"`
-	Store   Store          `toml:"store"`
-	Display Display        `toml:"display"`
-	Printer Printer        `toml:"printer"`
-	Receipt Receipt        `toml:"receipt"`
-	Buttons Buttons        `toml:"buttons"`
-	Touch   Touch          `toml:"touch"`
-	Panel   Panel          `toml:"panel"`
-	Sync    Sync           `toml:"sync"`
-	Reasons rating.Reasons `toml:"reasons"` // rating.DefaultReasons(); a level given replaces that level's list
+	Staff   Staff             `toml:"staff"`
+	API     API               `toml:"api"`
+	Rules   Rules             `toml:"rules"`
+	Store   Store             `toml:"store"`
+	Display Display           `toml:"display"`
+	Printer Printer           `toml:"printer"`
+	Receipt Receipt           `toml:"receipt"`
+	Buttons Buttons           `toml:"buttons"`
+	Touch   Touch             `toml:"touch"`
+	Panel   Panel             `toml:"panel"`
+	Sync    Sync              `toml:"sync"`
+	Texts   map[string]string `toml:"texts"`   // screen texts replaced by key (display.TextKeys), e.g. thanks = "感谢您的评价！"
+	Reasons rating.Reasons    `toml:"reasons"` // rating.DefaultReasons(); a level given replaces that level's list
 }
 
 // Display is the pad's panel and what it shows.
@@ -177,6 +178,7 @@ func Default() Config {
 		Buttons: Buttons{GPIOActiveLow: true, Debounce: Duration{30 * time.Millisecond}, SerialBaud: 115200,
 			GPIOPins: map[string]string{}, EvdevKeys: map[string]int{}},
 		Panel: Panel{FBPath: "/dev/fb0", SPIPort: "/dev/spidev0.0", SPIHz: 40000000},
+		Texts: map[string]string{},
 		Sync: Sync{Batch: 256, InFlight: 4, AckTimeout: Duration{30 * time.Second},
 			RetryMin: Duration{time.Second}, RetryMax: Duration{2 * time.Minute}},
 		Reasons: rating.DefaultReasons(),

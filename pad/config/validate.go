@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"evalpad/display"
 )
 
 // Validate checks every field. Each problem is one line of the error, in
@@ -89,6 +92,14 @@ func (c Config) Validate() error {
 	}
 	c.Panel.validate(add)
 	c.Sync.validate(add)
+	keys := display.TextKeys()
+	for k, t := range c.Texts {
+		if _, ok := keys[k]; !ok {
+			add("texts."+k, fmt.Errorf("not a screen text; the keys are %s", strings.Join(slices.Sorted(maps.Keys(keys)), ", ")))
+			continue
+		}
+		add("texts."+k, checkText(t, 0, 40))
+	}
 	if k := c.Receipt.Key; k != "" && (len(k) < 16 || strings.ContainsFunc(k, unicode.IsControl)) {
 		add("receipt.key", errors.New("must be at least 16 characters, no control characters"))
 	}

@@ -284,3 +284,18 @@ uri = "tcp://127.0.0.1:9100"
 		t.Errorf("parsed %+v", c)
 	}
 }
+
+func TestTexts(t *testing.T) {
+	c, err := config.Parse([]byte("[texts]\nthanks = \"感谢您的评价，欢迎再来\"\npaused = \"午间休息\"\n"))
+	if err != nil || c.Texts["thanks"] != "感谢您的评价，欢迎再来" || c.Texts["paused"] != "午间休息" {
+		t.Fatalf("%+v %v", c.Texts, err)
+	}
+	for _, bad := range []struct{ toml, field string }{
+		{"[texts]\nthankyou = \"x\"", "texts.thankyou"},
+		{"[texts]\nthanks = \"一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一\"", "texts.thanks"},
+	} {
+		if _, err := config.Parse([]byte(bad.toml)); err == nil || !strings.Contains(err.Error(), "config: "+bad.field+": ") {
+			t.Errorf("%q: %v, want an error naming %s", bad.toml, err, bad.field)
+		}
+	}
+}
