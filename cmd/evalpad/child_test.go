@@ -62,7 +62,17 @@ func startSim(t testing.TB, args ...string) *child {
 // startEvalpad starts evalpad with args and waits until it listens.
 func startEvalpad(t testing.TB, args ...string) *child {
 	t.Helper()
-	cmd := exec.Command(evalpadBinary(t), args...)
+	return startProcess(t, "evalpad", evalpadBinary(t), nil, args...)
+}
+
+// startProcess starts bin (a command of this repo called name) with args
+// and env added to the environment, and waits until it logs
+// "NAME: listening on ADDR". Its stderr is kept for failure messages; the
+// process is killed when the test ends.
+func startProcess(t testing.TB, name, bin string, env []string, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +87,7 @@ func startEvalpad(t testing.TB, args ...string) *child {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			if a, ok := strings.CutPrefix(line, "evalpad: listening on "); ok {
+			if a, ok := strings.CutPrefix(line, name+": listening on "); ok {
 				addr <- a
 			}
 			c.mu.Lock()
@@ -92,13 +102,24 @@ func startEvalpad(t testing.TB, args ...string) *child {
 	case c.base = <-addr:
 	case <-c.done:
 		cmd.Wait()
-		t.Fatalf("evalpad sim exited before listening:\n%s", c.stderr())
+		t.Fatalf("%s exited before listening:\n%s", name, c.stderr())
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("evalpad sim did not listen within 20s:\n%s", c.stderr())
+		t.Fatalf("%s did not listen within 20s:\n%s", name, c.stderr())
 	}
 	t.Cleanup(func() { c.kill() })
 	return c
+}
+
+// exited waits up to d for the process to end by itself.
+func (c *child) exited(d time.Duration) bool {
+	select {
+	case <-c.done:
+		c.cmd.Wait()
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 func (c *child) stderr() string {

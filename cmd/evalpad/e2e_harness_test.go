@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -10,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,87 +45,18 @@ func e2eHubBinary(t testing.TB) string {
 }
 
 // e2eHub is a running evalhub.
-type e2eHub struct {
-	cmd  *exec.Cmd
-	base string
-	mu   sync.Mutex
-	log  bytes.Buffer
-	done chan struct{}
-}
+type e2eHub struct{ *child }
 
-// startHub starts evalhub with args on a free HTTP port and waits until it
-// listens and has subscribed. env is added to its environment.
+// e2eStartHub starts evalhub with args on a free HTTP port and waits until
+// it listens and has subscribed. env is added to its environment.
 func e2eStartHub(t testing.TB, env []string, args ...string) *e2eHub {
 	t.Helper()
-	cmd := exec.Command(e2eHubBinary(t), append([]string{"--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	h := &e2eHub{cmd: cmd, done: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		defer close(h.done)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			if a, ok := strings.CutPrefix(line, "evalhub: listening on "); ok {
-				addr <- a
-			}
-			h.mu.Lock()
-			if h.log.Len() > 64<<10 {
-				h.log.Reset()
-			}
-			h.log.WriteString(line + "\n")
-			h.mu.Unlock()
-		}
-	}()
-	select {
-	case h.base = <-addr:
-	case <-h.done:
-		cmd.Wait()
-		t.Fatalf("evalhub exited before listening:\n%s", h.stderr())
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("evalhub did not listen within 20s:\n%s", h.stderr())
-	}
-	t.Cleanup(h.kill)
+	h := &e2eHub{startProcess(t, "evalhub", e2eHubBinary(t), env, append([]string{"--listen", "127.0.0.1:0"}, args...)...)}
 	e2eWaitFor(t, 20*time.Second, "evalhub to subscribe", func() bool {
 		var c struct{ Subscribed bool }
 		return h.get("/api/v1/health", &c) == nil && c.Subscribed
 	})
 	return h
-}
-
-func (h *e2eHub) stderr() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.log.String()
-}
-
-// kill sends SIGKILL and reaps the process.
-func (h *e2eHub) kill() {
-	if h.cmd.ProcessState != nil {
-		return
-	}
-	h.cmd.Process.Kill()
-	h.cmd.Wait()
-	<-h.done
-}
-
-// exited waits up to d for the process to end by itself.
-func (h *e2eHub) exited(d time.Duration) bool {
-	select {
-	case <-h.done:
-		h.cmd.Wait()
-		return true
-	case <-time.After(d):
-		return false
-	}
 }
 
 func (h *e2eHub) get(path string, out any) error {
