@@ -569,11 +569,7 @@ func (r *Renderer) thanksScreen(m *Model, body image.Rectangle) {
 	if lv < 1 || lv > 5 {
 		lv, ll = 0, 0
 	}
-	ml := 0
-	if m.Message != "" {
-		n, _ := r.lines(fkm, m.Message, W-2*pad, 2)
-		ml = n * lm
-	}
+	ml := r.messageHeight(m.Message, fkm, lm)
 	y := centred(body, d, 2*gap, lt, gap, ll, gap, ml)
 	r.round(image.Rect(W/2-d/2, y, W/2-d/2+d, y+d), d/2, cGreen)
 	r.shapeOp(shapeCheck, image.Rect(W/2-d/2, y, W/2-d/2+d, y+d).Inset(d/5), cWhite)
@@ -599,6 +595,16 @@ func (r *Renderer) thanksScreen(m *Model, body image.Rectangle) {
 	r.para(m.Message, image.Rect(pad, y, W-pad, y+ml), fkm, cMuted, center, 2)
 }
 
+// messageHeight is the height of a screen's optional message: up to two
+// lines across the panel, 0 when there is none.
+func (r *Renderer) messageHeight(msg string, fk faceKey, lineH int) int {
+	if msg == "" {
+		return 0
+	}
+	n, _ := r.lines(fk, msg, r.size.W-2*r.pad(), 2)
+	return n * lineH
+}
+
 // pausedScreen: a pause sign and 暂停服务, with the optional message.
 //
 //	   ( ‖ )
@@ -611,11 +617,7 @@ func (r *Renderer) pausedScreen(m *Model, body image.Rectangle) {
 	fkt := faceKey{r.fs(64), true}
 	fkm := faceKey{r.fs(30), false}
 	lt, lm := lineHeight(fkt.size), lineHeight(fkm.size)
-	ml := 0
-	if m.Message != "" {
-		n, _ := r.lines(fkm, m.Message, W-2*pad, 2)
-		ml = n * lm
-	}
+	ml := r.messageHeight(m.Message, fkm, lm)
 	y := centred(body, d, 2*gap, lt, gap, ml)
 	disc := image.Rect(W/2-d/2, y, W/2-d/2+d, y+d)
 	r.round(disc, d/2, cFaint)
@@ -644,11 +646,7 @@ func (r *Renderer) faultScreen(m *Model, body image.Rectangle) {
 	fkm := faceKey{r.fs(24), false}
 	lt, lm := lineHeight(fkt.size), lineHeight(fkm.size)
 	ch := fkc.size * 18 / 10
-	ml := 0
-	if m.Message != "" {
-		n, _ := r.lines(fkm, m.Message, W-2*pad, 2)
-		ml = n * lm
-	}
+	ml := r.messageHeight(m.Message, fkm, lm)
 	codeH := 0
 	if m.FaultCode != "" {
 		codeH = ch + gap
