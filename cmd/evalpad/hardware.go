@@ -139,7 +139,7 @@ func (hw *hardware) open(cfg config.Config, log *slog.Logger) error {
 		if dc == nil {
 			return fmt.Errorf("panel (st7789): dc_pin %q not found", p.DCPin)
 		}
-		var rst = gpioreg.ByName(p.ResetPin)
+		rst := gpioreg.ByName(p.ResetPin) // nil without a reset pin: NewSPI takes none
 		if p.ResetPin != "" && rst == nil {
 			return fmt.Errorf("panel (st7789): reset_pin %q not found", p.ResetPin)
 		}
@@ -148,12 +148,7 @@ func (hw *hardware) open(cfg config.Config, log *slog.Logger) error {
 			pw, ph = h, w
 		}
 		c := st7789.Config{W: pw, H: ph, Rotate: p.Rotate, Speed: physic.Frequency(p.SPIHz) * physic.Hertz}
-		var dev *st7789.Dev
-		if rst == nil {
-			dev, err = st7789.NewSPI(port, dc, nil, c)
-		} else {
-			dev, err = st7789.NewSPI(port, dc, rst, c)
-		}
+		dev, err := st7789.NewSPI(port, dc, rst, c)
 		if err != nil {
 			return fmt.Errorf("panel (st7789) on %s: %w", p.SPIPort, err)
 		}

@@ -167,23 +167,17 @@ func (x *linkAgent) Command(c protocol.Cmd) error {
 
 func (x *linkAgent) ApplyConfig(c protocol.Config) error { return x.a.applyCentral(c) }
 
+// Health is what the retained status reports: the faults the local API's
+// state lists (pad fault, store, printer, a nearly full outbox), and the
+// printer's condition.
 func (x *linkAgent) Health() link.Health {
-	v := x.a.pad.View()
-	h := link.Health{Screen: string(v.Screen), Printer: "none"}
+	st := x.a.api.CurrentState()
+	h := link.Health{Screen: string(st.Screen), Printer: "none", Faults: st.Faults}
 	if x.a.api.Printer != nil {
-		st, faults := x.a.api.Printer()
 		h.Printer = "ok"
-		if len(faults) > 0 {
+		if _, faults := x.a.api.Printer(); len(faults) > 0 {
 			h.Printer = strings.Join(faults, "; ")
-			h.Faults = append(h.Faults, faults...)
 		}
-		_ = st
-	}
-	if v.Fault != nil {
-		h.Faults = append(h.Faults, v.Fault.Code+": "+v.Fault.Error)
-	}
-	if st, err := x.a.store.Stats(); err == nil && st.Max > 0 && st.Pending*10 >= st.Max*9 {
-		h.Faults = append(h.Faults, fmt.Sprintf("outbox %d of %d: 90%% full", st.Pending, st.Max))
 	}
 	return h
 }
