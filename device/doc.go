@@ -1,6 +1,6 @@
 // Package device holds the pad's hardware drivers, one package per driver,
-// each behind the small interface its consumer defines. Drivers translate
-// hardware events into calls on the pad and import no business rules.
-//
-// device/sim is the simulated hardware of `evalpad sim`.
+// each with its fake beside it. A driver translates hardware events into
+// calls on the callback it is given and imports no business logic: nothing
+// under device/ imports pad, store, sync, agent or central. The interfaces
+// the drivers satisfy are defined where they are consumed (agent/hardware).
 package device

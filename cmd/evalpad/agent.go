@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"evalpad/pad"
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 	"evalpad/pad/localapi"
 	"evalpad/store"
 	"evalpad/sync/protocol"

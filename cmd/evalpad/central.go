@@ -5,7 +5,7 @@ import (
 	"maps"
 
 	"evalpad/pad"
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 	"evalpad/rating"
 	"evalpad/sync/protocol"
 )

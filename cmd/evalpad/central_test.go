@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 	"evalpad/sync/protocol"
 )
 

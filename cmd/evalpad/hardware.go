@@ -11,11 +11,11 @@ import (
 
 	"evalpad/device/evdev"
 	"evalpad/device/fb"
-	"evalpad/device/gpio"
+	"evalpad/device/gpiobuttons"
 	"evalpad/device/printer"
 	"evalpad/device/serialboard"
 	"evalpad/device/st7789"
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/physic"
@@ -70,7 +70,7 @@ func (hw *hardware) open(cfg config.Config, log *slog.Logger) error {
 			n, _ := strconv.Atoi(k) // validated by config
 			pins[n] = v
 		}
-		btn, err := gpio.Open(gpio.Config{Pins: pins, ActiveHigh: !b.GPIOActiveLow, Debounce: b.Debounce.Duration,
+		btn, err := gpiobuttons.Open(gpiobuttons.Config{Pins: pins, ActiveHigh: !b.GPIOActiveLow, Debounce: b.Debounce.Duration,
 			LED: b.LED, Buzzer: b.Buzzer, Logger: log})
 		if err != nil {
 			return fmt.Errorf("buttons (gpio): %w", err)

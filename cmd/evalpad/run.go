@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"evalpad/device/printer"
-	"evalpad/device/screen"
+	"evalpad/agent/screen"
 	"evalpad/display"
 	"evalpad/display/receipt"
 	"evalpad/pad"
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 )
 
 func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {

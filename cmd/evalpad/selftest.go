@@ -15,10 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"evalpad/device/screen"
+	"evalpad/agent/screen"
 	"evalpad/display/receipt"
 	"evalpad/pad"
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 	"evalpad/rating"
 	"evalpad/store"
 )

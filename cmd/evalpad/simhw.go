@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"evalpad/device/escpos"
-	"evalpad/device/screen"
-	"evalpad/device/sim"
+	"evalpad/agent/screen"
+	"evalpad/agent/sim"
 	"evalpad/display"
 	"evalpad/display/receipt"
 	"evalpad/pad"
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 	"evalpad/pad/localapi"
 )
 

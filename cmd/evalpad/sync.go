@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"evalpad/pad"
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 	"evalpad/pad/localapi"
 	"evalpad/rating"
 	"evalpad/sync/link"

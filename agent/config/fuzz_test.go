@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 )
 
 // FuzzParse: Parse never panics, every error starts with "config: ", and a

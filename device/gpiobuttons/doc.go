@@ -1,4 +1,4 @@
-// Package gpio reads the pad's five star buttons from GPIO lines and drives
+// Package gpiobuttons reads the pad's five star buttons from GPIO lines and drives
 // an optional LED and buzzer for press feedback.
 //
 // Pins are periph.io pins (periph.io/x/conn/v3/gpio). On the board, [Open]
@@ -58,4 +58,4 @@
 // interrupted with Halt (gpioioctl sets a past read deadline); a pin whose
 // Halt cannot interrupt a wait is left at the latest after one idle wait
 // (one second).
-package gpio
+package gpiobuttons

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 )
 
 func TestDurationUnmarshal(t *testing.T) {

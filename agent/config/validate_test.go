@@ -7,7 +7,7 @@ import (
 
 	_ "time/tzdata"
 
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 	"evalpad/rating"
 )
 

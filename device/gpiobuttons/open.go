@@ -1,4 +1,4 @@
-package gpio
+package gpiobuttons
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ func Open(c Config) (*Buttons, error) {
 		return nil, fmt.Errorf("%w: no star pins", ErrConfig)
 	}
 	if _, err := host.Init(); err != nil {
-		return nil, fmt.Errorf("gpio: periph host init: %w", err)
+		return nil, fmt.Errorf("gpiobuttons: periph host init: %w", err)
 	}
 	var owned []interface{ Close() }
 	used := map[string]string{} // pin name → role

@@ -1,4 +1,4 @@
-package gpio
+package gpiobuttons
 
 import (
 	"context"
@@ -29,14 +29,14 @@ const idleWait = time.Second
 // Errors returned by this package.
 var (
 	// ErrConfig reports an invalid Config; the message says which field.
-	ErrConfig = errors.New("gpio: bad config")
+	ErrConfig = errors.New("gpiobuttons: bad config")
 	// ErrPin reports a pin that cannot be found or configured; the message
 	// names it.
-	ErrPin = errors.New("gpio: pin")
+	ErrPin = errors.New("gpiobuttons: pin")
 	// ErrRunning is returned by Run when the Buttons are already running.
-	ErrRunning = errors.New("gpio: already running")
+	ErrRunning = errors.New("gpiobuttons: already running")
 	// ErrClosed is returned by Run after Close.
-	ErrClosed = errors.New("gpio: closed")
+	ErrClosed = errors.New("gpiobuttons: closed")
 )
 
 // Config describes the star buttons and feedback outputs.
@@ -234,7 +234,7 @@ func (b *Buttons) watch(ctx context.Context, sp starPin, presses chan<- int) {
 		// live, is a broken line (e.g. edges not enabled): back off
 		// instead of spinning.
 		if ctx.Err() == nil && b.now().Sub(now) < idleWait/2 {
-			b.log.Warn("gpio: WaitForEdge failed early; backing off", "star", sp.star, "pin", sp.pin.Name())
+			b.log.Warn("gpiobuttons: WaitForEdge failed early; backing off", "star", sp.star, "pin", sp.pin.Name())
 			t := time.NewTimer(idleWait)
 			select {
 			case <-ctx.Done():
@@ -278,7 +278,7 @@ func (b *Buttons) setOutputs(l gpio.Level) {
 			continue
 		}
 		if err := o.Out(l); err != nil {
-			b.log.Warn("gpio: feedback output", "pin", o.Name(), "level", l, "err", err)
+			b.log.Warn("gpiobuttons: feedback output", "pin", o.Name(), "level", l, "err", err)
 		}
 	}
 }
@@ -297,7 +297,7 @@ func (b *Buttons) Close() error {
 	var errs []error
 	for _, sp := range b.stars {
 		if err := sp.pin.Halt(); err != nil {
-			errs = append(errs, fmt.Errorf("gpio: halt %s: %w", sp.pin.Name(), err))
+			errs = append(errs, fmt.Errorf("gpiobuttons: halt %s: %w", sp.pin.Name(), err))
 		}
 	}
 	for _, c := range b.owned {

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"evalpad/device/screen"
+	"evalpad/agent/screen"
 	"evalpad/pad"
 	"evalpad/pad/localapi"
 	"evalpad/store"

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"evalpad/pad/config"
+	"evalpad/agent/config"
 	"evalpad/rating"
 )
 
