@@ -369,7 +369,7 @@ func (p *Pad) closingRecord(v rating.Verdict, now time.Time) (rating.Record, err
 }
 
 // Pause shows 暂停服务. Not while a session waits: staff may not keep a
-// citizen from rating.
+// citizen from rating. The pause is stored: a restart comes back paused.
 func (p *Pad) Pause() error {
 	p.mu.Lock()
 	defer p.unlockNotify()
@@ -380,6 +380,9 @@ func (p *Pad) Pause() error {
 	case ScreenIdle, ScreenThanks:
 		if p.sess != nil {
 			return ErrSessionOpen
+		}
+		if err := p.store.SaveSession(encode(&snapshot{Paused: true})); err != nil {
+			return fmt.Errorf("pad: pause: %w", err)
 		}
 		p.screen = ScreenPaused
 		p.reschedule()
@@ -396,6 +399,9 @@ func (p *Pad) Resume() error {
 	defer p.unlockNotify()
 	if p.screen != ScreenPaused {
 		return nil
+	}
+	if err := p.store.SaveSession(nil); err != nil {
+		return fmt.Errorf("pad: resume: %w", err)
 	}
 	p.screen = ScreenIdle
 	return nil

@@ -119,6 +119,9 @@ type snapshot struct {
 	// Held are records a fault kept from the outbox (a full outbox): no
 	// thank-you was shown for them, and a restart writes them first.
 	Held []rating.Record `json:"held,omitempty"`
+	// Paused: the pad shows 暂停服务 (only ever with no session open), and
+	// a restart comes back paused.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // commit is records waiting to be written together, and what follows once
@@ -156,6 +159,7 @@ type Pad struct {
 
 	timer     Timer
 	timerGen  uint64
+	version   uint64 // of the view: one more at every change told to listeners
 	listeners map[int]func(View)
 	nextL     int
 	closed    bool
@@ -198,12 +202,17 @@ func New(set Settings, st Store, clock Clock, rnd io.Reader, log *slog.Logger) (
 }
 
 func (p *Pad) restore(s snapshot) error {
+	now := p.clock.Now()
+	var invalid []string // flags of the records that close a session the rules refuse now
 	if s.Session != nil {
 		if err := s.Session.Validate(); err != nil {
-			return fmt.Errorf("pad: restore: %w", err)
+			// Saved before an update whose rules it breaks: it cannot be
+			// opened again, and stopping the start would stop every rating.
+			// Close it (its 差评 being explained is still recorded).
+			p.log.Warn("pad: the saved session no longer passes the rules: closed", "session", s.Session.ID, "err", err)
+			invalid = []string{rating.FlagInvalidSession}
 		}
 	}
-	now := p.clock.Now()
 	recs := s.Held // records a fault held when the pad stopped
 	s.Held = nil
 	open := &s
@@ -215,12 +224,19 @@ func (p *Pad) restore(s snapshot) error {
 		b := *s.Pending
 		s.Pending = nil
 		rec, err := p.newRecord(s.Session, &s, rating.Verdict{Stars: b.Stars, Reasons: b.Reasons, Target: b.Target,
-			Flags: []string{rating.FlagRecovered}}, b.At)
+			Flags: append([]string{rating.FlagRecovered}, invalid...)}, b.At)
 		if err != nil {
 			return err
 		}
 		recs = append(recs, rec)
 		after = p.afterRating(open, b.Target)
+	}
+	if invalid != nil && after != nil {
+		rec, err := p.newRecord(after.Session, after, rating.Verdict{Flags: invalid}, now)
+		if err != nil {
+			return err
+		}
+		recs, after = append(recs, rec), nil
 	}
 	if len(recs) > 0 {
 		next := ScreenIdle
@@ -234,10 +250,13 @@ func (p *Pad) restore(s snapshot) error {
 		}
 		return nil
 	}
-	if s.Session != nil {
+	switch {
+	case s.Session != nil:
 		p.sess = &s
 		p.screen = ScreenRate
 		p.target = firstUnrated(&s)
+	case s.Paused:
+		p.screen = ScreenPaused
 	}
 	return nil
 }

@@ -9,6 +9,10 @@ import (
 // View is everything a screen or a status report shows of the pad. It is a
 // copy: holding it holds no lock.
 type View struct {
+	// Version numbers the views in the order the pad made them: a view with
+	// a lower version than one already shown is stale (listeners run outside
+	// the pad's lock, so two changes may reach a listener out of order).
+	Version     uint64             `json:"version"`
 	Screen      Screen             `json:"screen"`
 	Session     *SessionView       `json:"session"`
 	Stars       int                `json:"stars,omitempty"` // the level being explained (reasons screen)
@@ -52,7 +56,7 @@ func (p *Pad) View() View {
 }
 
 func (p *Pad) view() View {
-	v := View{Screen: p.screen, Walkin: p.set.Walkin, Counters: p.counters, Focus: -1, ButtonsOnly: p.set.ButtonsOnly,
+	v := View{Version: p.version, Screen: p.screen, Walkin: p.set.Walkin, Counters: p.counters, Focus: -1, ButtonsOnly: p.set.ButtonsOnly,
 		OnDuty: rating.RecordStaff{ID: p.set.OnDuty.ID, Name: p.set.OnDuty.Name}}
 	if p.sess != nil && p.sess.Session != nil {
 		s := p.sess.Session
@@ -96,8 +100,9 @@ func (p *Pad) Subscribe(fn func(View)) (cancel func()) {
 	}
 }
 
-// unlockNotify releases mu and tells the subscribers.
+// unlockNotify counts a change, releases mu and tells the subscribers.
 func (p *Pad) unlockNotify() {
+	p.version++
 	if len(p.listeners) == 0 {
 		p.mu.Unlock()
 		return

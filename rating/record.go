@@ -28,6 +28,10 @@ const (
 	FlagReplaced = "replaced"
 	// FlagRecovered: the record was completed after the pad restarted.
 	FlagRecovered = "recovered"
+	// FlagInvalidSession: the record closes a session saved before an
+	// update whose rules the session no longer passes: a restart closes it
+	// (unrated, or with the 差评 being explained) instead of opening it again.
+	FlagInvalidSession = "invalid_session"
 )
 
 // RecordStaff is the staff part of a record: no photo.
