@@ -255,6 +255,10 @@ func sameItem(a, b Case) bool {
 	return a.TaskName == b.TaskName
 }
 
+// CheckID checks an identifier that comes on its own (a staff id in a
+// receipt request): 1..64 of letters, digits and -_.:/; the error names field.
+func CheckID(field, v string) error { return checkCode(field, v) }
+
 // checkCode accepts an identifier: 1..64 of letters, digits and -_.:/
 func checkCode(field, v string) error {
 	if v == "" {

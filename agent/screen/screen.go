@@ -34,7 +34,7 @@ type Screen struct {
 	font   *display.Font
 	r      *display.Renderer
 	static Static
-	now    func() time.Time
+	clock  pad.Clock
 
 	mu      sync.Mutex
 	view    pad.View
@@ -51,9 +51,9 @@ type Screen struct {
 	nextW   int
 }
 
-// New makes a screen of the given size drawing with font. now is the clock
-// shown on the idle screen.
-func New(font *display.Font, size display.Size, static Static, now func() time.Time) (*Screen, error) {
+// New makes a screen of the given size drawing with font. clock gives the
+// time shown on the idle screen.
+func New(font *display.Font, size display.Size, static Static, clock pad.Clock) (*Screen, error) {
 	r, err := display.NewRenderer(font, size)
 	if err != nil {
 		return nil, err
@@ -61,7 +61,7 @@ func New(font *display.Font, size display.Size, static Static, now func() time.T
 	if static.Location == nil {
 		static.Location = time.Local
 	}
-	return &Screen{font: font, r: r, static: static, now: now, photos: map[string]image.Image{}, dirty: true,
+	return &Screen{font: font, r: r, static: static, clock: clock, photos: map[string]image.Image{}, dirty: true,
 		frame: r.NewImage(), watch: map[int]func(uint64, pad.View){}}, nil
 }
 
@@ -71,6 +71,8 @@ func (s *Screen) Font() *display.Font { return s.font }
 // Check reports a text the screen would draw for v that the font cannot:
 // run it at start over what the config names, so no tofu box reaches a counter.
 func (s *Screen) Check(v pad.View) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.r.Check(s.modelFor(v, time.Time{}))
 }
 
@@ -94,12 +96,15 @@ func (s *Screen) SetPhoto(staffID string, img image.Image) {
 	s.changed()
 }
 
-// SetHall changes the hall, window and texts the screen shows (a config
-// from the central).
-func (s *Screen) SetHall(hall, window string, texts map[string]string) {
+// SetStatic replaces what frames show besides the pad's state (a config
+// from the central changed the hall, window or texts).
+func (s *Screen) SetStatic(st Static) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.static.Hall, s.static.Window, s.static.Texts = hall, window, texts
+	if st.Location == nil {
+		st.Location = time.Local
+	}
+	s.static = st
 	s.changed()
 }
 
@@ -113,10 +118,16 @@ func (s *Screen) SetOffline(off bool) {
 	}
 }
 
-// Show takes a new view of the pad (subscribe it to the pad).
+// Show takes a new view of the pad (subscribe it to the pad). A view older
+// than the one shown (a lower pad.View.Version: the pad's listeners may be
+// told two changes out of order) is dropped, so the screen always ends on
+// the pad's latest state.
 func (s *Screen) Show(v pad.View) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if v.Version < s.view.Version {
+		return
+	}
 	s.view = v
 	s.changed()
 }
@@ -188,7 +199,7 @@ func (s *Screen) Frame() (*image.RGBA, uint64) {
 }
 
 func (s *Screen) render() {
-	now := s.now()
+	now := s.clock.Now()
 	minute := now.Unix() / 60
 	if !s.dirty && (s.view.Screen != pad.ScreenIdle || minute == s.minute) {
 		return

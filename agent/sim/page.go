@@ -37,19 +37,16 @@ type Printer interface {
 	Latest() (png, bin []byte, ok bool)
 }
 
-// Outbox reports the store's counters for the page.
-type Outbox interface {
-	Stats() (store.Stats, error)
-}
-
 // Page serves the simulator page and what it needs: the live screen, touches,
 // receipts and a stream of changes (SSE). Its assets are embedded.
 type Page struct {
 	Pad     *pad.Pad
-	Screen  *screen.Screen
+	Screen  *screen.Screen // nil: no CJK font on the machine
 	Printer Printer
-	Outbox  Outbox
-	Info    Info
+	// State is the pad's whole state, faults included (the agent's).
+	State func() localapi.State
+	// Info describes the pad as the config in force does.
+	Info func() Info
 
 	mu      sync.Mutex
 	subs    map[*subscriber]struct{}
@@ -62,15 +59,14 @@ type subscriber struct {
 	receipt chan int
 }
 
-// Register adds the page's routes to mux and starts following the screen.
-// With no Screen (no CJK font on the machine) the page still works, without
-// the picture of the screen.
-func (p *Page) Register(mux *http.ServeMux) {
+// Register adds the page's routes to mux and starts following the screen
+// (the pad, without a screen). The returned func stops following.
+func (p *Page) Register(mux *http.ServeMux) (stop func()) {
 	p.subs = map[*subscriber]struct{}{}
 	if p.Screen != nil {
-		p.Screen.Watch(func(uint64, pad.View) { p.signal() })
+		stop = p.Screen.Watch(func(uint64, pad.View) { p.signal() })
 	} else {
-		p.Pad.Subscribe(func(pad.View) { p.signal() })
+		stop = p.Pad.Subscribe(func(pad.View) { p.signal() })
 	}
 	web, err := fs.Sub(webFS, "web")
 	if err != nil {
@@ -87,6 +83,7 @@ func (p *Page) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sim/events", p.events)
 	mux.HandleFunc("GET /sim/receipts/latest.png", p.latest(true))
 	mux.HandleFunc("GET /sim/receipts/latest.bin", p.latest(false))
+	return stop
 }
 
 func (p *Page) signal() {
@@ -114,7 +111,7 @@ func (p *Page) Printed(n int) {
 }
 
 func (p *Page) info(w http.ResponseWriter, r *http.Request) {
-	in := p.Info
+	in := p.Info()
 	p.mu.Lock()
 	in.ReceiptJob = p.lastJob
 	p.mu.Unlock()
@@ -154,9 +151,10 @@ func (p *Page) touch(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		X, Y *int
 	}
+	in := p.Info()
 	if err := json.Unmarshal(body, &req); err != nil || req.X == nil || req.Y == nil ||
-		*req.X < 0 || *req.Y < 0 || *req.X >= p.Info.Width || *req.Y >= p.Info.Height {
-		localapi.Error(w, http.StatusBadRequest, fmt.Sprintf("body must be {\"x\":…,\"y\":…} inside the %d×%d panel", p.Info.Width, p.Info.Height))
+		*req.X < 0 || *req.Y < 0 || *req.X >= in.Width || *req.Y >= in.Height {
+		localapi.Error(w, http.StatusBadRequest, fmt.Sprintf("body must be {\"x\":…,\"y\":…} inside the %d×%d panel", in.Width, in.Height))
 		return
 	}
 	if p.errNoScreen(w) {
@@ -212,24 +210,26 @@ func (p *Page) latest(png bool) http.HandlerFunc {
 	}
 }
 
-// version is the screen's version and the pad's view (without a screen,
-// a counter of changes seen).
-func (p *Page) version() (uint64, pad.View) {
+// version is the screen's version (without a screen, a counter of the
+// changes seen): the page reloads the screen picture when it changes.
+func (p *Page) version() uint64 {
 	if p.Screen != nil {
-		return p.Screen.Version()
+		v, _ := p.Screen.Version()
+		return v
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.changes++
-	n := p.changes
-	p.mu.Unlock()
-	return n, p.Pad.View()
+	return p.changes
 }
 
-// stateEvent is the data of an SSE "state" event.
+// stateEvent is the data of an SSE "state" event: the pad's state (the
+// view, the outbox, the faults) and the screen picture's version.
 type stateEvent struct {
 	Version uint64      `json:"version"`
 	View    pad.View    `json:"view"`
 	Outbox  store.Stats `json:"outbox"`
+	Faults  []string    `json:"faults"`
 }
 
 // events streams "state" (the whole state, after every change) and
@@ -263,9 +263,9 @@ func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 		case n := <-s.receipt:
 			fmt.Fprintf(w, "event: receipt\ndata: {\"job\":%d}\n\n", n)
 		case <-s.state:
-			v, view := p.version()
-			st, _ := p.Outbox.Stats()
-			b, _ := json.Marshal(stateEvent{Version: v, View: view, Outbox: st})
+			v := p.version()
+			st := p.State()
+			b, _ := json.Marshal(stateEvent{Version: v, View: st.View, Outbox: st.Outbox, Faults: st.Faults})
 			fmt.Fprintf(w, "event: state\ndata: %s\n\n", b)
 		}
 		fl.Flush()

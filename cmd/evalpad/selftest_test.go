@@ -1,6 +1,8 @@
 package main
 
 import (
+	"evalpad/agent"
+
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -153,7 +155,7 @@ key = "0123456789abcdef-test"
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
-			var rep Report
+			var rep agent.Report
 			if jerr := json.Unmarshal(out, &rep); jerr != nil {
 				t.Fatalf("report is not JSON (%v): %s\n%s", jerr, out, stderr.String())
 			}

@@ -15,28 +15,28 @@ import (
 	"evalpad/store"
 )
 
-// Outbox reports the store's counters (package store implements it).
-type Outbox interface {
-	Stats() (store.Stats, error)
+// Pad is the pad as the local API drives it; the agent implements it.
+//
+// OpenSession opens a validated session (and shows its staff photo) exactly
+// as a session from the central is opened. Pause and Resume show and leave
+// 暂停服务. State is the body of GET /api/v1/state: the one account of the
+// pad's condition, faults included, that the MQTT status reports too. All
+// four are safe for concurrent use.
+type Pad interface {
+	OpenSession(s rating.Session) (pad.OpenResult, error)
+	Pause() error
+	Resume() error
+	State() State
 }
 
 // API serves the local API of one pad.
 type API struct {
-	Pad    *pad.Pad
-	Outbox Outbox
+	Pad Pad
 	// Token, when not empty, is required as a bearer token.
 	Token string
-	// Version is reported in the state.
-	Version string
 	// Receipts prints case receipts (POST /api/v1/receipts); nil: none.
 	Receipts ReceiptPrinter
-	// Printer, if set, reports the receipt printer's status for the state
-	// and what about it is a fault.
-	Printer func() (status any, faults []string)
-	// Photo, if set, receives the staff photo of each session opened (the
-	// store never keeps it; the screen shows it).
-	Photo  func(staffID, photo string)
-	Logger *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Register adds the API's routes to mux.
@@ -129,9 +129,6 @@ func (a *API) openSession(w http.ResponseWriter, r *http.Request) {
 		Error(w, Status(err), err.Error())
 		return
 	}
-	if a.Photo != nil && s.Staff.Photo != "" {
-		a.Photo(s.Staff.ID, s.Staff.Photo)
-	}
 	status := http.StatusCreated
 	if res.Already {
 		status = http.StatusOK
@@ -145,33 +142,13 @@ type State struct {
 	Outbox  store.Stats `json:"outbox"`
 	Version string      `json:"version"`
 	Printer any         `json:"printer,omitempty"` // the receipt printer's status, when there is one
-	Faults  []string    `json:"faults"`
-}
-
-// CurrentState gathers the pad's view and the store's counters.
-func (a *API) CurrentState() State {
-	st := State{View: a.Pad.View(), Version: a.Version, Faults: []string{}}
-	out, err := a.Outbox.Stats()
-	st.Outbox = out
-	if err != nil {
-		st.Faults = append(st.Faults, "store: "+err.Error())
-	}
-	if st.Fault != nil {
-		st.Faults = append(st.Faults, st.Fault.Code+": "+st.Fault.Error)
-	}
-	if a.Printer != nil {
-		var faults []string
-		st.Printer, faults = a.Printer()
-		st.Faults = append(st.Faults, faults...)
-	}
-	if out.Max > 0 && out.Pending*10 >= out.Max*9 {
-		st.Faults = append(st.Faults, fmt.Sprintf("outbox 90%% full: %d of %d records unacked", out.Pending, out.Max))
-	}
-	return st
+	// Faults lists what a technician should look at, each a line; the pad
+	// may still take ratings (a printer out of paper, a salvaged store).
+	Faults []string `json:"faults"`
 }
 
 func (a *API) state(w http.ResponseWriter, r *http.Request) {
-	JSON(w, http.StatusOK, a.CurrentState())
+	JSON(w, http.StatusOK, a.Pad.State())
 }
 
 func (a *API) pause(w http.ResponseWriter, r *http.Request) {
@@ -179,7 +156,7 @@ func (a *API) pause(w http.ResponseWriter, r *http.Request) {
 		Error(w, Status(err), err.Error())
 		return
 	}
-	JSON(w, http.StatusOK, map[string]any{"screen": a.Pad.View().Screen})
+	JSON(w, http.StatusOK, map[string]any{"screen": a.Pad.State().Screen})
 }
 
 func (a *API) resume(w http.ResponseWriter, r *http.Request) {
@@ -187,5 +164,5 @@ func (a *API) resume(w http.ResponseWriter, r *http.Request) {
 		Error(w, Status(err), err.Error())
 		return
 	}
-	JSON(w, http.StatusOK, map[string]any{"screen": a.Pad.View().Screen})
+	JSON(w, http.StatusOK, map[string]any{"screen": a.Pad.State().Screen})
 }

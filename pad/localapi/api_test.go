@@ -44,7 +44,7 @@ func newFixture(t *testing.T, token string) *fixture {
 	}
 	p.Start()
 	mux := http.NewServeMux()
-	(&localapi.API{Pad: p, Outbox: st, Token: token, Version: "test"}).Register(mux)
+	(&localapi.API{Pad: bare{p, st}, Token: token}).Register(mux)
 	f := &fixture{srv: httptest.NewServer(mux), pad: p, store: st, path: path}
 	t.Cleanup(func() {
 		f.srv.Close()
@@ -55,6 +55,18 @@ func newFixture(t *testing.T, token string) *fixture {
 		f.store.Close()
 	})
 	return f
+}
+
+// bare is the localapi.Pad of a pad and its store alone: the agent adds
+// the staff photo, the printer and the faults.
+type bare struct {
+	*pad.Pad
+	st *store.Store
+}
+
+func (b bare) State() localapi.State {
+	out, _ := b.st.Stats()
+	return localapi.State{View: b.Pad.View(), Outbox: out, Version: "test", Faults: []string{}}
 }
 
 func (f *fixture) do(t *testing.T, method, path, token, body string) (int, map[string]any) {

@@ -24,18 +24,29 @@ type ReceiptPrinter interface {
 // ErrNoPrinter: the pad has no receipt printer configured.
 var ErrNoPrinter = errors.New("localapi: no receipt printer")
 
-// ParseReceipt validates a receipt request; personal data in the task name
-// is masked as in a session.
+// ParseReceipt decodes and checks a receipt request (CheckReceipt).
 func ParseReceipt(body []byte) (ReceiptRequest, error) {
 	var r ReceiptRequest
 	if err := json.Unmarshal(body, &r); err != nil {
 		return r, errors.New("body must be {\"project_no\":…,\"task_name\":…,\"staff_id\":…}: " + err.Error())
 	}
+	return CheckReceipt(r)
+}
+
+// CheckReceipt validates a receipt request however it came (the LAN, the
+// central's print_receipt): personal data in the task name is masked as in
+// a session, and the case's fields are checked as a session's are.
+func CheckReceipt(r ReceiptRequest) (ReceiptRequest, error) {
 	c := rating.Case{ProjectNo: r.ProjectNo, TaskName: rating.MaskPersonal(r.TaskName)}
 	if err := c.Validate("project_no", "task_name"); err != nil {
 		return r, err
 	}
 	r.TaskName = c.TaskName
+	if r.StaffID != "" {
+		if err := rating.CheckID("staff_id", r.StaffID); err != nil {
+			return r, err
+		}
+	}
 	return r, nil
 }
 

@@ -23,7 +23,7 @@ func TestReceipts(t *testing.T) {
 
 	var got []localapi.ReceiptRequest
 	mux := http.NewServeMux()
-	(&localapi.API{Pad: f.pad, Outbox: f.store, Receipts: printerFunc(func(r localapi.ReceiptRequest) (int, error) {
+	(&localapi.API{Pad: bare{f.pad, f.store}, Receipts: printerFunc(func(r localapi.ReceiptRequest) (int, error) {
 		got = append(got, r)
 		return len(got), nil
 	})}).Register(mux)

@@ -41,6 +41,7 @@
     $("print").disabled = !(s || lastSession);
     $("status").textContent = `屏幕: ${v.screen} · 待上传: ${st.outbox.pending} · 最近记录: ${v.last_record ? v.last_record.seq + " (" + v.last_record.stars + "★)" : "无"}` +
       (v.fault ? ` · 故障 ${v.fault.code}` : "");
+    $("faults").textContent = (st.faults || []).length ? "需处理：" + st.faults.join("；") : "";
     document.body.dataset.screen = v.screen;
   }
 

@@ -1,0 +1,311 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"evalpad/agent/config"
+	"evalpad/agent/hardware"
+	"evalpad/pad"
+)
+
+// Part is one line of the selftest report.
+type Part struct {
+	Part   string `json:"part"`
+	Result string `json:"result"` // pass, fail, skip
+	Detail string `json:"detail"`
+}
+
+// Report is the selftest's result.
+type Report struct {
+	DeviceID string   `json:"device_id"`
+	Version  string   `json:"version"`
+	At       string   `json:"at"`
+	Pass     bool     `json:"pass"`
+	Failed   []string `json:"failed"`
+	Parts    []Part   `json:"parts"`
+}
+
+func (r *Report) add(part string, err error, detail string) {
+	p := Part{Part: part, Result: "pass", Detail: detail}
+	if err != nil {
+		p.Result, p.Detail = "fail", err.Error()
+		r.Failed = append(r.Failed, part)
+	}
+	r.Parts = append(r.Parts, p)
+}
+
+func (r *Report) skip(part, why string) {
+	r.Parts = append(r.Parts, Part{Part: part, Result: "skip", Detail: why})
+}
+
+func (r *Report) done() *Report {
+	r.Pass = len(r.Failed) == 0
+	if r.Failed == nil {
+		r.Failed = []string{}
+	}
+	return r
+}
+
+// SelftestOptions are the technician's side of a selftest.
+type SelftestOptions struct {
+	// ConfigPath is the config file's, for the report.
+	ConfigPath string
+	// Timeout is how long each interactive step waits (default 30s).
+	Timeout time.Duration
+	// Say tells the technician what to do next.
+	Say func(format string, args ...any)
+	// Confirm asks the technician a yes/no question about what the panel
+	// shows; nil takes yes.
+	Confirm func(question string) error
+}
+
+// Selftest walks a technician through every part of the pad cfg names —
+// the font and texts, the store, the panel's test pattern, each star
+// button, the four corners of the touch panel, a test receipt — and
+// reports each as pass, fail or skip. The pad is built with New from
+// parts, as `evalpad run` builds it; the drivers are then driven directly
+// (a press is not a rating). With no parts.Hardware it opens the drivers
+// cfg names. Stop a running evalpad first: the store is checked too.
+// Selftest closes the drivers.
+func Selftest(ctx context.Context, cfg config.Config, parts Parts, o SelftestOptions) *Report {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Say == nil {
+		o.Say = func(string, ...any) {}
+	}
+	clock := parts.Clock
+	if clock == nil {
+		clock = pad.SystemClock{}
+	}
+	rep := &Report{DeviceID: cfg.DeviceID, Version: parts.Version, At: clock.Now().Format(time.RFC3339)}
+	rep.add("config", nil, o.ConfigPath)
+	hw := parts.Hardware
+	if hw == nil {
+		var err error
+		if hw, err = hardware.Open(cfg, parts.Logger); err != nil {
+			rep.add("drivers", err, "")
+			return rep.done()
+		}
+	}
+	parts.Hardware = hw
+	defer hw.Close() // after the agent's Close (which closes them too), or alone when New failed
+
+	a, err := New(cfg, parts)
+	var pe *PartError
+	switch {
+	case err == nil:
+		defer a.Close()
+		rep.add("font", nil, fontDetail(a))
+		rep.add("store", a.checkStore(), filepath.Join(cfg.DataDir, StoreFile))
+	case errors.As(err, &pe) && pe.Part == "font":
+		rep.add("font", err, "")
+		rep.skip("store", "not checked: the pad did not start")
+	case errors.As(err, &pe):
+		rep.add(pe.Part, err, "")
+	default:
+		rep.add("agent", err, "")
+	}
+
+	w, h, _ := cfg.Display.Dimensions()
+	if hw.Panel == nil {
+		rep.skip("panel", "no [panel] driver configured")
+	} else {
+		o.Say("panel: showing the test pattern (colour bars, white frame and corners)")
+		err := hw.Panel.Show(TestPattern(w, h))
+		if err == nil && o.Confirm != nil {
+			err = o.Confirm("屏幕上是否显示彩条、白色边框和四角白块？Is the test pattern shown whole? [y/N] ")
+		}
+		rep.add("panel", err, hw.PanelName+": test pattern shown")
+	}
+	if hw.Buttons == nil {
+		rep.skip("buttons", "no [buttons] driver configured")
+	} else {
+		o.Say("buttons: 请依次按下 1★ 到 5★ 每个按键 — press each star button once (%s)", o.Timeout)
+		seen, err := collect(ctx, o.Timeout, 5, func(ctx context.Context, got func(int)) error {
+			return hw.Buttons.Run(ctx, func(star int) {
+				o.Say("buttons: %d★ pressed", star)
+				got(star)
+			})
+		})
+		var missing []string
+		for s := 1; s <= 5; s++ {
+			if !slices.Contains(seen, s) {
+				missing = append(missing, fmt.Sprintf("%d★", s))
+			}
+		}
+		if err == nil && len(missing) > 0 {
+			err = fmt.Errorf("%s: not pressed within %s: %s", hw.ButtonsName, o.Timeout, strings.Join(missing, " "))
+		}
+		rep.add("buttons", err, hw.ButtonsName+": all five pressed")
+	}
+	if hw.Touch == nil {
+		rep.skip("touch", "no [touch] path configured")
+	} else {
+		rep.add("touch", touchCorners(ctx, hw, w, h, o), hw.TouchName+": four corners")
+	}
+	switch {
+	case hw.Printer == nil:
+		rep.skip("printer", "no printer.uri configured")
+	case a == nil:
+		rep.skip("printer", "not tested: the pad did not start")
+	default:
+		o.Say("printer: printing a test receipt")
+		rep.add("printer", a.testPrint(ctx, o.Timeout), hw.PrinterName+": test receipt printed, status fine")
+	}
+	return rep.done()
+}
+
+// SelftestConfigFailed is the report of a selftest whose config did not load.
+func SelftestConfigFailed(path, version string, err error) *Report {
+	rep := &Report{Version: version, At: time.Now().Format(time.RFC3339)}
+	rep.add("config", err, path)
+	return rep.done()
+}
+
+func fontDetail(a *Agent) string {
+	if a.screen == nil {
+		return "no screen"
+	}
+	return "every configured text has glyphs"
+}
+
+// checkStore checks the store's file and reports what opening it found.
+func (a *Agent) checkStore() error {
+	if err := a.store.Check(); err != nil {
+		return err
+	}
+	if len(a.damage) > 0 {
+		return errors.New(strings.Join(a.damage, "; "))
+	}
+	return nil
+}
+
+func touchCorners(ctx context.Context, hw *hardware.Set, w, h int, o SelftestOptions) error {
+	o.Say("touch: 请依次触摸屏幕四角 — touch the four corners of the screen (%s)", o.Timeout)
+	corner := func(x, y int) int { // 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right, -1 not near one
+		col, row := -1, -1
+		switch {
+		case x < w/4:
+			col = 0
+		case x >= w-w/4:
+			col = 1
+		}
+		switch {
+		case y < h/4:
+			row = 0
+		case y >= h-h/4:
+			row = 1
+		}
+		if col < 0 || row < 0 {
+			return -1
+		}
+		return row*2 + col
+	}
+	seen, err := collect(ctx, o.Timeout, 4, func(ctx context.Context, got func(int)) error {
+		return hw.Touch.Run(ctx, func(x, y int) {
+			c := corner(x, y)
+			if c < 0 {
+				o.Say("touch: (%d, %d) — not near a corner", x, y)
+				return
+			}
+			o.Say("touch: (%d, %d)", x, y)
+			got(c)
+		})
+	})
+	var missing []string
+	for c, n := range []string{"top-left", "top-right", "bottom-left", "bottom-right"} {
+		if !slices.Contains(seen, c) {
+			missing = append(missing, n)
+		}
+	}
+	if err == nil && len(missing) > 0 {
+		err = fmt.Errorf("touch %s: corners not touched within %s: %s", hw.TouchName, o.Timeout, strings.Join(missing, ", "))
+	}
+	return err
+}
+
+// collect runs a driver until want distinct values came, or timeout.
+func collect(ctx context.Context, timeout time.Duration, want int, run func(ctx context.Context, got func(int)) error) ([]int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	vals := make(chan int, 16)
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, func(v int) { vals <- v }) }()
+	var seen []int
+	for len(seen) < want {
+		select {
+		case v := <-vals:
+			if !slices.Contains(seen, v) {
+				seen = append(seen, v)
+			}
+		case err := <-errc:
+			if ctx.Err() == nil && err != nil {
+				return seen, err
+			}
+			return seen, nil
+		}
+	}
+	cancel()
+	<-errc
+	return seen, nil
+}
+
+// testPrint prints a test receipt and waits until the printer took it and
+// reports no fault.
+func (a *Agent) testPrint(ctx context.Context, timeout time.Duration) error {
+	name := a.hw.PrinterName
+	if _, err := a.PrintTestReceipt(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		st := a.hw.Printer.Status()
+		faults := hardware.PrinterFaults(st)
+		switch {
+		case st.Failed > 0:
+			return fmt.Errorf("%s: the test receipt failed: %s", name, st.LastError)
+		case st.Jobs > 0 && len(faults) == 0:
+			return nil
+		case ctx.Err() != nil:
+			if len(faults) > 0 {
+				return fmt.Errorf("%s: %s", name, strings.Join(faults, "; "))
+			}
+			return fmt.Errorf("%s: the test receipt was not taken within %s", name, timeout)
+		}
+		wait := time.NewTimer(100 * time.Millisecond) // the printer driver reports no events: look again
+		select {
+		case <-ctx.Done():
+		case <-wait.C:
+		}
+		wait.Stop()
+	}
+}
+
+// TestPattern is the panel's test picture: colour bars, and a white frame
+// with a corner mark at each corner so a cut-off edge shows.
+func TestPattern(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	bars := [][3]uint8{{255, 255, 255}, {255, 255, 0}, {0, 255, 255}, {0, 255, 0}, {255, 0, 255}, {255, 0, 0}, {0, 0, 255}, {0, 0, 0}}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := bars[x*len(bars)/w]
+			edge := x < 4 || y < 4 || x >= w-4 || y >= h-4
+			corner := (x < w/10 || x >= w-w/10) && (y < h/10 || y >= h-h/10)
+			if edge || corner {
+				c = [3]uint8{255, 255, 255}
+			}
+			i := img.PixOffset(x, y)
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c[0], c[1], c[2], 255
+		}
+	}
+	return img
+}
