@@ -18,4 +18,5 @@
 // Storage is the Store interface; SQLStore implements it on SQLite
 // (modernc.org/sqlite, pure Go, the default) and PostgreSQL (jackc/pgx).
 // Broker is the embedded mochi-mqtt broker evalhub runs with no --broker.
+// Package central/server puts these together as evalhub runs them.
 package central

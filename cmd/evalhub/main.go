@@ -6,10 +6,8 @@
 //
 // With no --broker it runs an embedded MQTT broker (mochi-mqtt) on
 // --mqtt-listen; with no --db it keeps SQLite in DATA/evalhub.db. See
-// README.md here for the flags, the API and the figures.
-//
-// For crash tests only: env EVALHUB_TEST_CRASH_AFTER_COMMITS=N makes it kill
-// itself with SIGKILL right after its Nth commit, before that commit's acks.
+// README.md here for the flags, the API and the figures. This is flags
+// and wiring only: the central is put together by evalpad/central/server.
 package main
 
 import (
@@ -19,17 +17,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
-	"time"
 
 	"evalpad/central"
+	"evalpad/central/server"
 	"evalpad/sync/link"
 )
 
@@ -69,8 +63,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 	fs := flag.NewFlagSet("evalhub", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	broker := fs.String("broker", "", "external MQTT broker, e.g. tcp://HOST:1883 (default: run an embedded broker on --mqtt-listen)")
-	mqttListen := fs.String("mqtt-listen", ":1883", "address of the embedded broker (only without --broker)")
-	listen := fs.String("listen", "127.0.0.1:8090", "address of the read API and the figures page")
+	mqttListen := fs.String("mqtt-listen", server.DefaultMQTTListen, "address of the embedded broker (only without --broker)")
+	listen := fs.String("listen", server.DefaultListen, "address of the read API and the figures page")
 	data := fs.String("data", defaultData(), "state directory (the SQLite database)")
 	db := fs.String("db", "", "database: postgres://USER@HOST:5432/DB?… for PostgreSQL, or a SQLite file path (default DATA/evalhub.db)")
 	group := fs.String("group", "evalhub", "shared subscription group: instances in one group split the records")
@@ -89,101 +83,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
-	cal := &central.Calendar{}
-	if *holidays != "" {
-		var err error
-		if cal.Overrides, err = central.LoadOverrides(*holidays); err != nil {
-			return err
-		}
+	o := server.Options{
+		Hub: central.HubOptions{Broker: *broker, Group: *group, Workers: *workers, Username: *user,
+			Password: os.Getenv("EVALHUB_BROKER_PASSWORD"), Logger: log},
+		MQTTListen: *mqttListen, Listen: *listen, DB: *db, Data: *data, Holidays: *holidays, Logger: log,
 	}
-	dsn := *db
-	if dsn == "" {
-		dsn = filepath.Join(*data, "evalhub.db")
-	}
-	st, err := central.Open(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	brokerURL := *broker
-	if brokerURL == "" {
-		b, err := central.StartBroker(*mqttListen, log.With("component", "broker"))
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		brokerURL = b.URL()
-		fmt.Fprintf(stderr, "evalhub: mqtt broker on tcp://%s\n", b.Addr())
-	}
-	ho := central.HubOptions{Broker: brokerURL, Group: *group, Workers: *workers, Username: *user,
-		Password: os.Getenv("EVALHUB_BROKER_PASSWORD"), Logger: log}
 	if *ca != "" || *cert != "" || *key != "" {
-		if ho.TLS, err = link.TLSConfig(*ca, *cert, *key); err != nil {
+		var err error
+		if o.Hub.TLS, err = link.TLSConfig(*ca, *cert, *key); err != nil {
 			return err
 		}
 	}
-	if v := os.Getenv("EVALHUB_TEST_CRASH_AFTER_COMMITS"); v != "" {
-		// Crash tests: die by SIGKILL after the Nth commit, before its acks.
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return usageError{fmt.Errorf("EVALHUB_TEST_CRASH_AFTER_COMMITS: %q is not a count", v)}
-		}
-		ho.AfterCommit = func(commits int) {
-			if commits >= n {
-				syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			}
-		}
-	}
-	hub, err := central.NewHub(ho, st)
+	s, err := server.Start(ctx, o)
 	if err != nil {
 		return err
 	}
-	rule := &central.TimeRule{Cal: cal, Store: st, Logger: log}
-	mux := http.NewServeMux()
-	(&central.API{Store: st, Rule: rule, Health: func() any { return hub.Counters() },
-		Devices: func() any { return hub.Devices() }, Logger: log}).Register(mux)
-	central.RegisterPage(mux)
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	hubDone := make(chan struct{})
-	go func() {
-		defer close(hubDone)
-		hub.Run(ctx)
-	}()
-	ruleDone := make(chan struct{})
-	go func() {
-		defer close(ruleDone)
-		rule.Run(ctx, time.Hour, time.Now) // default 4★ for sessions not rated in time
-	}()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(stderr, "evalhub: listening on http://%s\n", ln.Addr())
-	log.Info("evalhub", "broker", brokerURL, "db", redact(dsn), "group", *group)
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = srv.Shutdown(sctx)
-		cancel()
-	}
-	cancel()
-	<-hubDone
-	<-ruleDone
-	return err
-}
-
-// redact drops a password from a database URL for the log.
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
-		}
-	}
-	return dsn
+	s.Announce(stderr)
+	return s.Run(ctx)
 }

@@ -1,16 +1,25 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"evalpad/central"
+	"evalpad/central/server"
 )
 
 // The end-to-end tests run the real thing: `evalpad sim` and `evalhub` as
@@ -44,14 +53,85 @@ func e2eHubBinary(t testing.TB) string {
 	return e2eHubPath
 }
 
+// e2eCrashHubEnv, in the environment of this test binary, makes it an
+// evalhub that SIGKILLs itself right after its Nth commit, before that
+// commit's acks (see TestMain). The evalhub binary has no such switch.
+const e2eCrashHubEnv = "EVALPAD_E2E_HUB_CRASH_AFTER_COMMITS"
+
+func TestMain(m *testing.M) {
+	if v, ok := os.LookupEnv(e2eCrashHubEnv); ok {
+		os.Exit(e2eCrashingHub(v, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// e2eCrashingHub runs the central as cmd/evalhub does (central/server),
+// with the flags the tests give evalhub, and an AfterCommit that kills the
+// process after the commits-th commit.
+func e2eCrashingHub(commits string, args []string) int {
+	n, err := strconv.Atoi(commits)
+	if err != nil || n < 1 {
+		fmt.Fprintf(os.Stderr, "evalhub: %s=%q is not a count\n", e2eCrashHubEnv, commits)
+		return 2
+	}
+	fs := flag.NewFlagSet("evalhub", flag.ContinueOnError)
+	broker := fs.String("broker", "", "MQTT broker")
+	listen := fs.String("listen", "127.0.0.1:0", "HTTP address")
+	data := fs.String("data", "", "state directory")
+	db := fs.String("db", "", "database")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	s, err := server.Start(ctx, server.Options{
+		Hub: central.HubOptions{Broker: *broker, Logger: log, AfterCommit: func(c int) {
+			if c >= n {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+		}},
+		Listen: *listen, Data: *data, DB: *db, Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "evalhub:", err)
+		return 1
+	}
+	s.Announce(os.Stderr)
+	if err := s.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "evalhub:", err)
+		return 1
+	}
+	return 0
+}
+
 // e2eHub is a running evalhub.
 type e2eHub struct{ *child }
 
-// e2eStartHub starts evalhub with args on a free HTTP port and waits until
-// it listens and has subscribed. env is added to its environment.
-func e2eStartHub(t testing.TB, env []string, args ...string) *e2eHub {
+// e2eStartHub starts the built evalhub with args on a free HTTP port and
+// waits until it listens and has subscribed.
+func e2eStartHub(t testing.TB, args ...string) *e2eHub {
 	t.Helper()
-	h := &e2eHub{startProcess(t, "evalhub", e2eHubBinary(t), env, append([]string{"--listen", "127.0.0.1:0"}, args...)...)}
+	return e2eHubUp(t, startProcess(t, "evalhub", e2eHubBinary(t), nil, append([]string{"--listen", "127.0.0.1:0"}, args...)...))
+}
+
+// e2eStartCrashingHub starts this test binary as an evalhub (see TestMain)
+// that SIGKILLs itself after its commits-th commit, before its acks; args
+// as for e2eStartHub (--broker, --data, --db).
+func e2eStartCrashingHub(t testing.TB, commits int, args ...string) *e2eHub {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{fmt.Sprintf("%s=%d", e2eCrashHubEnv, commits)}
+	return e2eHubUp(t, startProcess(t, "evalhub", self, env, append([]string{"--listen", "127.0.0.1:0"}, args...)...))
+}
+
+// e2eHubUp waits until the evalhub c has subscribed.
+func e2eHubUp(t testing.TB, c *child) *e2eHub {
+	t.Helper()
+	h := &e2eHub{c}
 	e2eWaitFor(t, 20*time.Second, "evalhub to subscribe", func() bool {
 		var c struct{ Subscribed bool }
 		return h.get("/api/v1/health", &c) == nil && c.Subscribed

@@ -12,16 +12,16 @@ import (
 
 const e2eRatings = 1000
 
-// e2eSetup starts Mosquitto and evalhub (SQLite, or the database of
-// hubArgs) and returns them with a data dir and config for the pad.
-func e2eSetup(t *testing.T, device string, hubEnv []string, hubArgs ...string) (b *mqtttest.Mosquitto, hub *e2eHub, args []string, dir, cfg string) {
+// e2eSetup starts Mosquitto and an evalhub with startHub (SQLite, or the
+// database of hubArgs) and returns them with a data dir and config for the pad.
+func e2eSetup(t *testing.T, device string, startHub func(testing.TB, ...string) *e2eHub, hubArgs ...string) (b *mqtttest.Mosquitto, hub *e2eHub, args []string, dir, cfg string) {
 	if testing.Short() {
 		t.Skip("end-to-end: runs Mosquitto, evalhub and evalpad")
 	}
 	b = mqtttest.Start(t)
 	dir = t.TempDir()
 	hubArgs = append([]string{"--broker", b.URL(), "--data", filepath.Join(dir, "hub")}, hubArgs...)
-	hub = e2eStartHub(t, hubEnv, hubArgs...)
+	hub = startHub(t, hubArgs...)
 	return b, hub, hubArgs, dir, e2eConfig(t, dir, device)
 }
 
@@ -39,7 +39,7 @@ func TestSyncThousandRatings(t *testing.T) {
 			if db == "postgres" {
 				hubArgs = []string{"--db", centraltest.Postgres(t)}
 			}
-			b, hub, _, dir, cfg := e2eSetup(t, "E2E-PLAIN", nil, hubArgs...)
+			b, hub, _, dir, cfg := e2eSetup(t, "E2E-PLAIN", e2eStartHub, hubArgs...)
 			pad := startSim(t, e2ePadArgs(dir, cfg, b.URL(), "--sync-batch", "64")...)
 			r := e2eNewRater("plain")
 			r.rate(pad, e2eRatings, nil)
@@ -54,7 +54,7 @@ func TestSyncThousandRatings(t *testing.T) {
 // TestSyncBrokerRestart: the broker is SIGKILLed midway and restarted while
 // the pad keeps rating; what was in flight is sent again.
 func TestSyncBrokerRestart(t *testing.T) {
-	b, hub, _, dir, cfg := e2eSetup(t, "E2E-BROKER", nil)
+	b, hub, _, dir, cfg := e2eSetup(t, "E2E-BROKER", e2eStartHub)
 	pad := startSim(t, e2ePadArgs(dir, cfg, b.URL(), "--sync-batch", "32")...)
 	r := e2eNewRater("broker")
 	done := make(chan struct{})
@@ -73,7 +73,7 @@ func TestSyncBrokerRestart(t *testing.T) {
 // TestSyncFlakyNetwork: the pad reaches the broker through a proxy that cuts
 // every connection at random moments.
 func TestSyncFlakyNetwork(t *testing.T) {
-	b, hub, _, dir, cfg := e2eSetup(t, "E2E-FLAKY", nil)
+	b, hub, _, dir, cfg := e2eSetup(t, "E2E-FLAKY", e2eStartHub)
 	proxy := mqtttest.StartProxy(t, b.Addr())
 	pad := startSim(t, e2ePadArgs(dir, cfg, proxy.URL(), "--sync-batch", "16", "--sync-inflight", "2")...)
 	r := e2eNewRater("flaky")
@@ -104,7 +104,7 @@ func TestSyncFlakyNetwork(t *testing.T) {
 // (records in flight, unacked), 5 times, and restarted on its data dir;
 // what was unacked at the kill goes again.
 func TestSyncPadKilled(t *testing.T) {
-	b, hub, _, dir, cfg := e2eSetup(t, "E2E-PADKILL", nil)
+	b, hub, _, dir, cfg := e2eSetup(t, "E2E-PADKILL", e2eStartHub)
 	args := e2ePadArgs(dir, cfg, b.URL(), "--sync-batch", "8", "--sync-inflight", "2")
 	r := e2eNewRater("padkill")
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -136,9 +136,12 @@ func TestSyncPadKilled(t *testing.T) {
 
 // TestSyncHubKilledBeforeAck: evalhub dies by SIGKILL right after a commit,
 // before it sends the ack, several times; the pad sends those records again
-// and the restarted hub stores them once and acks them.
+// and the restarted hub stores them once and acks them. The hubs that die
+// are this test binary running central/server (e2eStartCrashingHub); the
+// last one, which lives, is the evalhub binary on the same database.
 func TestSyncHubKilledBeforeAck(t *testing.T) {
-	b, hub, hubArgs, dir, cfg := e2eSetup(t, "E2E-HUBKILL", []string{"EVALHUB_TEST_CRASH_AFTER_COMMITS=3"})
+	crashing := func(t testing.TB, args ...string) *e2eHub { return e2eStartCrashingHub(t, 3, args...) }
+	b, hub, hubArgs, dir, cfg := e2eSetup(t, "E2E-HUBKILL", crashing)
 	pad := startSim(t, e2ePadArgs(dir, cfg, b.URL(), "--sync-batch", "32")...)
 	r := e2eNewRater("hubkill")
 	done := make(chan struct{})
@@ -153,7 +156,7 @@ func TestSyncHubKilledBeforeAck(t *testing.T) {
 	for kills < 4 {
 		if hub.exited(20 * time.Millisecond) {
 			kills++
-			hub = e2eStartHub(t, []string{"EVALHUB_TEST_CRASH_AFTER_COMMITS=3"}, hubArgs...)
+			hub = crashing(t, hubArgs...)
 			continue
 		}
 		select {
@@ -171,7 +174,7 @@ func TestSyncHubKilledBeforeAck(t *testing.T) {
 	<-done
 	// Last, a hub that lives.
 	hub.kill()
-	hub = e2eStartHub(t, nil, hubArgs...)
+	hub = e2eStartHub(t, hubArgs...)
 	e2eCheckExactlyOnce(t, pad, hub, r)
 	if c := hub.counters(t); c.Duplicates == 0 {
 		t.Errorf("hub %+v: the records committed but not acked before the kills were not seen again", c)

@@ -1,0 +1,23 @@
+// Package server puts the reference central together, as cmd/evalhub runs
+// it: the store, the embedded broker (when no external one is named), the
+// hub, the time rule, the read API and the figures page on one HTTP
+// listener.
+//
+//	Start(ctx, Options)                     opens and binds, starts nothing
+//	  central.LoadOverrides(Holidays)       working-day overrides
+//	  central.Open(DB | Data/evalhub.db)    SQLite or PostgreSQL
+//	  central.StartBroker(MQTTListen)       only when Hub.Broker is ""
+//	  central.NewHub(Hub, store)
+//	  net.Listen(Listen)
+//	(*Server).Announce(w)                   the lines scripts and tests wait for
+//	(*Server).Run(ctx)                      until ctx ends:
+//	  ├─ Hub.Run                            records in, stored once, acked after commit
+//	  ├─ TimeRule.Run, hourly               default 4★ for sessions not rated in time
+//	  └─ http.Server.Serve                  /api/v1/…, / (the figures page)
+//	  then shuts the HTTP server down, stops the hub and the rule, and
+//	  closes the broker and the store.
+//
+// Crash tests reach the hub's seam through Options.Hub.AfterCommit: it runs
+// after each commit and before that commit's acks. The evalhub binary never
+// sets it.
+package server
