@@ -58,6 +58,11 @@ func (s *Screen) CheckTexts(cfg config.Config) error {
 	}
 	s.mu.Lock() // the renderer's faces are the frame's: one goroutine at a time
 	defer s.mu.Unlock()
+	for _, f := range []struct{ name, text string }{{"hall", cfg.Hall}, {"window", cfg.Window}, {"staff.name", cfg.Staff.Name}} {
+		if err := s.font.Check(f.text); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
 	idle := s.modelFor(pad.View{Screen: pad.ScreenIdle, OnDuty: rating.RecordStaff{ID: cfg.Staff.ID, Name: cfg.Staff.Name}}, time.Time{})
 	idle.Hall, idle.Window, idle.ScanURL, idle.Texts = st.Hall, st.Window, st.ScanURL, st.Texts
 	if err := s.r.Check(idle); err != nil {
