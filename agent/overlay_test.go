@@ -48,7 +48,7 @@ func TestCentralConfigLiveAndPersisted(t *testing.T) {
 	}
 	for _, bad := range []struct{ msg, want string }{
 		{`{"window":"9","texts":{"goodbye":"再见"}}`, "texts.goodbye"}, // not a screen text
-		{`{"hall":"泰安\ue000中心"}`, "hall"},                          // no glyph in the font
+		{`{"hall":"泰安\ue000中心"}`, "hall"},                            // no glyph in the font
 		{`{"texts":{"thanks":"谢谢\ue000"}}`, "thanks"},
 	} {
 		c, err := protocol.ParseConfig([]byte(bad.msg))
