@@ -147,4 +147,3 @@ func TestPrinterFaults(t *testing.T) {
 		}
 	}
 }
-

@@ -72,7 +72,7 @@ func TestFromConfigChecksEveryText(t *testing.T) {
 	}{
 		{"hall", func(c *config.Config) { c.Hall = "泰安" + missing }},
 		{"window", func(c *config.Config) { c.Window = "1" + missing }},
-		{"staff.name", func(c *config.Config) { c.Staff.ID, c.Staff.Name = "TA1", "李" + missing }},
+		{"staff.name", func(c *config.Config) { c.Staff.ID, c.Staff.Name = "TA1", "李"+missing }},
 		{"reasons.1", func(c *config.Config) { c.Reasons.One[0].Text = "慢" + missing }},
 		{"reasons.2", func(c *config.Config) { c.Reasons.Two[3].Text = "慢" + missing }},
 		{"texts.thanks", func(c *config.Config) { c.Texts = map[string]string{"thanks": "谢" + missing} }},
@@ -100,7 +100,9 @@ func (in *inputs) note(s string) (pad.Outcome, error) {
 	in.calls = append(in.calls, s)
 	return pad.Outcome{Result: pad.ResultChanged}, nil
 }
-func (in *inputs) Press(stars int) (pad.Outcome, error) { return in.note("press " + string(rune('0'+stars))) }
+func (in *inputs) Press(stars int) (pad.Outcome, error) {
+	return in.note("press " + string(rune('0'+stars)))
+}
 func (in *inputs) ToggleReason(code string) (pad.Outcome, error) {
 	return in.note("toggle " + code)
 }
