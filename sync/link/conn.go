@@ -68,11 +68,11 @@ func (l *Link) dial(ctx context.Context) (*conn, error) {
 		o.SetTLSConfig(l.o.TLS)
 	}
 	cl := mqtt.NewClient(o)
-	if err := wait(ctx, cl.Connect()); err != nil {
+	if err := c.wait(ctx, cl.Connect()); err != nil {
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("link: connect: %w", err)
 	}
-	if err := wait(ctx, cl.Subscribe(protocol.DownFilter(l.o.DeviceID), 1, c.onMessage)); err != nil {
+	if err := c.wait(ctx, cl.Subscribe(protocol.DownFilter(l.o.DeviceID), 1, c.onMessage)); err != nil {
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("link: subscribe: %w", err)
 	}
@@ -80,16 +80,16 @@ func (l *Link) dial(ctx context.Context) (*conn, error) {
 	return c, nil
 }
 
-// wait waits for a paho token, ctx, or connectTimeout.
-func wait(ctx context.Context, t mqtt.Token) error {
-	timer := time.NewTimer(connectTimeout)
+// wait waits for a paho token, ctx, or connectTimeout on the link's clock.
+func (c *conn) wait(ctx context.Context, t mqtt.Token) error {
+	timer := c.l.o.Clock.NewTimer(connectTimeout)
 	defer timer.Stop()
 	select {
 	case <-t.Done():
 		return t.Error()
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-timer.C:
+	case <-timer.C():
 		return errors.New("timed out")
 	}
 }
@@ -111,10 +111,10 @@ func (c *conn) serve(ctx context.Context) error {
 		c.cl.Disconnect(0)
 		return err
 	}
-	timer := time.NewTimer(time.Hour)
+	timer := l.o.Clock.NewTimer(c.untilWake())
 	defer timer.Stop()
 	for {
-		timer.Reset(max(c.nextWake().Sub(l.o.Now()), 0))
+		timer.Reset(c.untilWake())
 		var err error
 		select {
 		case <-ctx.Done():
@@ -127,7 +127,7 @@ func (c *conn) serve(ctx context.Context) error {
 			err = c.fill()
 		case m := <-c.down:
 			err = c.handleDown(m)
-		case <-timer.C:
+		case <-timer.C():
 			err = c.onTimer()
 		}
 		if err != nil {
@@ -136,6 +136,11 @@ func (c *conn) serve(ctx context.Context) error {
 		}
 	}
 }
+
+// untilWake is how long the loop may sleep before nextWake.
+func (c *conn) untilWake() time.Duration { return max(c.nextWake().Sub(c.now()), 0) }
+
+func (c *conn) now() time.Time { return c.l.o.Clock.Now() }
 
 // nextWake is the earliest of the oldest batch's ack deadline and the next status.
 func (c *conn) nextWake() time.Time {
@@ -150,7 +155,7 @@ func (c *conn) nextWake() time.Time {
 }
 
 func (c *conn) onTimer() error {
-	now := c.l.o.Now()
+	now := c.now()
 	if len(c.inflight) > 0 && !now.Before(c.inflight[0].deadline) {
 		c.l.log.Warn("link: no ack in time: sending again from the oldest unacked record",
 			"timeout", c.l.o.AckTimeout, "in_flight", len(c.inflight))
@@ -200,7 +205,7 @@ func (c *conn) fill() error {
 			}
 		default: // the PUBACK comes later; delivery is the central's ack, not this
 		}
-		b := &batch{remaining: len(entries), deadline: l.o.Now().Add(l.o.AckTimeout)}
+		b := &batch{remaining: len(entries), deadline: c.now().Add(l.o.AckTimeout)}
 		for _, e := range entries {
 			c.index[e.ID] = b
 		}
@@ -235,7 +240,7 @@ func (c *conn) handleDown(m mqtt.Message) error {
 // acked moves ids out of the outbox and refills the window.
 func (c *conn) acked(ids []string) error {
 	l := c.l
-	n, err := l.ob.Ack(ids, l.o.Now())
+	n, err := l.ob.Ack(ids, c.now())
 	if err != nil {
 		// The records stay unacked and are sent again: the central dedupes.
 		l.log.Error("link: store the ack", "err", err)
@@ -341,7 +346,7 @@ func (c *conn) publishResult(r protocol.CmdResult) {
 // status builds the status message.
 func (c *conn) status(online bool) protocol.Status {
 	l := c.l
-	now := l.o.Now()
+	now := c.now()
 	h := l.ag.Health()
 	s := protocol.Status{Online: online, Firmware: l.o.Firmware, At: now.Format(time.RFC3339),
 		Screen: h.Screen, Printer: h.Printer, Faults: slices.Clone(h.Faults)}
@@ -359,13 +364,21 @@ func (c *conn) status(online bool) protocol.Status {
 }
 
 func (c *conn) publishStatus(online bool) mqtt.Token {
-	c.lastStatus, c.statusDirty = c.l.o.Now(), false
+	c.lastStatus, c.statusDirty = c.now(), false
 	return c.cl.Publish(protocol.Topic(c.l.o.DeviceID, protocol.UpStatus), 1, true, c.status(online).Marshal())
 }
 
-// goodbye marks the pad offline (retained) and disconnects cleanly.
+// goodbye marks the pad offline (retained) and disconnects cleanly. It
+// waits for the broker's PUBACK of the status a second at most, less when
+// the connection drops meanwhile.
 func (c *conn) goodbye() {
-	t := c.publishStatus(false)
-	t.WaitTimeout(time.Second)
+	tok := c.publishStatus(false)
+	timer := c.l.o.Clock.NewTimer(time.Second)
+	defer timer.Stop()
+	select {
+	case <-tok.Done():
+	case <-c.lost:
+	case <-timer.C():
+	}
 	c.cl.Disconnect(250)
 }

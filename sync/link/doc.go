@@ -27,4 +27,10 @@
 //
 // Idle: with nothing to send the link waits on channels only; its one
 // periodic wake-up is the status refresh (minutes).
+//
+// Time: the link reads the time and arms its timers (ack deadlines, status
+// refresh, reconnect backoff, the connect and goodbye waits) only through
+// Options.Clock, SystemClock by default. Tests use linktest.Clock, which
+// moves only when they advance it. paho's own timers (keepalive, its
+// connect and write timeouts, the disconnect quiesce) stay on real time.
 package link

@@ -79,7 +79,7 @@ type Options struct {
 	StatusMin   time.Duration // least time between two status messages; default 10s
 	StatusEvery time.Duration // status refresh with nothing changed; default 5m
 
-	Now    func() time.Time // default time.Now
+	Clock  Clock // every time read and timer of the link; default SystemClock{}
 	Logger *slog.Logger
 }
 
@@ -154,8 +154,8 @@ func New(o Options, ob Outbox, ag Agent) (*Link, error) {
 	if o.StatusEvery <= 0 {
 		o.StatusEvery = 5 * time.Minute
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
 	}
 	if o.TLS == nil && (o.CAFile != "" || o.CertFile != "" || o.KeyFile != "") {
 		o.TLS, err = TLSConfig(o.CAFile, o.CertFile, o.KeyFile)
@@ -232,12 +232,7 @@ func (l *Link) Run(ctx context.Context) error {
 			d := l.o.Backoff.Delay(attempt)
 			attempt++
 			l.log.Warn("link: connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
-			t := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-			case <-t.C:
-			}
+			l.sleep(ctx, d)
 			continue
 		}
 		attempt = 0
@@ -250,12 +245,17 @@ func (l *Link) Run(ctx context.Context) error {
 		}
 		d := l.o.Backoff.Delay(0)
 		l.log.Warn("link: connection lost", "err", err, "retry_in", d.Round(time.Millisecond))
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-		case <-t.C:
-		}
+		l.sleep(ctx, d)
 	}
 	return nil
+}
+
+// sleep waits d on the link's clock, or until ctx ends.
+func (l *Link) sleep(ctx context.Context, d time.Duration) {
+	t := l.o.Clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C():
+	}
 }
