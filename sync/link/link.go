@@ -40,7 +40,9 @@ var ErrNotSupported = errors.New("not supported yet")
 // Agent is the pad as the link drives it for the downlink. The link calls
 // one method at a time, from its own goroutine; each should return quickly
 // (a store commit at most). A returned error is answered on up/cmdresult as
-// ok:false with the error's text, and the link goes on.
+// ok:false with the error's text, and the link goes on. A message can come
+// twice (MQTT QoS 1 is at least once; see the package doc): the same
+// session or command id again is the same message.
 type Agent interface {
 	// OpenSession opens a session the central sent (already validated).
 	OpenSession(s rating.Session) error
@@ -244,7 +246,7 @@ func (l *Link) Run(ctx context.Context) error {
 			break
 		}
 		d := l.o.Backoff.Delay(0)
-		l.log.Warn("link: connection lost", "err", err, "retry_in", d.Round(time.Millisecond))
+		l.log.Warn("link: connection ended", "err", err, "retry_in", d.Round(time.Millisecond))
 		l.sleep(ctx, d)
 	}
 	return nil

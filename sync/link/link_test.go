@@ -39,7 +39,7 @@ func TestDrainOldestFirstAckedOnce(t *testing.T) {
 	r := newRig(t)
 	c := r.central(r.b.URL())
 	st := newStore(t, 300)
-	l, _ := r.start(link.Options{Broker: r.b.URL(), Batch: 40, InFlight: 2}, r.outbox(st), r.agent())
+	l := r.start(link.Options{Broker: r.b.URL(), Batch: 40, InFlight: 2}, r.outbox(st), r.agent())
 	r.until("the outbox to drain", func() bool { return pending(st) == 0 && l.Counters().Acked == 300 })
 	c.mu.Lock()
 	seen, seqs, msgs := len(c.seen), slices.Clone(c.seqs), c.msgs
@@ -68,7 +68,7 @@ func TestUnackedIsResent(t *testing.T) {
 	c.drop = func(n int) bool { return n <= 2 } // the central loses the first two messages
 	st := newStore(t, 100)
 	ackTimeout := 300 * time.Millisecond
-	l, _ := r.start(link.Options{Broker: r.b.URL(), Batch: 30, InFlight: 2, AckTimeout: ackTimeout}, r.outbox(st), r.agent())
+	l := r.start(link.Options{Broker: r.b.URL(), Batch: 30, InFlight: 2, AckTimeout: ackTimeout}, r.outbox(st), r.agent())
 	r.until("the first two messages", func() bool { return c.messages() >= 2 })
 	r.fire("the ack timeout", ackTimeout)
 	r.until("the outbox to drain", func() bool { return pending(st) == 0 && l.Counters().Acked == 100 })
@@ -83,7 +83,7 @@ func TestNoAckNoDelivery(t *testing.T) {
 	c.drop = func(int) bool { return true } // the broker gets everything, the central acks nothing
 	st := newStore(t, 20)
 	ackTimeout := 100 * time.Millisecond
-	l, _ := r.start(link.Options{Broker: r.b.URL(), AckTimeout: ackTimeout}, r.outbox(st), r.agent())
+	l := r.start(link.Options{Broker: r.b.URL(), AckTimeout: ackTimeout}, r.outbox(st), r.agent())
 	for n := 1; n <= 2; n++ {
 		r.until("a records message", func() bool { return c.messages() >= n })
 		r.fire("the ack timeout", ackTimeout)
@@ -97,7 +97,7 @@ func TestNoAckNoDelivery(t *testing.T) {
 func TestReconnectAfterBrokerRestart(t *testing.T) {
 	r := newRig(t)
 	st := newStore(t, 50)
-	l, _ := r.start(link.Options{Broker: r.b.URL(), AckTimeout: time.Second}, r.outbox(st), r.agent())
+	l := r.start(link.Options{Broker: r.b.URL(), AckTimeout: time.Second}, r.outbox(st), r.agent())
 	r.until("connect", func() bool { return l.Counters().Connected })
 	r.b.Kill()
 	// Connected again only after the backoff, which the fake clock holds.
@@ -124,7 +124,7 @@ func TestStatusRetainedAndWill(t *testing.T) {
 	st := newStore(t, 3)
 	c := r.central(r.b.URL())
 	c.drop = func(int) bool { return true }
-	l, _ := r.start(link.Options{Broker: p.URL(), StatusMin: time.Hour, AckTimeout: time.Hour}, r.outbox(st), r.agent())
+	l := r.start(link.Options{Broker: p.URL(), StatusMin: time.Hour, AckTimeout: time.Hour}, r.outbox(st), r.agent())
 	r.until("an online status", c.online)
 	s := c.statuses()[0]
 	if s.Outbox != 3 || s.LastSeq != 3 || s.Printer != "none" || s.OldestUnackedS <= 0 || s.Faults == nil {
@@ -163,7 +163,7 @@ func TestStatusRefresh(t *testing.T) {
 	c := r.central(r.b.URL())
 	st := newStore(t, 0)
 	every, least := 5*time.Minute, 10*time.Second
-	l, _ := r.start(link.Options{Broker: r.b.URL(), StatusEvery: every, StatusMin: least}, r.outbox(st), r.agent())
+	l := r.start(link.Options{Broker: r.b.URL(), StatusEvery: every, StatusMin: least}, r.outbox(st), r.agent())
 	r.until("an online status", c.online)
 	r.fire("the status refresh", every)
 	r.until("the refreshed status", func() bool { return len(c.statuses()) == 2 })
@@ -205,12 +205,12 @@ func (r *rig) retainedStatus(id string) protocol.Status {
 func TestGoodbyeMarksOffline(t *testing.T) {
 	r := newRig(t)
 	c := r.central(r.b.URL())
-	l, stop := r.start(link.Options{Broker: r.b.URL()}, r.outbox(newStore(t, 0)), r.agent())
+	l := r.start(link.Options{Broker: r.b.URL()}, r.outbox(newStore(t, 0)), r.agent())
 	r.until("connect", func() bool { return c.online() && l.Counters().Connected })
 	if s := r.retainedStatus("c1"); !s.Online {
 		t.Fatalf("status %+v, want online", s)
 	}
-	stop()
+	l.stop()
 	if s := r.retainedStatus("c2"); s.Online {
 		t.Fatalf("status %+v after a clean stop, want offline", s)
 	}

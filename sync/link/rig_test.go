@@ -123,9 +123,23 @@ func (r *rig) fire(what string, d time.Duration) {
 	r.clk.Advance(d)
 }
 
-// start runs a link on the rig's clock. stop cancels it and waits for Run
-// to return; the test's cleanup calls it too.
-func (r *rig) start(o link.Options, ob link.Outbox, ag link.Agent) (l *link.Link, stop func()) {
+// running is a link a test started.
+type running struct {
+	*link.Link
+	r      *rig
+	cancel context.CancelFunc // tells Run to stop
+	done   chan struct{}      // closed when Run has returned
+}
+
+// stop cancels the link and waits for Run to return.
+func (x *running) stop() {
+	x.r.t.Helper()
+	x.cancel()
+	recv(x.r, "the link to stop", x.done)
+}
+
+// start runs a link on the rig's clock; the test's cleanup stops it.
+func (r *rig) start(o link.Options, ob link.Outbox, ag link.Agent) *running {
 	r.t.Helper()
 	if o.DeviceID == "" {
 		o.DeviceID = dev
@@ -136,14 +150,10 @@ func (r *rig) start(o link.Options, ob link.Outbox, ag link.Agent) (l *link.Link
 		r.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	stop = sync.OnceFunc(func() {
-		cancel()
-		recv(r, "the link to stop", done)
-	})
-	r.t.Cleanup(stop)
-	return l, stop
+	x := &running{Link: l, r: r, cancel: cancel, done: make(chan struct{})}
+	go func() { l.Run(ctx); close(x.done) }()
+	r.t.Cleanup(x.stop)
+	return x
 }
 
 // newStore opens a store in a temp dir holding n records.
@@ -299,6 +309,17 @@ func (c *central) receive(device string, payload []byte) []string {
 	}
 	if drop {
 		return nil
+	}
+	return ids
+}
+
+// ids are the record ids the central has seen.
+func (c *central) ids() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]string, 0, len(c.seen))
+	for id := range c.seen {
+		ids = append(ids, id)
 	}
 	return ids
 }
