@@ -14,7 +14,8 @@ import (
 
 // conn is one MQTT connection and the drain state that lives as long as it.
 // Only serve's goroutine touches the state; paho's goroutines hand messages
-// over through down and lost.
+// over through down and lost. paho's auto-ack is off: serve acks each
+// downlink message once it has handled it (handleDown).
 type conn struct {
 	l    *Link
 	cl   mqtt.Client
@@ -52,6 +53,7 @@ func (l *Link) dial(ctx context.Context) (*conn, error) {
 		SetConnectTimeout(10*time.Second).
 		SetWriteTimeout(10*time.Second).
 		SetOrderMatters(true).
+		SetAutoAckDisabled(true). // a message is acked once handled, never on arrival
 		SetBinaryWill(protocol.Topic(l.o.DeviceID, protocol.UpStatus), protocol.OfflineStatus, 1, true).
 		SetDefaultPublishHandler(c.onMessage).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
@@ -68,11 +70,11 @@ func (l *Link) dial(ctx context.Context) (*conn, error) {
 		o.SetTLSConfig(l.o.TLS)
 	}
 	cl := mqtt.NewClient(o)
-	if err := wait(ctx, cl.Connect()); err != nil {
+	if err := c.wait(ctx, cl.Connect()); err != nil {
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("link: connect: %w", err)
 	}
-	if err := wait(ctx, cl.Subscribe(protocol.DownFilter(l.o.DeviceID), 1, c.onMessage)); err != nil {
+	if err := c.wait(ctx, cl.Subscribe(protocol.DownFilter(l.o.DeviceID), 1, c.onMessage)); err != nil {
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("link: subscribe: %w", err)
 	}
@@ -80,20 +82,22 @@ func (l *Link) dial(ctx context.Context) (*conn, error) {
 	return c, nil
 }
 
-// wait waits for a paho token, ctx, or connectTimeout.
-func wait(ctx context.Context, t mqtt.Token) error {
-	timer := time.NewTimer(connectTimeout)
+// wait waits for a paho token, ctx, or connectTimeout on the link's clock.
+func (c *conn) wait(ctx context.Context, t mqtt.Token) error {
+	timer := c.l.o.Clock.NewTimer(connectTimeout)
 	defer timer.Stop()
 	select {
 	case <-t.Done():
 		return t.Error()
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-timer.C:
+	case <-timer.C():
 		return errors.New("timed out")
 	}
 }
 
+// onMessage hands m to serve. When serve has returned m is dropped unacked:
+// the broker delivers it again on the next connection.
 func (c *conn) onMessage(_ mqtt.Client, m mqtt.Message) {
 	select {
 	case c.down <- m:
@@ -111,23 +115,26 @@ func (c *conn) serve(ctx context.Context) error {
 		c.cl.Disconnect(0)
 		return err
 	}
-	timer := time.NewTimer(time.Hour)
+	timer := l.o.Clock.NewTimer(c.untilWake())
 	defer timer.Stop()
 	for {
-		timer.Reset(max(c.nextWake().Sub(l.o.Now()), 0))
+		if ctx.Err() != nil { // before the select: a queued message must not win
+			c.goodbye()
+			return ctx.Err()
+		}
+		timer.Reset(c.untilWake())
 		var err error
 		select {
 		case <-ctx.Done():
-			c.goodbye()
-			return ctx.Err()
+			continue
 		case err = <-c.lost:
 			return fmt.Errorf("link: %w", err)
 		case <-l.kick:
 			c.statusDirty = true
 			err = c.fill()
 		case m := <-c.down:
-			err = c.handleDown(m)
-		case <-timer.C:
+			err = c.handleDown(ctx, m)
+		case <-timer.C():
 			err = c.onTimer()
 		}
 		if err != nil {
@@ -136,6 +143,11 @@ func (c *conn) serve(ctx context.Context) error {
 		}
 	}
 }
+
+// untilWake is how long the loop may sleep before nextWake.
+func (c *conn) untilWake() time.Duration { return max(c.nextWake().Sub(c.now()), 0) }
+
+func (c *conn) now() time.Time { return c.l.o.Clock.Now() }
 
 // nextWake is the earliest of the oldest batch's ack deadline and the next status.
 func (c *conn) nextWake() time.Time {
@@ -150,7 +162,7 @@ func (c *conn) nextWake() time.Time {
 }
 
 func (c *conn) onTimer() error {
-	now := c.l.o.Now()
+	now := c.now()
 	if len(c.inflight) > 0 && !now.Before(c.inflight[0].deadline) {
 		c.l.log.Warn("link: no ack in time: sending again from the oldest unacked record",
 			"timeout", c.l.o.AckTimeout, "in_flight", len(c.inflight))
@@ -192,15 +204,11 @@ func (c *conn) fill() error {
 			size += len(e.JSON) + 1
 		}
 		msg := protocol.AppendRecords(make([]byte, 0, size), l.o.DeviceID, raws)
-		tok := c.cl.Publish(protocol.Topic(l.o.DeviceID, protocol.UpRecords), 1, false, msg)
-		select {
-		case <-tok.Done():
-			if err := tok.Error(); err != nil {
-				return fmt.Errorf("link: publish records: %w", err)
-			}
-		default: // the PUBACK comes later; delivery is the central's ack, not this
+		// The PUBACK comes later; delivery is the central's ack, not this.
+		if err := failed(c.cl.Publish(protocol.Topic(l.o.DeviceID, protocol.UpRecords), 1, false, msg), "records"); err != nil {
+			return err
 		}
-		b := &batch{remaining: len(entries), deadline: l.o.Now().Add(l.o.AckTimeout)}
+		b := &batch{remaining: len(entries), deadline: c.now().Add(l.o.AckTimeout)}
 		for _, e := range entries {
 			c.index[e.ID] = b
 		}
@@ -211,13 +219,45 @@ func (c *conn) fill() error {
 	return nil
 }
 
-// handleDown handles m and every message already queued behind it; the ids
-// of all acks among them go to the store in one commit.
-func (c *conn) handleDown(m mqtt.Message) error {
+// failed reports a publish that failed at once (not connected, closed). One
+// still under way is left to its PUBACK: the link never waits for one.
+func failed(tok mqtt.Token, what string) error {
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("link: publish %s: %w", what, err)
+		}
+	default:
+	}
+	return nil
+}
+
+// handleDown handles m and the messages already queued behind it, then acks
+// them to the broker (PUBACK) in the order they came. The ids of all
+// down/acks among them go to the store in one commit before any is acked.
+// A message is acked only once handled: for a down/ack, its ids committed;
+// for the others, the agent called and the cmdresult handed to paho (which
+// writes it before the PUBACK). A stopping link (ctx done) starts no
+// message after m. What is not acked the broker delivers again on the next
+// connection: the connection ends when a commit or a cmdresult fails, and
+// a message after an unacked one stays unacked too (acks go in order).
+func (c *conn) handleDown(ctx context.Context, m mqtt.Message) error {
+	var handled []mqtt.Message
 	var ids []string
+	firstAck := -1 // index in handled of the first down/ack with ids
+	var err error
 	for {
-		if id := c.dispatch(m); id != nil {
-			ids = append(ids, id...)
+		var acked []string
+		if acked, err = c.dispatch(m); err != nil {
+			break
+		}
+		if len(acked) > 0 && firstAck < 0 {
+			firstAck = len(handled)
+		}
+		ids = append(ids, acked...)
+		handled = append(handled, m)
+		if ctx.Err() != nil {
+			break
 		}
 		select {
 		case m = <-c.down:
@@ -226,20 +266,27 @@ func (c *conn) handleDown(m mqtt.Message) error {
 		}
 		break
 	}
-	if len(ids) == 0 {
-		return nil
+	if len(ids) > 0 {
+		if cerr := c.commit(ids); cerr != nil {
+			handled, err = handled[:firstAck], cerr
+		}
 	}
-	return c.acked(ids)
+	for _, m := range handled {
+		m.Ack()
+	}
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return c.fill()
 }
 
-// acked moves ids out of the outbox and refills the window.
-func (c *conn) acked(ids []string) error {
+// commit moves ids out of the outbox. When it fails the records stay
+// unacked, and so do the down/acks that named them.
+func (c *conn) commit(ids []string) error {
 	l := c.l
-	n, err := l.ob.Ack(ids, l.o.Now())
+	n, err := l.ob.Ack(ids, c.now())
 	if err != nil {
-		// The records stay unacked and are sent again: the central dedupes.
-		l.log.Error("link: store the ack", "err", err)
-		return nil
+		return fmt.Errorf("link: store the ack: %w", err)
 	}
 	for _, id := range ids {
 		if b := c.index[id]; b != nil {
@@ -250,11 +297,12 @@ func (c *conn) acked(ids []string) error {
 	c.inflight = slices.DeleteFunc(c.inflight, func(b *batch) bool { return b.remaining <= 0 })
 	c.statusDirty = true
 	l.count(func(k *Counters) { k.Acked += uint64(n) })
-	return c.fill()
+	return nil
 }
 
-// dispatch handles one downlink message; for an ack it returns the ids.
-func (c *conn) dispatch(m mqtt.Message) (ackIDs []string) {
+// dispatch handles one downlink message; for an ack it returns the ids. Its
+// error is a cmdresult that could not be published.
+func (c *conn) dispatch(m mqtt.Message) (ackIDs []string, err error) {
 	l := c.l
 	l.count(func(k *Counters) { k.Downlinks++ })
 	dev, suffix, err := protocol.ParseTopic(m.Topic())
@@ -262,43 +310,40 @@ func (c *conn) dispatch(m mqtt.Message) (ackIDs []string) {
 		err = fmt.Errorf("topic %q is for device %q", m.Topic(), dev)
 	}
 	if err != nil {
-		c.reject("", "", err)
-		return nil
+		return nil, c.reject("", "", err)
 	}
 	p := m.Payload()
 	switch suffix {
 	case protocol.DownAck:
 		a, err := protocol.ParseAck(p)
 		if err != nil {
-			c.reject("", "ack", err)
-			return nil
+			return nil, c.reject("", "ack", err)
 		}
-		return a.IDs
+		return a.IDs, nil
 	case protocol.DownSession:
 		s, err := protocol.ParseSession(p)
 		if err == nil {
 			err = c.call(func() error { return l.ag.OpenSession(s) })
 		}
-		c.answer(s.ID, "session", err)
+		return nil, c.answer(s.ID, "session", err)
 	case protocol.DownConfig:
 		if len(p) == 0 {
-			return nil // the retained config was cleared
+			return nil, nil // the retained config was cleared
 		}
 		cfg, err := protocol.ParseConfig(p)
 		if err == nil {
 			err = c.call(func() error { return l.ag.ApplyConfig(cfg) })
 		}
-		c.answer(cfg.ID, "config", err)
+		return nil, c.answer(cfg.ID, "config", err)
 	case protocol.DownCmd:
 		cmd, err := protocol.ParseCmd(p)
 		if err == nil {
 			err = c.call(func() error { return l.ag.Command(cmd) })
 		}
-		c.answer(cmd.ID, "cmd", err)
+		return nil, c.answer(cmd.ID, "cmd", err)
 	default:
-		c.reject("", "", fmt.Errorf("%w: %s is not a downlink topic", protocol.ErrInvalid, m.Topic()))
+		return nil, c.reject("", "", fmt.Errorf("%w: %s is not a downlink topic", protocol.ErrInvalid, m.Topic()))
 	}
-	return nil
 }
 
 // call runs an agent method; a panic in it becomes an error, not a crash.
@@ -313,35 +358,37 @@ func (c *conn) call(f func() error) (err error) {
 }
 
 // answer publishes the up/cmdresult of a downlink message with id; with no
-// id a rejection can only be logged.
-func (c *conn) answer(id, typ string, err error) {
+// id a rejection can only be logged. Its error is the publish's.
+func (c *conn) answer(id, typ string, err error) error {
 	if err != nil {
-		c.reject(id, typ, err)
-		return
+		return c.reject(id, typ, err)
 	}
-	if id != "" {
-		c.publishResult(protocol.CmdResult{ID: id, Type: typ, OK: true})
+	if id == "" {
+		return nil
 	}
+	return c.publishResult(protocol.CmdResult{ID: id, Type: typ, OK: true})
 }
 
-func (c *conn) reject(id, typ string, err error) {
+// reject logs a downlink message that was refused and answers it when it
+// has an id. It is still acked: it will never become valid.
+func (c *conn) reject(id, typ string, err error) error {
 	c.l.count(func(k *Counters) { k.Rejected++ })
 	if id == "" {
 		c.l.log.Warn("link: downlink rejected", "type", typ, "err", err)
-		return
+		return nil
 	}
 	c.l.log.Warn("link: downlink rejected", "type", typ, "id", id, "err", err)
-	c.publishResult(protocol.CmdResult{ID: id, Type: typ, OK: false, Error: err.Error()})
+	return c.publishResult(protocol.CmdResult{ID: id, Type: typ, OK: false, Error: err.Error()})
 }
 
-func (c *conn) publishResult(r protocol.CmdResult) {
-	c.cl.Publish(protocol.Topic(c.l.o.DeviceID, protocol.UpCmdResult), 1, false, r.Marshal())
+func (c *conn) publishResult(r protocol.CmdResult) error {
+	return failed(c.cl.Publish(protocol.Topic(c.l.o.DeviceID, protocol.UpCmdResult), 1, false, r.Marshal()), "cmdresult")
 }
 
 // status builds the status message.
 func (c *conn) status(online bool) protocol.Status {
 	l := c.l
-	now := l.o.Now()
+	now := c.now()
 	h := l.ag.Health()
 	s := protocol.Status{Online: online, Firmware: l.o.Firmware, At: now.Format(time.RFC3339),
 		Screen: h.Screen, Printer: h.Printer, Faults: slices.Clone(h.Faults)}
@@ -359,13 +406,21 @@ func (c *conn) status(online bool) protocol.Status {
 }
 
 func (c *conn) publishStatus(online bool) mqtt.Token {
-	c.lastStatus, c.statusDirty = c.l.o.Now(), false
+	c.lastStatus, c.statusDirty = c.now(), false
 	return c.cl.Publish(protocol.Topic(c.l.o.DeviceID, protocol.UpStatus), 1, true, c.status(online).Marshal())
 }
 
-// goodbye marks the pad offline (retained) and disconnects cleanly.
+// goodbye marks the pad offline (retained) and disconnects cleanly. It
+// waits for the broker's PUBACK of the status a second at most, less when
+// the connection drops meanwhile.
 func (c *conn) goodbye() {
-	t := c.publishStatus(false)
-	t.WaitTimeout(time.Second)
+	tok := c.publishStatus(false)
+	timer := c.l.o.Clock.NewTimer(time.Second)
+	defer timer.Stop()
+	select {
+	case <-tok.Done():
+	case <-c.lost:
+	case <-timer.C():
+	}
 	c.cl.Disconnect(250)
 }

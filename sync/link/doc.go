@@ -25,6 +25,32 @@
 // with an id is answered on up/cmdresult, a malformed or unknown one with
 // the reason; one with no id is logged. Nothing a message holds stops the link.
 //
+// Downlink acks: paho's auto-ack is off. The link sends the PUBACK of a
+// downlink message only once it has handled it, in the order the messages
+// came:
+//
+//	down/ack                     after the store committed its ids
+//	down/session, config, cmd    after the Agent returned and the cmdresult
+//	                             was handed to paho (paho writes it first)
+//	malformed, unknown, no id    after it was logged and answered: it will
+//	                             never become valid, so it is not kept
+//
+// A message the link did not handle is not acked, and with the persistent
+// session the broker delivers it again on the next connection: one queued
+// or arriving while the link stops (a stopping link starts no new message),
+// one left when the connection drops, and one whose commit or cmdresult
+// failed (the link then ends the connection to get it again). Every
+// message after an unacked one on the same connection stays unacked too.
+// So a message may come twice (handled, then the connection dropped
+// before its PUBACK): QoS 1 is at least once, and the Agent has to take a
+// session or command id it has seen as seen.
+//
 // Idle: with nothing to send the link waits on channels only; its one
 // periodic wake-up is the status refresh (minutes).
+//
+// Time: the link reads the time and arms its timers (ack deadlines, status
+// refresh, reconnect backoff, the connect and goodbye waits) only through
+// Options.Clock, SystemClock by default. Tests use linktest.Clock, which
+// moves only when they advance it. paho's own timers (keepalive, its
+// connect and write timeouts, the disconnect quiesce) stay on real time.
 package link

@@ -40,7 +40,9 @@ var ErrNotSupported = errors.New("not supported yet")
 // Agent is the pad as the link drives it for the downlink. The link calls
 // one method at a time, from its own goroutine; each should return quickly
 // (a store commit at most). A returned error is answered on up/cmdresult as
-// ok:false with the error's text, and the link goes on.
+// ok:false with the error's text, and the link goes on. A message can come
+// twice (MQTT QoS 1 is at least once; see the package doc): the same
+// session or command id again is the same message.
 type Agent interface {
 	// OpenSession opens a session the central sent (already validated).
 	OpenSession(s rating.Session) error
@@ -79,7 +81,7 @@ type Options struct {
 	StatusMin   time.Duration // least time between two status messages; default 10s
 	StatusEvery time.Duration // status refresh with nothing changed; default 5m
 
-	Now    func() time.Time // default time.Now
+	Clock  Clock // every time read and timer of the link; default SystemClock{}
 	Logger *slog.Logger
 }
 
@@ -154,8 +156,8 @@ func New(o Options, ob Outbox, ag Agent) (*Link, error) {
 	if o.StatusEvery <= 0 {
 		o.StatusEvery = 5 * time.Minute
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
 	}
 	if o.TLS == nil && (o.CAFile != "" || o.CertFile != "" || o.KeyFile != "") {
 		o.TLS, err = TLSConfig(o.CAFile, o.CertFile, o.KeyFile)
@@ -232,12 +234,7 @@ func (l *Link) Run(ctx context.Context) error {
 			d := l.o.Backoff.Delay(attempt)
 			attempt++
 			l.log.Warn("link: connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
-			t := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-			case <-t.C:
-			}
+			l.sleep(ctx, d)
 			continue
 		}
 		attempt = 0
@@ -249,13 +246,18 @@ func (l *Link) Run(ctx context.Context) error {
 			break
 		}
 		d := l.o.Backoff.Delay(0)
-		l.log.Warn("link: connection lost", "err", err, "retry_in", d.Round(time.Millisecond))
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-		case <-t.C:
-		}
+		l.log.Warn("link: connection ended", "err", err, "retry_in", d.Round(time.Millisecond))
+		l.sleep(ctx, d)
 	}
 	return nil
+}
+
+// sleep waits d on the link's clock, or until ctx ends.
+func (l *Link) sleep(ctx context.Context, d time.Duration) {
+	t := l.o.Clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C():
+	}
 }

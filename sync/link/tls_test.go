@@ -1,4 +1,4 @@
-package link
+package link_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"evalpad/sync/link"
 	"evalpad/sync/mqtttest"
 )
 
@@ -68,37 +69,35 @@ func TestTLSAndPassword(t *testing.T) {
 	b := mqtttest.Start(t, "allow_anonymous false", "password_file "+pwFile,
 		"cafile "+f("ca.crt"), "certfile "+f("server.crt"), "keyfile "+f("server.key"), "require_certificate true")
 	url := strings.Replace(b.URL(), "tcp://", "ssl://", 1)
-	base := Options{Broker: url, DeviceID: dev, CAFile: f("ca.crt"), CertFile: f("client.crt"), KeyFile: f("client.key"),
+	base := link.Options{Broker: url, DeviceID: dev, CAFile: f("ca.crt"), CertFile: f("client.crt"), KeyFile: f("client.key"),
 		Username: dev, Password: "s3cret-pass"}
 
 	for _, tc := range []struct {
 		name string
-		edit func(o *Options)
+		edit func(o *link.Options)
 		err  string
 	}{
-		{"ok", func(*Options) {}, ""},
-		{"wrong password", func(o *Options) { o.Password = "nope" }, "connect"},
-		{"no client certificate", func(o *Options) { o.CertFile, o.KeyFile = "", "" }, "connect"},
-		{"broker not trusted", func(o *Options) { o.CAFile = f("client.crt") }, "certificate"},
-		{"plain tcp to a TLS port", func(o *Options) { o.Broker = b.URL(); o.CAFile, o.CertFile, o.KeyFile = "", "", "" }, "connect"},
+		{"ok", func(*link.Options) {}, ""},
+		{"wrong password", func(o *link.Options) { o.Password = "nope" }, "connect"},
+		{"no client certificate", func(o *link.Options) { o.CertFile, o.KeyFile = "", "" }, "connect"},
+		{"broker not trusted", func(o *link.Options) { o.CAFile = f("client.crt") }, "certificate"},
+		{"plain tcp to a TLS port", func(o *link.Options) { o.Broker = b.URL(); o.CAFile, o.CertFile, o.KeyFile = "", "", "" }, "connect"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := base
 			tc.edit(&o)
-			l, err := New(o, newStore(t, 1), &agent{})
+			l, err := link.New(o, newStore(t, 1), &agent{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := l.dial(context.Background())
+			err = l.DialOnce(context.Background())
 			if tc.err == "" {
 				if err != nil {
 					t.Fatalf("dial: %v", err)
 				}
-				c.cl.Disconnect(0)
 				return
 			}
 			if err == nil {
-				c.cl.Disconnect(0)
 				t.Fatal("connected, want refused")
 			}
 			if !strings.Contains(err.Error(), tc.err) {
