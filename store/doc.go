@@ -1,8 +1,8 @@
 // Package store keeps the pad's state in one bbolt file: the outbox of
 // records waiting for the central's ack, the acked records kept for a
-// retention period, the open session, and staff photos. Every write is one
-// transaction committed with fsync before the call returns, so a record the
-// pad confirmed to a citizen survives a power cut.
+// retention period, and the open session. Every write is one transaction
+// committed with fsync before the call returns, so a record the pad
+// confirmed to a citizen survives a power cut.
 //
 // Layout (keys are big-endian uint64 seq numbers):
 //
@@ -10,7 +10,9 @@
 //	                                     own sequence is the last seq issued
 //	sent/     seq → acked_at(8, unix ms) ‖ record JSON
 //	state/    "session" → open session snapshot (opaque to the store)
-//	photos/   staff id → image bytes
+//
+// A file from before has a photos/ bucket (staff photos, never used); Open
+// drops it.
 //
 // The seq of a record comes from outbox's bucket sequence, bumped in the same
 // transaction that writes the record: strictly increasing across restarts,

@@ -16,6 +16,7 @@ import (
 	"evalpad/rating"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Sentinel errors. Everything else the store returns wraps an I/O error.
@@ -35,7 +36,7 @@ var (
 	bOutbox = []byte("outbox")
 	bSent   = []byte("sent")
 	bState  = []byte("state")
-	bPhotos = []byte("photos")
+	bPhotos = []byte("photos") // no longer used; dropped when found
 
 	kSession = []byte("session")
 )
@@ -108,10 +109,14 @@ func Open(path string, o Options) (*Store, error) {
 	return s, nil
 }
 
-// load creates the buckets and builds the in-memory indexes.
+// load creates the buckets, drops the photos bucket of older files, and
+// builds the in-memory indexes.
 func (s *Store) load() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bOutbox, bSent, bState, bPhotos} {
+		if err := tx.DeleteBucket(bPhotos); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return fmt.Errorf("store: drop bucket %s: %w", bPhotos, err)
+		}
+		for _, name := range [][]byte{bOutbox, bSent, bState} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("store: create bucket %s: %w", name, err)
 			}
@@ -496,34 +501,6 @@ func (s *Store) Records(fn func(e Entry) error) error {
 			return fn(e)
 		})
 	})
-}
-
-// SavePhoto stores a staff member's photo (nil deletes it).
-func (s *Store) SavePhoto(staffID string, img []byte) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bPhotos)
-		if img == nil {
-			return b.Delete([]byte(staffID))
-		}
-		return b.Put([]byte(staffID), img)
-	})
-	if err != nil {
-		return fmt.Errorf("store: save photo of %s: %w", staffID, err)
-	}
-	return nil
-}
-
-// Photo returns a staff member's photo, nil if none.
-func (s *Store) Photo(staffID string) ([]byte, error) {
-	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
-		out = bytes.Clone(tx.Bucket(bPhotos).Get([]byte(staffID)))
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: read photo of %s: %w", staffID, err)
-	}
-	return out, nil
 }
 
 // Check walks the whole file and reports the first inconsistency bbolt finds.
