@@ -45,9 +45,9 @@ func smallStore(t testing.TB, n int) []byte {
 	return b
 }
 
-// FuzzCheck feeds arbitrary file bytes to the checker: it never panics and
-// returns no error (a bytes.Reader has no I/O errors), and a file it passes
-// is one bbolt opens and finds sound.
+// FuzzCheck feeds arbitrary file bytes to the checker and the salvage's
+// reader: they never panic and return no error (a bytes.Reader has no I/O
+// errors), and a file the checker passes is one bbolt opens and finds sound.
 func FuzzCheck(f *testing.F) {
 	good := smallStore(f, 40)
 	f.Add(good)
@@ -63,6 +63,12 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s := newSalvage(bf)
+		if err := s.collect(); err != nil {
+			t.Fatal(err)
+		}
+		s.quarantined()
+		s.staleSession()
 		if len(problems) > 0 {
 			return
 		}

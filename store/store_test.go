@@ -327,6 +327,9 @@ func TestPhotosBucketDropped(t *testing.T) {
 	must(t, db.Close())
 	s, err = store.Open(path, store.Options{})
 	must(t, err)
+	if d := s.Damage(); len(d) != 0 {
+		t.Errorf("damage = %+v", d)
+	}
 	closeChecked(t, s)
 	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	must(t, err)
