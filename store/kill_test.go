@@ -86,7 +86,7 @@ func TestSalvageSurvivesKill(t *testing.T) {
 
 // buildLarge is a fixture of n records appended in batches, the first
 // acked ones acked.
-func buildLarge(t *testing.T, dir string, n, acked int) *fixture {
+func buildLarge(t testing.TB, dir string, n, acked int) *fixture {
 	fx := &fixture{path: filepath.Join(dir, "evalpad.db"), json: map[uint64][]byte{}, acked: map[uint64]bool{}}
 	s, err := store.Open(fx.path, store.Options{})
 	must(t, err)
