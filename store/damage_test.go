@@ -381,7 +381,7 @@ func checkQuarantine(t *testing.T, s *store.Store, seq uint64, damaged []byte) {
 }
 
 // A damaged file another process holds is not touched: Open says it is in
-// use, and nothing is salvaged or moved.
+// use, and nothing is salvaged or moved. Once it is let go, Open repairs it.
 func TestOpenDamagedInUse(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "evalpad.db")
 	must(t, os.WriteFile(path, []byte("not a store"), 0o600))
@@ -398,6 +398,11 @@ func TestOpenDamagedInUse(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(path + ".*"); len(m) != 0 {
 		t.Errorf("files made beside a locked store: %v", m)
+	}
+	must(t, syscall.Flock(int(f.Fd()), syscall.LOCK_UN))
+	s := open(t, path, store.Options{})
+	if d := s.Damage(); len(d) != 1 || !strings.Contains(d[0].Problem, "meta page 0") || d[0].KeptAs == "" {
+		t.Errorf("Damage() once let go = %+v", d)
 	}
 }
 
