@@ -8,9 +8,6 @@ import (
 	"time"
 )
 
-// lockRetry is how often a locked store file is tried again.
-const lockRetry = 50 * time.Millisecond
-
 // errLocked: another process holds the store file's lock.
 var errLocked = errors.New("locked")
 

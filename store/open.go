@@ -12,6 +12,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// lockRetry is how often a locked store file is tried again.
+const lockRetry = 50 * time.Millisecond
+
 // lockStore opens the store file at path and takes its lock, waiting up to
 // timeout; a file another process holds is an error, never damage. A missing
 // file is created first as an empty bbolt file (created reports that). The
