@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"syscall"
@@ -16,6 +15,7 @@ import (
 	"evalpad/rating"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Sentinel errors. Everything else the store returns wraps an I/O error.
@@ -32,12 +32,15 @@ var (
 func IsDiskFull(err error) bool { return errors.Is(err, syscall.ENOSPC) }
 
 var (
-	bOutbox = []byte("outbox")
-	bSent   = []byte("sent")
-	bState  = []byte("state")
-	bPhotos = []byte("photos")
+	bOutbox     = []byte("outbox")
+	bSent       = []byte("sent")
+	bState      = []byte("state")
+	bQuarantine = []byte("quarantine")
+	bPhotos     = []byte("photos") // no longer used; dropped when found
 
-	kSession = []byte("session")
+	kSession  = []byte("session")
+	kDamage   = []byte("damage")
+	kSeqLease = []byte("seq_lease")
 )
 
 // Options tune a store. Zero values take the defaults.
@@ -48,6 +51,9 @@ type Options struct {
 	// Retention is how long acked records are kept before Prune drops them.
 	// Default 30 days.
 	Retention time.Duration
+	// LockTimeout is how long Open waits for another process to let go of
+	// the file. Default 2 s.
+	LockTimeout time.Duration
 	// Logger, nil for none.
 	Logger *slog.Logger
 }
@@ -55,16 +61,24 @@ type Options struct {
 // Store is the pad's bbolt file. Its methods are safe for concurrent use.
 type Store struct {
 	db   *bolt.DB
+	path string
 	opts Options
 	log  *slog.Logger
 
-	mu       sync.Mutex
-	pending  map[[16]byte]uint64 // unacked record id → seq
-	sentN    int
-	sessions map[string]struct{} // session ids with a record (closed sessions)
+	mu          sync.Mutex
+	pending     map[[16]byte]uint64 // unacked record id → seq
+	sentN       int
+	sessions    map[string]struct{} // session ids with a record (closed sessions)
+	lease       uint64              // the seq mark: seqs up to it may have been issued
+	leaseInDB   uint64              // the lease the file records
+	damage      []Damage
+	quarantined int
 }
 
-// Open opens or creates the store at path.
+// Open opens or creates the store at path. A damaged file is repaired, not
+// refused: see the package doc and Damage. Open fails only for what it cannot
+// handle: the file in use by another process, a directory it cannot write, a
+// full disk or an I/O error while repairing.
 func Open(path string, o Options) (*Store, error) {
 	if o.OutboxMax <= 0 {
 		o.OutboxMax = 500000
@@ -72,81 +86,224 @@ func Open(path string, o Options) (*Store, error) {
 	if o.Retention <= 0 {
 		o.Retention = 30 * 24 * time.Hour
 	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = 2 * time.Second
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	bo := &bolt.Options{
-		Timeout:        2 * time.Second,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		// Create it first, then reopen it below without the large page-cache
-		// folios that bbolt's initial multi-page write leaves behind.
-		db, err := bolt.Open(path, 0o600, bo)
-		if err != nil {
-			return nil, fmt.Errorf("store: create %s: %w", path, err)
-		}
-		if err := db.Close(); err != nil {
-			return nil, fmt.Errorf("store: create %s: %w", path, err)
-		}
-	}
-	bo.OpenFile = openNoReadahead
-	db, err := bolt.Open(path, 0o600, bo)
+	f, created, err := lockStore(path, o.LockTimeout)
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("store: %s is in use by another process: %w", path, err)
+		return nil, err
+	}
+	mk := readMark(markPath(path))
+	if f, mk, err = prepare(path, f, mk, ""); err != nil {
+		return nil, err
+	}
+	db, err := openBolt(f)
+	if p := (boltPanic{}); errors.As(err, &p) {
+		// The check missed something bbolt trips on: salvage it all the same.
+		if f, mk, err = prepare(path, f, mk, p.Error()); err == nil {
+			db, err = openBolt(f)
 		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, opts: o, log: log, pending: map[[16]byte]uint64{}, sessions: map[string]struct{}{}}
-	if err := s.load(); err != nil {
+	s := &Store{db: db, path: path, opts: o, log: log, pending: map[[16]byte]uint64{}, sessions: map[string]struct{}{}}
+	if err := s.load(created, mk); err != nil {
 		db.Close()
 		return nil, err
+	}
+	for _, d := range s.damage {
+		log.Error("store damage", "problem", d.Problem, "kept_as", d.KeptAs, "salvaged", d.Salvaged,
+			"quarantined", d.Quarantined, "next_seq", d.NextSeq)
 	}
 	return s, nil
 }
 
-// load creates the buckets and builds the in-memory indexes.
-func (s *Store) load() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bOutbox, bSent, bState, bPhotos} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("store: create bucket %s: %w", name, err)
-			}
+// readRecord reads the record stored under key k: it is readable when its
+// JSON decodes into a rating.Record, its id is a UUID and its seq is k.
+func readRecord(k, v []byte) (rating.Record, [16]byte, error) {
+	var r rating.Record
+	if len(k) != 8 {
+		return r, [16]byte{}, errors.New("key is not a seq")
+	}
+	if v == nil {
+		return r, [16]byte{}, errors.New("a nested bucket, not a record")
+	}
+	if err := json.Unmarshal(v, &r); err != nil {
+		return r, [16]byte{}, fmt.Errorf("undecodable record: %v", err)
+	}
+	id, err := parseID(r.ID)
+	if err != nil {
+		return r, id, fmt.Errorf("undecodable record: %v", err)
+	}
+	if seq := binary.BigEndian.Uint64(k); r.Seq != seq {
+		return r, id, fmt.Errorf("undecodable record: it says seq %d", r.Seq)
+	}
+	return r, id, nil
+}
+
+func createBuckets(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bOutbox, bSent, bState, bQuarantine} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("store: create bucket %s: %w", name, err)
 		}
-		var head struct {
-			ID        string `json:"id"`
-			SessionID string `json:"session_id"`
+	}
+	return nil
+}
+
+// load creates the buckets, builds the in-memory indexes, moves values that
+// are not readable records to quarantine, settles the seq lease and keeps
+// what it found in the damage list: one transaction.
+func (s *Store) load(created bool, mk mark) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bPhotos); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return fmt.Errorf("store: drop bucket %s: %w", bPhotos, err)
+		}
+		if err := createBuckets(tx); err != nil {
+			return err
+		}
+		st := tx.Bucket(bState)
+		list, ok := readDamage(st.Get(kDamage))
+		var bad []badValue
+		if !ok {
+			bad = append(bad, badValue{bucket: bState, key: kDamage, val: bytes.Clone(st.Get(kDamage)), why: "unreadable damage list"})
 		}
 		err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
-			head.ID, head.SessionID = "", ""
-			if err := json.Unmarshal(v, &head); err != nil {
-				return fmt.Errorf("%w: outbox seq %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
-			}
-			id, err := parseID(head.ID)
+			r, id, err := readRecord(k, v)
 			if err != nil {
-				return fmt.Errorf("%w: outbox seq %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
+				bad = append(bad, badValue{bucket: bOutbox, key: bytes.Clone(k), val: bytes.Clone(v), why: err.Error()})
+				return nil
 			}
-			s.pending[id] = binary.BigEndian.Uint64(k)
-			s.noteSession(head.SessionID)
+			s.pending[id] = r.Seq
+			s.noteSession(r.SessionID)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bSent).ForEach(func(k, v []byte) error {
-			s.sentN++
-			head.SessionID = ""
-			if len(v) > 8 {
-				if err := json.Unmarshal(v[8:], &head); err == nil {
-					s.noteSession(head.SessionID)
-				}
+		err = tx.Bucket(bSent).ForEach(func(k, v []byte) error {
+			var r rating.Record
+			err := errors.New("acked value shorter than its 8-byte stamp")
+			if len(v) >= 8 {
+				r, _, err = readRecord(k, v[8:])
 			}
+			if err != nil {
+				bad = append(bad, badValue{bucket: bSent, key: bytes.Clone(k), val: bytes.Clone(v), why: err.Error()})
+				return nil
+			}
+			s.sentN++
+			s.noteSession(r.SessionID)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var found []Damage
+		for i, b := range bad {
+			if err := quarantine(tx, b.bucket, b.key, b.val); err != nil {
+				return fmt.Errorf("store: quarantine %s: %w", b.problem(), err)
+			}
+			switch {
+			case i < 8:
+				found = append(found, Damage{Problem: b.problem(), Quarantined: 1})
+			case i == 8:
+				found = append(found, Damage{Problem: fmt.Sprintf("and %d more unreadable values", len(bad)-i), Quarantined: len(bad) - i})
+			}
+		}
+		d, err := s.settleSeq(tx, created, mk)
+		if err != nil {
+			return err
+		}
+		if d != "" {
+			found = append(found, Damage{Problem: d})
+		}
+		for i := range found {
+			found[i].NextSeq = tx.Bucket(bOutbox).Sequence() + 1
+		}
+		if len(found) > 0 {
+			list = append(list, found...)
+			if err := putDamage(tx, list); err != nil {
+				return fmt.Errorf("store: keep the damage list: %w", err)
+			}
+		}
+		s.damage = list
+		return tx.Bucket(bQuarantine).ForEach(func(k, v []byte) error {
+			s.quarantined++
 			return nil
 		})
 	})
+}
+
+// settleSeq makes the seq mark, the lease the file records and the outbox
+// sequence agree at open, and says what was wrong, "" for nothing.
+//
+// On a sound open the mark equals the file's lease and nothing is written.
+// A mark ahead of the file's lease means the file is older than the one
+// that last issued seqs (or missing, or the pad stopped between writing the
+// mark and committing): seq continues above the mark. An unreadable mark
+// means nothing is known past the file: seq continues a lease beyond it. A
+// missing mark, or one behind the file, is made again from the file.
+func (s *Store) settleSeq(tx *bolt.Tx, created bool, mk mark) (string, error) {
+	ob, st := tx.Bucket(bOutbox), tx.Bucket(bState)
+	dbSeq, dbLease := ob.Sequence(), uint64(0)
+	if v := st.Get(kSeqLease); len(v) == 8 {
+		dbLease = binary.BigEndian.Uint64(v)
+	}
+	last, problem := dbSeq, ""
+	switch known := max(dbSeq, dbLease); {
+	case mk.bad != "":
+		last = known + leaseBlock
+		problem = fmt.Sprintf("seq mark %s: %s", markPath(s.path), mk.bad)
+	case mk.found && mk.n > known && created:
+		last = mk.n
+		problem = fmt.Sprintf("store file was missing; the seq mark says seqs up to %d may have been issued", mk.n)
+	case mk.found && mk.n > known:
+		last = mk.n
+		problem = fmt.Sprintf("the seq mark (%d) is ahead of the store's own (%d): the store file is older than the last one used, "+
+			"or the pad stopped while extending the mark", mk.n, dbLease)
+	}
+	if last != dbSeq {
+		if err := ob.SetSequence(last); err != nil {
+			return "", fmt.Errorf("store: set seq: %w", err)
+		}
+	}
+	if mk.usable() && mk.n >= last && mk.n == dbLease {
+		s.lease, s.leaseInDB = mk.n, dbLease
+		return problem, nil
+	}
+	lease := max(last+leaseBlock, dbLease)
+	if mk.usable() {
+		lease = max(lease, mk.n)
+	}
+	if err := writeMark(markPath(s.path), lease); err != nil {
+		return "", err
+	}
+	if err := st.Put(kSeqLease, seqKey(lease)); err != nil {
+		return "", fmt.Errorf("store: keep the seq lease: %w", err)
+	}
+	s.lease, s.leaseInDB = lease, lease
+	return problem, nil
+}
+
+// extendLease makes sure the seq mark covers seqs up to need before they are
+// committed in tx: past the mark it moves the mark a block ahead first, with
+// fsync. The file records the lease too, in the same transaction.
+func (s *Store) extendLease(tx *bolt.Tx, need uint64) error {
+	if need > s.lease {
+		lease := need + leaseBlock
+		if err := writeMark(markPath(s.path), lease); err != nil {
+			return err
+		}
+		s.lease = lease
+	}
+	if s.leaseInDB == s.lease {
+		return nil
+	}
+	return tx.Bucket(bState).Put(kSeqLease, seqKey(s.lease))
 }
 
 func (s *Store) noteSession(id string) {
@@ -164,7 +321,7 @@ func (s *Store) Close() error {
 }
 
 // Path is the file's path.
-func (s *Store) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.path }
 
 func seqKey(seq uint64) []byte {
 	k := make([]byte, 8)
@@ -204,6 +361,9 @@ func (s *Store) AppendAll(recs []*rating.Record, session []byte) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bOutbox)
 		ob.FillPercent = 1 // keys only ever grow: pack leaves full
+		if err := s.extendLease(tx, ob.Sequence()+uint64(len(recs))); err != nil {
+			return err
+		}
 		for i, r := range recs {
 			seq, err := ob.NextSequence()
 			if err != nil {
@@ -228,6 +388,7 @@ func (s *Store) AppendAll(recs []*rating.Record, session []byte) error {
 		}
 		return fmt.Errorf("store: append %d records: %w", len(recs), err)
 	}
+	s.leaseInDB = s.lease
 	for i, r := range recs {
 		r.Seq = seqs[i]
 		s.pending[ids[i]] = seqs[i]
@@ -268,11 +429,11 @@ func (s *Store) Session() ([]byte, error) {
 }
 
 // SetState durably keeps b under key in the state bucket (nil deletes it):
-// small snapshots such as the configuration the central sent. The key
-// "session" belongs to SaveSession.
+// small snapshots such as the configuration the central sent. The keys
+// "session" (SaveSession's), "damage" and "seq_lease" are the store's.
 func (s *Store) SetState(key string, b []byte) error {
-	if key == string(kSession) {
-		return fmt.Errorf("store: state key %q is the session's", key)
+	if key == string(kSession) || key == string(kDamage) || key == string(kSeqLease) {
+		return fmt.Errorf("store: state key %q is reserved", key)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -443,12 +604,13 @@ type Stats struct {
 	Max           int    `json:"max"`            // OutboxMax
 	LastSeq       uint64 `json:"last_seq"`       // last seq issued
 	OldestPending string `json:"oldest_pending"` // "at" of the oldest unacked record, "" if none
+	Quarantined   int    `json:"quarantined"`    // values that were not readable records, kept aside
 }
 
 // Stats reads the counters and the oldest unacked record's time.
 func (s *Store) Stats() (Stats, error) {
 	s.mu.Lock()
-	st := Stats{Pending: len(s.pending), Sent: s.sentN, Max: s.opts.OutboxMax}
+	st := Stats{Pending: len(s.pending), Sent: s.sentN, Max: s.opts.OutboxMax, Quarantined: s.quarantined}
 	s.mu.Unlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bOutbox)
@@ -498,32 +660,34 @@ func (s *Store) Records(fn func(e Entry) error) error {
 	})
 }
 
-// SavePhoto stores a staff member's photo (nil deletes it).
-func (s *Store) SavePhoto(staffID string, img []byte) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bPhotos)
-		if img == nil {
-			return b.Delete([]byte(staffID))
-		}
-		return b.Put([]byte(staffID), img)
-	})
-	if err != nil {
-		return fmt.Errorf("store: save photo of %s: %w", staffID, err)
+// Damage lists what Open found wrong with the store and did about it, this
+// time and at earlier opens, oldest first, until ClearDamage.
+func (s *Store) Damage() []Damage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.damage)
+}
+
+// ClearDamage empties the damage list: a technician has seen it. The files
+// kept aside and the quarantine stay.
+func (s *Store) ClearDamage() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.db.Update(func(tx *bolt.Tx) error { return putDamage(tx, nil) }); err != nil {
+		return fmt.Errorf("store: clear damage: %w", err)
 	}
+	s.damage = nil
 	return nil
 }
 
-// Photo returns a staff member's photo, nil if none.
-func (s *Store) Photo(staffID string) ([]byte, error) {
-	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
-		out = bytes.Clone(tx.Bucket(bPhotos).Get([]byte(staffID)))
-		return nil
+// Quarantined calls fn for each value kept in quarantine, oldest first.
+func (s *Store) Quarantined(fn func(q Quarantined) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bQuarantine).ForEach(func(_, v []byte) error {
+			q := decodeQuarantined(bytes.Clone(v))
+			return fn(q)
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: read photo of %s: %w", staffID, err)
-	}
-	return out, nil
 }
 
 // Check walks the whole file and reports the first inconsistency bbolt finds.

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 
 	"evalpad/rating"
 	"evalpad/store"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // open opens a store in dir and checks the file's integrity when the test ends.
@@ -21,13 +24,24 @@ func open(t testing.TB, path string, o store.Options) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := s.Check(); err != nil {
-			t.Errorf("integrity: %v", err)
-		}
-		s.Close()
-	})
+	t.Cleanup(func() { closeChecked(t, s) })
 	return s
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// closeChecked checks the file's integrity with bbolt, then closes it.
+func closeChecked(t testing.TB, s *store.Store) {
+	t.Helper()
+	if err := s.Check(); err != nil {
+		t.Errorf("integrity: %v", err)
+	}
+	must(t, s.Close())
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -237,7 +251,6 @@ func TestIndexesRebuiltOnOpen(t *testing.T) {
 	s.Append(a, nil)
 	s.Append(b, []byte(`{"open":true}`))
 	s.Ack([]string{a.ID}, t0)
-	s.SavePhoto("TA0123", []byte("png"))
 	s.Close()
 
 	s = open(t, path, store.Options{})
@@ -253,9 +266,6 @@ func TestIndexesRebuiltOnOpen(t *testing.T) {
 	}
 	if got, _ := s.Session(); string(got) != `{"open":true}` {
 		t.Errorf("session after reopen = %q", got)
-	}
-	if got, _ := s.Photo("TA0123"); string(got) != "png" {
-		t.Errorf("photo after reopen = %q", got)
 	}
 }
 
@@ -297,4 +307,37 @@ func TestStateSurvivesReopen(t *testing.T) {
 	if got, _ := s.State("central_config"); got != nil {
 		t.Errorf("deleted state = %q", got)
 	}
+}
+
+// A file from before the photos bucket was dropped opens; the bucket goes.
+func TestPhotosBucketDropped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "evalpad.db")
+	s, err := store.Open(path, store.Options{})
+	must(t, err)
+	closeChecked(t, s)
+	db, err := bolt.Open(path, 0o600, nil)
+	must(t, err)
+	must(t, db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("photos"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("TA0123"), bytes.Repeat([]byte("png"), 3000))
+	}))
+	must(t, db.Close())
+	s, err = store.Open(path, store.Options{})
+	must(t, err)
+	if d := s.Damage(); len(d) != 0 {
+		t.Errorf("damage = %+v", d)
+	}
+	closeChecked(t, s)
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	must(t, err)
+	defer db.Close()
+	db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("photos")) != nil {
+			t.Error("photos bucket still there")
+		}
+		return nil
+	})
 }
