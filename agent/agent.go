@@ -68,7 +68,6 @@ type Agent struct {
 	clock    pad.Clock
 	hw       *hardware.Set
 	store    *store.Store
-	damage   []string // what opening the store found and did (faults)
 	pad      *pad.Pad
 	screen   *screen.Screen // nil: no font (the simulator only)
 	receipts *receipts      // nil: no printer
@@ -145,7 +144,7 @@ func New(cfg config.Config, parts Parts) (a *Agent, err error) {
 			return a, &PartError{Part: "receipt", Err: err}
 		}
 	}
-	api := &localapi.API{Pad: a, Token: cfg.API.Token, Logger: a.log}
+	api := &localapi.API{Pad: a, Token: cfg.API.Token, Repair: a.store, Logger: a.log}
 	if a.receipts != nil {
 		api.Receipts = a.receipts
 	}

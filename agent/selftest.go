@@ -182,8 +182,8 @@ func (a *Agent) checkStore() error {
 	if err := a.store.Check(); err != nil {
 		return err
 	}
-	if len(a.damage) > 0 {
-		return errors.New(strings.Join(a.damage, "; "))
+	if f := damageFaults(a.store.Damage()); len(f) > 0 {
+		return errors.New(strings.Join(f, "; "))
 	}
 	return nil
 }

@@ -6,7 +6,27 @@ import (
 
 	"evalpad/agent/hardware"
 	"evalpad/pad/localapi"
+	"evalpad/store"
 )
+
+// FaultStoreDamaged is the fault code of a store that opening found damaged
+// and repaired: the pad goes on rating, and a technician should look at
+// GET /api/v1/store (and the damaged file kept aside) and then clear it.
+const FaultStoreDamaged = "E13"
+
+// damageFaults are the fault lines of the store's damage report.
+func damageFaults(ds []store.Damage) []string {
+	var out []string
+	for _, d := range ds {
+		s := fmt.Sprintf("%s: store damaged: %s; %d records salvaged, %d unreadable kept in quarantine; seq goes on at %d",
+			FaultStoreDamaged, d.Problem, d.Salvaged, d.Quarantined, d.NextSeq)
+		if d.KeptAs != "" {
+			s += "; the damaged file is kept as " + d.KeptAs
+		}
+		out = append(out, s)
+	}
+	return out
+}
 
 // State is the pad's condition: its view, the outbox, the printer, and the
 // faults — the one account that GET /api/v1/state serves and the MQTT
@@ -22,7 +42,7 @@ func (a *Agent) State() localapi.State {
 	if f := st.Fault; f != nil {
 		st.Faults = append(st.Faults, f.Code+": "+f.Error)
 	}
-	st.Faults = append(st.Faults, a.damage...)
+	st.Faults = append(st.Faults, damageFaults(a.store.Damage())...)
 	if a.hw.Printer != nil {
 		ps := a.hw.Printer.Status()
 		st.Printer = ps

@@ -36,7 +36,10 @@ type API struct {
 	Token string
 	// Receipts prints case receipts (POST /api/v1/receipts); nil: none.
 	Receipts ReceiptPrinter
-	Logger   *slog.Logger
+	// Repair is the store's damage report and quarantine (GET /api/v1/store,
+	// POST /api/v1/store/clear-damage); nil: no such routes.
+	Repair Repair
+	Logger *slog.Logger
 }
 
 // Register adds the API's routes to mux.
@@ -46,6 +49,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/pause", a.auth(a.pause))
 	mux.Handle("POST /api/v1/resume", a.auth(a.resume))
 	mux.Handle("POST /api/v1/receipts", a.auth(a.printReceipt))
+	if a.Repair != nil {
+		mux.Handle("GET /api/v1/store", a.auth(a.storeReport))
+		mux.Handle("POST /api/v1/store/clear-damage", a.auth(a.clearDamage))
+	}
 }
 
 func (a *API) log() *slog.Logger {
