@@ -44,7 +44,7 @@ func newFixture(t *testing.T, token string) *fixture {
 	}
 	p.Start()
 	mux := http.NewServeMux()
-	(&localapi.API{Pad: bare{p, st}, Token: token}).Register(mux)
+	(&localapi.API{Pad: bare{p, st}, Token: token, Repair: st}).Register(mux)
 	f := &fixture{srv: httptest.NewServer(mux), pad: p, store: st, path: path}
 	t.Cleanup(func() {
 		f.srv.Close()
@@ -149,8 +149,9 @@ func TestMalformedSessionChangesNothing(t *testing.T) {
 func TestToken(t *testing.T) {
 	const tok = "0123456789abcdef-secret"
 	f := newFixture(t, tok)
-	for _, path := range []string{"/api/v1/state", "/api/v1/sessions"} {
-		method := map[string]string{"/api/v1/state": "GET", "/api/v1/sessions": "POST"}[path]
+	methods := map[string]string{"/api/v1/state": "GET", "/api/v1/sessions": "POST", "/api/v1/store": "GET",
+		"/api/v1/store/clear-damage": "POST", "/api/v1/pause": "POST", "/api/v1/receipts": "POST"}
+	for path, method := range methods {
 		for _, bad := range []string{"", "wrong-token-0123456789"} {
 			if code, _ := f.do(t, method, path, bad, single); code != http.StatusUnauthorized {
 				t.Errorf("%s %s with token %q: %d, want 401", method, path, bad, code)
@@ -162,6 +163,9 @@ func TestToken(t *testing.T) {
 	}
 	if code, _ := f.do(t, "POST", "/api/v1/sessions", tok, single); code != http.StatusCreated {
 		t.Errorf("with the token: %d, want 201", code)
+	}
+	if code, rep := f.do(t, "GET", "/api/v1/store", tok, ""); code != http.StatusOK || len(rep["damage"].([]any)) != 0 || len(rep["quarantined"].([]any)) != 0 {
+		t.Errorf("store report of a sound store: %d %v", code, rep)
 	}
 }
 
