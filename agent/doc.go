@@ -26,6 +26,7 @@
 //     as a fault while the pad keeps rating; a store whose unacked records
 //     belong to another device id refuses to start.
 //
-// Extensions (the simulator's page, agent/sim) attach to a built agent and
-// add routes; nothing else is patched in after New.
+// Extensions attach to a built agent and add routes (SimulatedParts puts
+// agent/sim's simulated hardware and page on it this way); nothing else is
+// patched in after New. Only cmd imports this package.
 package agent

@@ -32,8 +32,9 @@ type Info struct {
 	ReceiptJob int    `json:"receipt_job"`
 }
 
-// Printer is the simulated receipt printer (escpos.SimPrinter implements it).
-type Printer interface {
+// Paper is the printer's latest job as the page shows it (Printer
+// implements it).
+type Paper interface {
 	Latest() (png, bin []byte, ok bool)
 }
 
@@ -42,7 +43,7 @@ type Printer interface {
 type Page struct {
 	Pad     *pad.Pad
 	Screen  *screen.Screen // nil: no CJK font on the machine
-	Printer Printer
+	Printer Paper
 	// State is the pad's whole state, faults included (the agent's).
 	State func() localapi.State
 	// Info describes the pad as the config in force does.

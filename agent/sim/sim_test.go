@@ -1,4 +1,4 @@
-package sim
+package sim_test
 
 import (
 	"bufio"
@@ -29,7 +29,7 @@ func startSim(t *testing.T) *simPad {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.API.Listen = "127.0.0.1:0"
-	parts := Parts(cfg, nil)
+	parts := agent.SimulatedParts(cfg, nil)
 	addr := make(chan net.Addr, 1)
 	parts.OnListen = func(a net.Addr) { addr <- a }
 	a, err := agent.New(cfg, parts)

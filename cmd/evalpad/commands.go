@@ -18,7 +18,6 @@ import (
 	"evalpad/agent"
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
-	"evalpad/agent/sim"
 )
 
 func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
@@ -45,7 +44,7 @@ func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 	if err := cfg.Validate(); err != nil { // the flags' values too
 		return usageError{fmt.Errorf("sim: %w", err)}
 	}
-	return runAgent(ctx, "sim", cfg, sim.Parts(cfg, log), stderr)
+	return runAgent(ctx, "sim", cfg, agent.SimulatedParts(cfg, log), stderr)
 }
 
 // simFlags are `evalpad sim`'s flags, bound to the fields of cfg they
