@@ -435,6 +435,8 @@ func TestSeqNeverReused(t *testing.T) {
 
 // FuzzOpen opens arbitrary file bytes as a store: Open neither panics nor
 // fails, and what it leaves passes bbolt's check.
+// (each input is a file opened, salvaged and synced)
+// fuzz: 3000x
 func FuzzOpen(f *testing.F) {
 	good, err := os.ReadFile(buildFixture(f, f.TempDir(), 40, 10).path)
 	must(f, err)

@@ -41,7 +41,7 @@ func TestSalvageSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a large store and salvages it many times")
 	}
-	const total, acked = 20000, 7000
+	const total, acked = 6000, 2000
 	fx := buildLarge(t, t.TempDir(), total, acked)
 	_, leaves := outboxPages(t, fx.path)
 	lost := leafSeqs(page(t, fx.path, leaves[len(leaves)/2]))
