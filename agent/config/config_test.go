@@ -217,7 +217,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 	c.Rules.SessionTimeout = config.Duration{Duration: 90*time.Minute + 1500*time.Millisecond}
 	c.Rules.ThanksDuration = config.Duration{}
 	c.Store.Retention = config.Duration{Duration: 48 * time.Hour}
-	c.Reasons.Two = []rating.Reason{{Code: "x", Text: "tab\there\u007f"}}
+	c.Reasons.Two = []rating.Reason{{Code: "x", Text: `引号"和\反斜杠`}}
 	b, err := config.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
