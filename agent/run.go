@@ -28,7 +28,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.parts.OnListen != nil {
 		a.parts.OnListen(ln.Addr())
 	}
-	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 
 	ctx, cancel := context.WithCancel(ctx)
