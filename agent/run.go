@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"evalpad/pad"
+	"evalpad/sync/protocol"
 )
 
 // Run runs the pad until ctx ends: the local API on api.listen, the
@@ -68,7 +69,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.log.Info("evalpad agent", "version", a.parts.Version, "device", a.Config().DeviceID,
 		"buttons", a.hw.ButtonsName, "panel", a.hw.PanelName, "printer", a.hw.PrinterName,
-		"broker", a.Config().Sync.Broker, "listen", ln.Addr().String())
+		"broker", protocol.RedactURL(a.Config().Sync.Broker), "listen", ln.Addr().String())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

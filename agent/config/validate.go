@@ -15,6 +15,7 @@ import (
 
 	"evalpad/display"
 	"evalpad/rating"
+	"evalpad/sync/protocol"
 )
 
 // Validate checks every field. Each problem is one line of the error, in
@@ -233,7 +234,7 @@ func (s Sync) validate(add func(string, error)) {
 	if s.Broker != "" {
 		u, err := url.Parse(s.Broker)
 		if err != nil || u.Host == "" || !slices.Contains([]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}, u.Scheme) {
-			add("sync.broker", fmt.Errorf("must be tcp://HOST:PORT, ssl://HOST:PORT, ws:// or wss://, got %q", s.Broker))
+			add("sync.broker", fmt.Errorf("must be tcp://HOST:PORT, ssl://HOST:PORT, ws:// or wss://, got %q", protocol.RedactURL(s.Broker)))
 		}
 	}
 	for _, f := range []struct{ key, path string }{{"sync.password_file", s.PasswordFile}, {"sync.ca_file", s.CAFile},

@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"evalpad/central"
+	"evalpad/sync/protocol"
 )
 
 // Defaults of Options (and of evalhub's flags).
@@ -151,7 +151,7 @@ func (s *Server) Announce(w io.Writer) {
 // the time rule, and closes the broker and the store. It returns nil after
 // a clean stop.
 func (s *Server) Run(ctx context.Context) error {
-	s.log.Info("evalhub", "broker", s.mqtt, "db", redact(s.dsn), "group", s.group)
+	s.log.Info("evalhub", "broker", protocol.RedactURL(s.mqtt), "db", protocol.RedactURL(s.dsn), "group", s.group)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -184,14 +184,4 @@ func (s *Server) close() error {
 		errs = append(errs, s.st.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// redact drops a password from a database URL for the log.
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
-		}
-	}
-	return dsn
 }
