@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -80,6 +81,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			return nil, errors.New("server: no database: set DB or Data")
 		}
 		dsn = filepath.Join(o.Data, "evalhub.db")
+		// The state directory is evalhub's alone; an older one is tightened.
+		if err := os.MkdirAll(o.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("server: data dir: %w", err)
+		}
+		if err := os.Chmod(o.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("server: data dir: %w", err)
+		}
 	}
 	s := &Server{log: log, dsn: dsn, group: o.Hub.Group}
 	err := s.start(ctx, o, cal)
