@@ -72,7 +72,8 @@ type Agent struct {
 	screen   *screen.Screen // nil: no font (the simulator only)
 	receipts *receipts      // nil: no printer
 	mux      *http.ServeMux
-	link     *link.Link // nil: no broker
+	handler  http.Handler // mux behind the LAN rules (localapi.Guard)
+	link     *link.Link   // nil: no broker
 	detach   []func()
 
 	cfgMu   sync.Mutex // serializes applying configs from the central
@@ -149,6 +150,8 @@ func New(cfg config.Config, parts Parts) (a *Agent, err error) {
 		api.Receipts = a.receipts
 	}
 	api.Register(a.mux)
+	a.handler = localapi.NewGuard(a.mux, localapi.GuardOptions{Listen: cfg.API.Listen, Hosts: cfg.API.Hosts,
+		Origins: cfg.API.Origins, Rate: cfg.API.Rate, Burst: cfg.API.Burst, Clock: a.clock, Logger: a.log})
 	if cfg.Sync.Broker != "" {
 		if a.link, err = a.newLink(cfg); err != nil {
 			return a, &PartError{Part: "sync", Err: err}
@@ -263,8 +266,9 @@ func (a *Agent) Screen() *screen.Screen { return a.screen }
 // Store is the pad's store.
 func (a *Agent) Store() *store.Store { return a.store }
 
-// Handler serves the local API and what extensions added.
-func (a *Agent) Handler() http.Handler { return a.mux }
+// Handler serves the local API and what extensions added, behind the LAN
+// rules (localapi.Guard): what Run serves.
+func (a *Agent) Handler() http.Handler { return a.handler }
 
 // Mux is the local HTTP server's mux, for extensions to add routes to.
 func (a *Agent) Mux() *http.ServeMux { return a.mux }

@@ -139,6 +139,9 @@ func call(t testing.TB, base, method, path string, body any, out any) int {
 		rd = strings.NewReader(string(b))
 	}
 	req, _ := http.NewRequest(method, base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

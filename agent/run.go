@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"evalpad/pad"
+	"evalpad/sync/protocol"
 )
 
 // Run runs the pad until ctx ends: the local API on api.listen, the
@@ -28,7 +29,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.parts.OnListen != nil {
 		a.parts.OnListen(ln.Addr())
 	}
-	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -68,7 +69,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.log.Info("evalpad agent", "version", a.parts.Version, "device", a.Config().DeviceID,
 		"buttons", a.hw.ButtonsName, "panel", a.hw.PanelName, "printer", a.hw.PrinterName,
-		"broker", a.Config().Sync.Broker, "listen", ln.Addr().String())
+		"broker", protocol.RedactURL(a.Config().Sync.Broker), "listen", ln.Addr().String())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -18,7 +18,7 @@ const StoreFile = "evalpad.db"
 // unacked records belong to another device id.
 func (a *Agent) openStore() error {
 	dir := a.file.DataDir
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := privateDir(dir); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
 	path := filepath.Join(dir, StoreFile)
@@ -30,6 +30,26 @@ func (a *Agent) openStore() error {
 	}
 	a.store = st
 	return checkDeviceID(st, a.file.DeviceID)
+}
+
+// privateDir makes dir, the pad's state, the pad's alone: created 0700,
+// and tightened to 0700 if an older install made it wider. A directory
+// shared by design (sticky, like /tmp) is refused rather than changed.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&os.ModeSticky != 0 {
+		return fmt.Errorf("%s is a shared directory (sticky bit): give the pad a directory of its own", dir)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		return os.Chmod(dir, 0o700)
+	}
+	return nil
 }
 
 // ErrOtherDevice: the outbox holds unacked records of another device id.

@@ -178,7 +178,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			handler(c, m)
 		}).
 		SetOnConnectHandler(func(c mqtt.Client) {
-			h.log.Info("evalhub: connected", "broker", h.o.Broker, "subscription", filter)
+			h.log.Info("evalhub: connected", "broker", protocol.RedactURL(h.o.Broker), "subscription", filter)
 			// Not waited on here: this runs on paho's connection goroutine.
 			go func() {
 				t := c.SubscribeMultiple(map[string]byte{filter: 1, protocol.Prefix + "+/" + protocol.UpStatus: 1}, nil)

@@ -58,6 +58,7 @@ func TestParse(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add(protocol.AppendRecords(nil, "TA-1", [][]byte{raw(rec(1, nil))}))
 	f.Add(protocol.AppendRecords(nil, "TA-1", [][]byte{raw(rec(1, func(r *rating.Record) { r.Stars = 0 }))}))
+	f.Add(protocol.AppendRecords(nil, "TA-1", [][]byte{raw(rec(1, func(r *rating.Record) { r.Hall = "\u202e泰安" }))}))
 	f.Add([]byte(`{"v":1,"device_id":"TA-1","records":[{"id":"019abcde-0000-7000-8000-000000000001"}]}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		p, _ := Parse("hcp/v1/TA-1/up/records", payload, t0)

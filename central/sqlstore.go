@@ -61,6 +61,9 @@ func Open(ctx context.Context, dsn string) (*SQLStore, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("central: open sqlite: %w", err)
 		}
+		if err := privateFile(path); err != nil {
+			return nil, fmt.Errorf("central: open sqlite: %w", err)
+		}
 		q := url.Values{}
 		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"} {
 			q.Add("_pragma", p)
@@ -77,6 +80,20 @@ func Open(ctx context.Context, dsn string) (*SQLStore, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// privateFile creates the database file at path 0600, or makes an existing
+// one 0600: SQLite gives its -wal and -shm files the database file's mode.
+func privateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 var schema = []string{

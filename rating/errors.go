@@ -9,4 +9,7 @@ var (
 	ErrInvalidSession = errors.New("rating: invalid session")
 	// ErrUnknownReason: a 差评 reason code is not offered for the level.
 	ErrUnknownReason = errors.New("rating: unknown reason")
+	// ErrPersonalData: an identifier (session_id, staff.id, project_no,
+	// task_code …) is, or holds, a mobile phone or resident ID number.
+	ErrPersonalData = errors.New("looks like a mobile phone or resident ID number: an identifier must not carry personal data")
 )

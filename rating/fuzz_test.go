@@ -27,6 +27,9 @@ func FuzzParseSession(f *testing.F) {
 		`{"session_id":"S"}{"session_id":"S"}`,
 		`{"session_id":"S","mode":"batch","staff":{"id":"x"},"cases":[{"project_no":"A","task_name":"a"},{"project_no":"A","task_name":"b"}]}`,
 		`{"session_id":"S","mode":"single","staff":{"id":"x"},"cases":[{"project_no":"A","task_name":"a\u0007"}]}`,
+		`{"session_id":"S","mode":"single","staff":{"id":"x"},"cases":[{"project_no":"A","task_name":"\u202e记登立设业企"}]}`,
+		`{"session_id":"S","mode":"single","staff":{"id":"x","name":"王\u200b丽"},"cases":[{"project_no":"A","task_name":"139\u200b1234\u200b5678"}]}`,
+		`{"session_id":"13912345678","mode":"single","staff":{"id":"11010519491231002X"},"cases":[{"project_no":"139-1234-5678","task_code":"+8613912345678","task_name":"a"}]}`,
 	} {
 		f.Add([]byte(seed))
 	}

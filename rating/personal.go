@@ -59,6 +59,17 @@ func MaskPersonal(s string) string {
 	return b.String()
 }
 
+// CheckNotPersonal refuses an identifier that is, or holds standing alone,
+// a mobile phone or resident ID number as MaskPersonal finds them (so also
+// with +86, spaces, hyphens or full-width digits). The error wraps
+// ErrPersonalData and does not repeat v; callers prefix the field's name.
+func CheckNotPersonal(v string) error {
+	if MaskPersonal(v) != v {
+		return ErrPersonalData
+	}
+	return nil
+}
+
 // group is a run of digits (with a leading + or a trailing X) in the text,
 // with the separator that follows it before the next group.
 type group struct {

@@ -75,7 +75,8 @@ func (r Reasons) Check(s Stars, codes []string) error {
 }
 
 // Validate checks a configured list: both levels non-empty, codes and texts
-// non-empty, codes unique across both levels.
+// non-empty and without control or format characters (CheckText), codes
+// unique across both levels.
 func (r Reasons) Validate() error {
 	seen := map[string]bool{}
 	for _, lv := range []struct {
@@ -96,6 +97,12 @@ func (r Reasons) Validate() error {
 				return fmt.Errorf("reasons.%s[%d].text: must be 1 to 40 characters", lv.name, i)
 			case seen[x.Code]:
 				return fmt.Errorf("reasons.%s[%d].code: %q used twice", lv.name, i, x.Code)
+			}
+			if err := CheckText(x.Code); err != nil {
+				return fmt.Errorf("reasons.%s[%d].code: %w", lv.name, i, err)
+			}
+			if err := CheckText(x.Text); err != nil {
+				return fmt.Errorf("reasons.%s[%d].text: %w", lv.name, i, err)
 			}
 			seen[x.Code] = true
 		}

@@ -201,6 +201,9 @@ func (s Session) Validate() error {
 	if len(s.Staff.Photo) > MaxPhotoBytes {
 		return invalid("staff.photo: %d bytes, at most %d", len(s.Staff.Photo), MaxPhotoBytes)
 	}
+	if err := CheckText(s.Staff.Photo); err != nil {
+		return invalid("staff.photo: %v", err)
+	}
 	if p := s.Staff.Photo; p != "" && !strings.HasPrefix(p, "data:image/") && !strings.HasPrefix(p, "http://") && !strings.HasPrefix(p, "https://") {
 		return invalid("staff.photo: must be a data:image/… URI or an http(s) URL")
 	}
@@ -259,13 +262,17 @@ func sameItem(a, b Case) bool {
 // receipt request): 1..64 of letters, digits and -_.:/; the error names field.
 func CheckID(field, v string) error { return checkCode(field, v) }
 
-// checkCode accepts an identifier: 1..64 of letters, digits and -_.:/
+// checkCode accepts an identifier: 1..64 of letters, digits and -_.:/,
+// and no phone or ID number (CheckNotPersonal).
 func checkCode(field, v string) error {
 	if v == "" {
 		return invalid("%s: required", field)
 	}
 	if len(v) > maxIDLen {
 		return invalid("%s: %d characters, at most %d", field, len(v), maxIDLen)
+	}
+	if err := CheckNotPersonal(v); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidSession, field, err)
 	}
 	for _, r := range v {
 		if !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_.:/", r))) {
@@ -282,16 +289,11 @@ func checkText(field, v string, max int, required bool) error {
 		}
 		return nil
 	}
-	if !utf8.ValidString(v) {
-		return invalid("%s: not valid UTF-8", field)
+	if err := CheckText(v); err != nil {
+		return invalid("%s: %v", field, err)
 	}
 	if n := utf8.RuneCountInString(v); n > max {
 		return invalid("%s: %d characters, at most %d", field, n, max)
-	}
-	for _, r := range v {
-		if unicode.IsControl(r) {
-			return invalid("%s: has a control character", field)
-		}
 	}
 	return nil
 }

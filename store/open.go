@@ -34,6 +34,10 @@ func lockStore(path string, timeout time.Duration) (f *os.File, created bool, er
 		if err != nil {
 			return nil, false, fmt.Errorf("store: open %s: %w", path, err)
 		}
+		if err := private(f); err != nil {
+			f.Close()
+			return nil, false, fmt.Errorf("store: %s: %w", path, err)
+		}
 		if err := flockWait(f.Fd(), deadline); err != nil {
 			f.Close()
 			if errors.Is(err, errLocked) {
@@ -54,6 +58,16 @@ func lockStore(path string, timeout time.Duration) (f *os.File, created bool, er
 			return nil, false, fmt.Errorf("store: %s: %w", path, ferr)
 		}
 	}
+}
+
+// private makes the open store file f 0600 if it is not: ratings are the
+// pad's alone (a file copied in or made by an older version may be wider).
+func private(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil || fi.Mode().Perm() == 0o600 {
+		return err
+	}
+	return f.Chmod(0o600)
 }
 
 // createStore makes an empty bbolt file at path unless one exists (made false).

@@ -84,7 +84,10 @@ func replaceFile(path string, write func(w io.Writer) error) error {
 	if err != nil {
 		return err
 	}
-	err = write(f)
+	err = private(f) // a tmp left by a crash keeps its mode through O_TRUNC
+	if err == nil {
+		err = write(f)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -125,10 +125,15 @@ type Staff struct {
 	Photo string `toml:"photo"` // a file path, absolute or relative; not checked for existence
 }
 
-// API is the pad's local HTTP API.
+// API is the pad's local HTTP API. pad/localapi's doc.go has the rules
+// these set.
 type API struct {
-	Listen string `toml:"listen"` // "127.0.0.1:8080"; host:port, port 0..65535
-	Token  string `toml:"token"`  // "" (no auth); else ≥16 printable ASCII, no spaces
+	Listen  string   `toml:"listen"`  // "127.0.0.1:8080"; host:port, port 0..65535
+	Token   string   `toml:"token"`   // "" (no auth, loopback only); else ≥16 printable ASCII, no spaces; required when listen is not loopback
+	Hosts   []string `toml:"hosts"`   // []: names and addresses the pad is called by besides listen's host and loopback (Host header), e.g. ["192.168.1.20", "pad-w12.hall.lan"]
+	Origins []string `toml:"origins"` // []: browser origins allowed to call besides the API's own, e.g. ["http://zc.hall.lan"]
+	Rate    int      `toml:"rate"`    // 20 requests per second per LAN client (remote IP); 1..10000
+	Burst   int      `toml:"burst"`   // 40 requests at once per LAN client; rate..100000
 }
 
 // Rules are the timings of sessions and presses.
@@ -158,7 +163,7 @@ func Default() Config {
 		Timezone: "Asia/Shanghai",
 		DataDir:  "",
 		Staff:    Staff{},
-		API:      API{Listen: "127.0.0.1:8080"},
+		API:      API{Listen: "127.0.0.1:8080", Hosts: []string{}, Origins: []string{}, Rate: 20, Burst: 40},
 		Rules: Rules{
 			SessionTimeout: Duration{10 * time.Minute},
 			ReasonsTimeout: Duration{60 * time.Second},

@@ -213,11 +213,13 @@ func TestMarshalRoundTrip(t *testing.T) {
 	c.Hall = `东平县"便民"服务中心\`
 	c.DataDir = "/var/lib/evalpad"
 	c.Staff = config.Staff{ID: "0815", Name: "李四", Photo: "photos/0815.png"}
-	c.API = config.API{Listen: "[::]:9000", Token: "0123456789abcdef~!"}
+	c.API.Listen, c.API.Token = "[::]:9000", "0123456789abcdef~!"
+	c.API.Hosts, c.API.Origins = []string{"192.168.1.20", "pad-w12.hall.lan"}, []string{"http://zc.hall.lan"}
+	c.API.Rate, c.API.Burst = 5, 10
 	c.Rules.SessionTimeout = config.Duration{Duration: 90*time.Minute + 1500*time.Millisecond}
 	c.Rules.ThanksDuration = config.Duration{}
 	c.Store.Retention = config.Duration{Duration: 48 * time.Hour}
-	c.Reasons.Two = []rating.Reason{{Code: "x", Text: "tab\there\u007f"}}
+	c.Reasons.Two = []rating.Reason{{Code: "x", Text: `引号"和\反斜杠`}}
 	b, err := config.Marshal(c)
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,10 @@ func FuzzParse(f *testing.F) {
 		"hall = \"a\\u0000b\"\n",
 		"DEVICE_ID = \"x\"\n",
 		"\xef\xbb\xbfwindow = \"2\"\n",
+		"[api]\nlisten = \"0.0.0.0:8080\"\n",
+		"[api]\nlisten = \"0.0.0.0:8080\"\ntoken = \"0123456789abcdef\"\nhosts = [\"192.168.1.20\"]\norigins = [\"http://zc.hall.lan\"]\nrate = 5\nburst = 5\n",
+		"hall = \"\u202e心中务服\"\n[staff]\nid = \"13912345678\"\n",
+		"[texts]\nthanks = \"谢\u200b谢\"\n",
 	} {
 		f.Add([]byte(s))
 	}

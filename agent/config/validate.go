@@ -11,10 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"evalpad/display"
+	"evalpad/rating"
+	"evalpad/sync/protocol"
 )
 
 // Validate checks every field. Each problem is one line of the error, in
@@ -45,7 +46,7 @@ func (c Config) Validate() error {
 	}
 
 	if c.Staff.ID != "" {
-		add("staff.id", checkID(c.Staff.ID, 32))
+		add("staff.id", checkStaffID(c.Staff.ID))
 	}
 	add("staff.name", checkText(c.Staff.Name, 0, 20))
 	if c.Staff.Photo != "" {
@@ -54,6 +55,10 @@ func (c Config) Validate() error {
 
 	add("api.listen", checkListen(c.API.Listen))
 	add("api.token", checkToken(c.API.Token))
+	if c.API.Token == "" && checkListen(c.API.Listen) == nil && !LoopbackListen(c.API.Listen) {
+		add("api.token", fmt.Errorf("required: api.listen %q is reachable from the LAN, which needs a token (or listen on 127.0.0.1)", c.API.Listen))
+	}
+	c.API.validate(add)
 
 	add("rules.session_timeout", checkRange(c.Rules.SessionTimeout, 30*time.Second, 24*time.Hour))
 	add("rules.reasons_timeout", checkRange(c.Rules.ReasonsTimeout, 5*time.Second, 10*time.Minute))
@@ -100,8 +105,8 @@ func (c Config) Validate() error {
 		}
 		add("texts."+k, checkText(t, 0, 40))
 	}
-	if k := c.Receipt.Key; k != "" && (len(k) < 16 || strings.ContainsFunc(k, unicode.IsControl)) {
-		add("receipt.key", errors.New("must be at least 16 characters, no control characters"))
+	if k := c.Receipt.Key; k != "" && (len(k) < 16 || rating.CheckText(k) != nil) {
+		add("receipt.key", errors.New("must be at least 16 characters, no control or format characters"))
 	}
 
 	if err := c.Reasons.Validate(); err != nil {
@@ -229,7 +234,7 @@ func (s Sync) validate(add func(string, error)) {
 	if s.Broker != "" {
 		u, err := url.Parse(s.Broker)
 		if err != nil || u.Host == "" || !slices.Contains([]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}, u.Scheme) {
-			add("sync.broker", fmt.Errorf("must be tcp://HOST:PORT, ssl://HOST:PORT, ws:// or wss://, got %q", s.Broker))
+			add("sync.broker", fmt.Errorf("must be tcp://HOST:PORT, ssl://HOST:PORT, ws:// or wss://, got %q", protocol.RedactURL(s.Broker)))
 		}
 	}
 	for _, f := range []struct{ key, path string }{{"sync.password_file", s.PasswordFile}, {"sync.ca_file", s.CAFile},
@@ -278,6 +283,15 @@ func (c Config) Location() (*time.Location, error) {
 	return loc, nil
 }
 
+// checkStaffID accepts a staff id: 1..32 of [A-Za-z0-9._-], and no phone
+// or ID number (rating.CheckNotPersonal), which the error does not repeat.
+func checkStaffID(s string) error {
+	if err := rating.CheckNotPersonal(s); err != nil {
+		return err
+	}
+	return checkID(s, 32)
+}
+
 // checkID accepts 1..max bytes of [A-Za-z0-9._-].
 func checkID(s string, max int) error {
 	ok := len(s) >= 1 && len(s) <= max
@@ -315,10 +329,10 @@ func checkChannel(s string) error {
 }
 
 // checkText accepts min..max characters of valid UTF-8 with no control
-// characters.
+// or format characters (rating.CheckText).
 func checkText(s string, min, max int) error {
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("must be valid UTF-8 (got %q)", s)
+	if err := rating.CheckText(s); err != nil {
+		return err
 	}
 	if n := utf8.RuneCountInString(s); n < min || n > max {
 		if min == 0 {
@@ -326,25 +340,13 @@ func checkText(s string, min, max int) error {
 		}
 		return fmt.Errorf("must be %d to %d characters (got %d)", min, max, n)
 	}
-	return checkNoControl(s)
-}
-
-func checkNoControl(s string) error {
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("must not contain control characters (got %q)", s)
-		}
-	}
 	return nil
 }
 
-// checkPath accepts a file path without control characters, absolute when
-// abs is set.
+// checkPath accepts a file path without control or format characters,
+// absolute when abs is set.
 func checkPath(p string, abs bool) error {
-	if !utf8.ValidString(p) {
-		return fmt.Errorf("must be valid UTF-8 (got %q)", p)
-	}
-	if err := checkNoControl(p); err != nil {
+	if err := rating.CheckText(p); err != nil {
 		return err
 	}
 	if abs && !filepath.IsAbs(p) {

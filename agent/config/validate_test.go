@@ -60,6 +60,11 @@ func TestValidateFields(t *testing.T) {
 		{"staff.id ok", "[staff]\nid = \"" + long("7", 32) + `"`, ""},
 		{"staff.id 33", "[staff]\nid = \"" + long("7", 33) + `"`, "staff.id"},
 		{"staff.id slash", "[staff]\nid = \"a/b\"", "staff.id"},
+		{"staff.id phone", "[staff]\nid = \"13912345678\"", "staff.id"},
+		{"staff.id phone hyphens", "[staff]\nid = \"139-1234-5678\"", "staff.id"},
+		{"staff.id phone fullwidth", "[staff]\nid = \"１３９１２３４５６７８\"", "staff.id"},
+		{"staff.id resident ID", "[staff]\nid = \"11010519491231002X\"", "staff.id"},
+		{"staff.id old resident ID", "[staff]\nid = \"110105491231002\"", "staff.id"},
 		{"staff.name ok", "[staff]\nname = \"" + long("张", 20) + `"`, ""},
 		{"staff.name 21", "[staff]\nname = \"" + long("张", 21) + `"`, "staff.name"},
 		{"staff.name control", "[staff]\nname = \"张\\u0007三\"", "staff.name"},
@@ -67,7 +72,15 @@ func TestValidateFields(t *testing.T) {
 		{"staff.photo absolute", "[staff]\nphoto = \"/srv/photos/007.jpg\"", ""},
 		{"staff.photo control", "[staff]\nphoto = \"a\\nb.jpg\"", "staff.photo"},
 
-		{"api.listen ok", "[api]\nlisten = \":0\"", ""},
+		{"api.listen ok", "[api]\nlisten = \":0\"\ntoken = \"0123456789abcdef\"", ""},
+		{"api.listen localhost", "[api]\nlisten = \"localhost:8080\"", ""},
+		{"api.listen 127.0.0.2", "[api]\nlisten = \"127.0.0.2:8080\"", ""},
+		{"api.listen all no token", "[api]\nlisten = \":8080\"", "api.token"},
+		{"api.listen 0.0.0.0 no token", "[api]\nlisten = \"0.0.0.0:8080\"", "api.token"},
+		{"api.listen [::] no token", "[api]\nlisten = \"[::]:8080\"", "api.token"},
+		{"api.listen LAN no token", "[api]\nlisten = \"192.168.1.20:8080\"", "api.token"},
+		{"api.listen name no token", "[api]\nlisten = \"pad-w12.hall.lan:8080\"", "api.token"},
+		{"api.listen 0.0.0.0 token", "[api]\nlisten = \"0.0.0.0:8080\"\ntoken = \"0123456789abcdef\"", ""},
 		{"api.listen ipv6", "[api]\nlisten = \"[::1]:65535\"", ""},
 		{"api.listen no port", "[api]\nlisten = \"127.0.0.1\"", "api.listen"},
 		{"api.listen port range", "[api]\nlisten = \"127.0.0.1:65536\"", "api.listen"},
@@ -79,6 +92,20 @@ func TestValidateFields(t *testing.T) {
 		{"api.token 15", "[api]\ntoken = \"0123456789abcde\"", "api.token"},
 		{"api.token space", "[api]\ntoken = \"0123456789 abcdef\"", "api.token"},
 		{"api.token non-ascii", "[api]\ntoken = \"0123456789abcdef令\"", "api.token"},
+
+		{"api.hosts ok", "[api]\nhosts = [\"192.168.1.20\", \"fe80::1\", \"pad-w12.hall.lan\"]", ""},
+		{"api.hosts port", "[api]\nhosts = [\"192.168.1.20:8080\"]", "api.hosts[0]"},
+		{"api.hosts space", "[api]\nhosts = [\"pad.lan\", \"a b\"]", "api.hosts[1]"},
+		{"api.origins ok", "[api]\norigins = [\"http://zc.hall.lan\", \"https://192.168.1.9:8443\"]", ""},
+		{"api.origins path", "[api]\norigins = [\"http://zc.hall.lan/\"]", "api.origins[0]"},
+		{"api.origins scheme", "[api]\norigins = [\"zc.hall.lan\"]", "api.origins[0]"},
+		{"api.origins upper", "[api]\norigins = [\"http://ZC.hall.lan\"]", "api.origins[0]"},
+		{"api.origins null", "[api]\norigins = [\"null\"]", "api.origins[0]"},
+		{"api.rate min", "[api]\nrate = 1\nburst = 1", ""},
+		{"api.rate 0", "[api]\nrate = 0", "api.rate"},
+		{"api.rate high", "[api]\nrate = 10001\nburst = 20000", "api.rate"},
+		{"api.burst below rate", "[api]\nrate = 20\nburst = 19", "api.burst"},
+		{"api.burst high", "[api]\nburst = 100001", "api.burst"},
 
 		{"session_timeout min", "[rules]\nsession_timeout = \"30s\"", ""},
 		{"session_timeout max", "[rules]\nsession_timeout = \"24h\"", ""},
@@ -145,6 +172,30 @@ func TestValidateMessage(t *testing.T) {
 	}
 }
 
+// TestValidateRefusesFormatChars puts each kind of invisible character into
+// each text of the config: one error line naming the field.
+func TestValidateRefusesFormatChars(t *testing.T) {
+	for _, ch := range []string{`\u202e`, `\u2066`, `\u200b`, `\u200f`, `\ufeff`, `\u2060`, `\u00ad`, `\U000E0041`, `\u0007`, `\u2028`} {
+		for field, toml := range map[string]string{
+			"hall":              `hall = "泰安` + ch + `"`,
+			"window":            `window = "1` + ch + `"`,
+			"staff.name":        "[staff]\nname = \"李" + ch + "四\"",
+			"staff.photo":       "[staff]\nphoto = \"/p/" + ch + ".png\"",
+			"data_dir":          `data_dir = "/var/lib/` + ch + `"`,
+			"texts.thanks":      "[texts]\nthanks = \"谢谢" + ch + "\"",
+			"reasons.1[0].text": "[[reasons.1]]\ncode = \"x1\"\ntext = \"太" + ch + "慢\"",
+			"reasons.1[0].code": "[[reasons.1]]\ncode = \"x" + ch + "\"\ntext = \"太慢\"",
+			"receipt.key":       "[receipt]\nkey = \"0123456789abcdef" + ch + "\"",
+			"display.font":      "[display]\nfont = \"/f" + ch + ".ttf\"",
+		} {
+			_, err := config.Parse([]byte(toml))
+			if err == nil || !strings.HasPrefix(err.Error(), "config: "+field+": ") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s: Parse = %v, want one line naming %s", toml, err, field)
+			}
+		}
+	}
+}
+
 func TestValidateTokenNotEchoed(t *testing.T) {
 	c := config.Default()
 	c.API.Token = "secret token 123456"
@@ -166,7 +217,7 @@ func TestValidateAllFields(t *testing.T) {
 	}
 	want := []string{
 		"device_id", "area_code", "hall", "window", "channel", "timezone",
-		"api.listen", "rules.session_timeout", "rules.reasons_timeout",
+		"api.listen", "api.rate", "rules.session_timeout", "rules.reasons_timeout",
 		"store.outbox_max", "store.retention",
 		"display.size", "display.star_order", "display.scan_url", "printer.paper", "printer.qr",
 		"buttons.debounce", "buttons.serial_baud", "panel.spi_hz",

@@ -9,12 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"evalpad/central"
+	"evalpad/sync/protocol"
 )
 
 // Defaults of Options (and of evalhub's flags).
@@ -80,6 +81,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			return nil, errors.New("server: no database: set DB or Data")
 		}
 		dsn = filepath.Join(o.Data, "evalhub.db")
+		// The state directory is evalhub's alone; an older one is tightened.
+		if err := os.MkdirAll(o.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("server: data dir: %w", err)
+		}
+		if err := os.Chmod(o.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("server: data dir: %w", err)
+		}
 	}
 	s := &Server{log: log, dsn: dsn, group: o.Hub.Group}
 	err := s.start(ctx, o, cal)
@@ -151,7 +159,7 @@ func (s *Server) Announce(w io.Writer) {
 // the time rule, and closes the broker and the store. It returns nil after
 // a clean stop.
 func (s *Server) Run(ctx context.Context) error {
-	s.log.Info("evalhub", "broker", s.mqtt, "db", redact(s.dsn), "group", s.group)
+	s.log.Info("evalhub", "broker", protocol.RedactURL(s.mqtt), "db", protocol.RedactURL(s.dsn), "group", s.group)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -184,14 +192,4 @@ func (s *Server) close() error {
 		errs = append(errs, s.st.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// redact drops a password from a database URL for the log.
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
-		}
-	}
-	return dsn
 }

@@ -196,7 +196,10 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := config.Marshal(cfg)
+	// Secrets (api.token, receipt.key, a broker password) print as
+	// "<redacted>": this output lands in tickets and chat. A technician who
+	// needs one reads the file it came from.
+	b, err := config.MarshalRedacted(cfg)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,12 @@ func (p *SimPrinter) init() error {
 	}
 	next := 1
 	if p.Dir != "" {
-		if err := os.MkdirAll(p.Dir, 0o755); err != nil {
+		// Receipts name cases and staff: the directory and files are the
+		// pad's alone (an older one made 0755 is tightened).
+		if err := os.MkdirAll(p.Dir, 0o700); err != nil {
+			return fmt.Errorf("escpos: sim printer: %w", err)
+		}
+		if err := os.Chmod(p.Dir, 0o700); err != nil {
 			return fmt.Errorf("escpos: sim printer: %w", err)
 		}
 		des, err := os.ReadDir(p.Dir)
@@ -138,7 +143,8 @@ func (p *SimPrinter) write(n int, ext string, data []byte) error {
 	}
 	name := filepath.Join(p.Dir, fmt.Sprintf("%04d.%s", n, ext))
 	tmp := name + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	os.Remove(tmp) // one left by a crash keeps its mode through O_TRUNC; a new one is 0600
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return fmt.Errorf("escpos: sim printer: %w", err)
 	}
 	if err := os.Rename(tmp, name); err != nil {

@@ -45,7 +45,8 @@ func newFixture(t *testing.T, token string) *fixture {
 	p.Start()
 	mux := http.NewServeMux()
 	(&localapi.API{Pad: bare{p, st}, Token: token, Repair: st}).Register(mux)
-	f := &fixture{srv: httptest.NewServer(mux), pad: p, store: st, path: path}
+	guard := localapi.NewGuard(mux, localapi.GuardOptions{Listen: "127.0.0.1:8080", Rate: 20, Burst: 40, Clock: clock})
+	f := &fixture{srv: httptest.NewServer(guard), pad: p, store: st, path: path}
 	t.Cleanup(func() {
 		f.srv.Close()
 		p.Close()
@@ -72,6 +73,9 @@ func (b bare) State() localapi.State {
 func (f *fixture) do(t *testing.T, method, path, token, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -118,12 +118,12 @@ func New(o Options, ob Outbox, ag Agent) (*Link, error) {
 	}
 	u, err := url.Parse(o.Broker)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("link: broker %q: want scheme://host:port", o.Broker)
+		return nil, fmt.Errorf("link: broker %q: want scheme://host:port", protocol.RedactURL(o.Broker))
 	}
 	switch u.Scheme {
 	case "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss":
 	default:
-		return nil, fmt.Errorf("link: broker %q: scheme %q is not tcp, ssl, tls, mqtts, ws or wss", o.Broker, u.Scheme)
+		return nil, fmt.Errorf("link: broker %q: scheme %q is not tcp, ssl, tls, mqtts, ws or wss", protocol.RedactURL(o.Broker), u.Scheme)
 	}
 	if err := protocol.CheckDeviceID(o.DeviceID); err != nil {
 		return nil, fmt.Errorf("link: %w", err)
@@ -169,7 +169,7 @@ func New(o Options, ob Outbox, ag Agent) (*Link, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Link{o: o, ob: ob, ag: ag, log: log.With("broker", o.Broker), kick: make(chan struct{}, 1)}, nil
+	return &Link{o: o, ob: ob, ag: ag, log: log.With("broker", protocol.RedactURL(o.Broker)), kick: make(chan struct{}, 1)}, nil
 }
 
 // TLSConfig builds the client TLS config from PEM files: caFile to verify

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"evalpad/rating"
@@ -61,16 +60,11 @@ func ParseCmd(data []byte) (Cmd, error) {
 		if c.Text == "" {
 			return bad("text: required for message")
 		}
-		if !utf8.ValidString(c.Text) {
-			return bad("text: not valid UTF-8")
+		if err := rating.CheckTextLines(c.Text); err != nil {
+			return bad("text: %v", err)
 		}
 		if n := utf8.RuneCountInString(c.Text); n > MaxMessageRunes {
 			return bad("text: %d characters, at most %d", n, MaxMessageRunes)
-		}
-		for _, r := range c.Text {
-			if unicode.IsControl(r) && r != '\n' {
-				return bad("text: has a control character")
-			}
 		}
 		if c.Seconds < 0 || c.Seconds > 3600 {
 			return bad("seconds: %d, must be 0 to 3600", c.Seconds)
@@ -78,6 +72,11 @@ func ParseCmd(data []byte) (Cmd, error) {
 	case CmdPrintReceipt:
 		if err := (rating.Case{ProjectNo: c.ProjectNo, TaskName: c.TaskName}).Validate("project_no", "task_name"); err != nil {
 			return bad("%v", strings.TrimPrefix(err.Error(), rating.ErrInvalidSession.Error()+": "))
+		}
+		if c.StaffID != "" {
+			if err := rating.CheckID("staff_id", c.StaffID); err != nil {
+				return bad("%v", strings.TrimPrefix(err.Error(), rating.ErrInvalidSession.Error()+": "))
+			}
 		}
 	case "":
 		return bad("cmd: required")

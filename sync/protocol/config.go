@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"evalpad/rating"
@@ -112,6 +111,9 @@ func (c Config) Validate() error {
 			if err := checkCode("config", "staff.id", c.Staff.ID); err != nil {
 				return err
 			}
+			if err := rating.CheckNotPersonal(c.Staff.ID); err != nil {
+				return fmt.Errorf("%w: config: staff.id: %w", ErrInvalid, err)
+			}
 		}
 		if err := checkText("staff.name", c.Staff.Name, 0, 20); err != nil {
 			return err
@@ -159,17 +161,12 @@ func (c Config) Marshal() []byte {
 }
 
 func checkText(field, v string, min, max int) error {
-	if !utf8.ValidString(v) {
-		return invalid("config", "%s: not valid UTF-8", field)
+	if err := rating.CheckText(v); err != nil {
+		return invalid("config", "%s: %v", field, err)
 	}
 	n := utf8.RuneCountInString(v)
 	if n < min || n > max {
 		return invalid("config", "%s: %d characters, must be %d to %d", field, n, min, max)
-	}
-	for _, r := range v {
-		if unicode.IsControl(r) {
-			return invalid("config", "%s: has a control character", field)
-		}
 	}
 	return nil
 }

@@ -27,7 +27,8 @@ func FuzzParseAck(f *testing.F) {
 
 func FuzzParseCmd(f *testing.F) {
 	for _, s := range []string{`{"id":"c1","cmd":"pause"}`, `{"id":"c1","cmd":"message","text":"请稍候","seconds":5}`,
-		`{"id":"c1","cmd":"print_receipt","project_no":"P1","task_name":"企业设立登记"}`, `{"id":"c1","cmd":"x"}`, `{"id":1}`} {
+		`{"id":"c1","cmd":"print_receipt","project_no":"P1","task_name":"企业设立登记"}`, `{"id":"c1","cmd":"x"}`, `{"id":1}`,
+		`{"id":"c1","cmd":"message","text":"请\u200b稍候\n\u202e"}`, `{"id":"c1","cmd":"print_receipt","project_no":"P1","task_name":"a","staff_id":"13912345678"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -61,6 +62,7 @@ func FuzzParseSession(f *testing.F) {
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"id":"cfg-1","hall":"泰安市政务服务中心","window":"12","staff":{"id":"TA1","name":"李四"},"rules":{"session_timeout":"5m","walkin":true},"texts":{"thanks":"感谢您的评价"}}`))
 	f.Add([]byte(`{"reasons":{"1":[{"code":"1","text":"a"}],"2":[{"code":"2","text":"b"}]}}`))
+	f.Add([]byte(`{"hall":"\u2067泰安\u2069","staff":{"id":"13912345678"},"texts":{"thanks":"\u00ad谢"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig(data)
 		if err != nil {
@@ -77,6 +79,10 @@ func FuzzParseRecord(f *testing.F) {
 	raw, _ := json.Marshal(validRecord())
 	f.Add(raw)
 	f.Add([]byte(`{"v":1}`))
+	rlo := validRecord()
+	rlo["hall"] = "\u202e心中务服务政市安泰"
+	raw, _ = json.Marshal(rlo)
+	f.Add(raw)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := ParseRecord(data, "TA-1")
 		if err != nil {

@@ -142,5 +142,8 @@ func ParseRecord(raw []byte, device string) (rating.Record, error) {
 			return rating.Record{}, err
 		}
 	}
+	if err := checkRecordTexts(r); err != nil {
+		return bad("%v", err)
+	}
 	return r, nil
 }
