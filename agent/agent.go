@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -21,6 +23,7 @@ import (
 	"evalpad/store"
 	"evalpad/sync/link"
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 // Parts are what an agent is built from besides its config.
@@ -67,6 +70,7 @@ type Agent struct {
 	log      *slog.Logger
 	clock    pad.Clock
 	hw       *hardware.Set
+	key      ed25519.PrivateKey // the device key: signs every record
 	store    *store.Store
 	pad      *pad.Pad
 	screen   *screen.Screen // nil: no font (the simulator only)
@@ -88,8 +92,10 @@ type Agent struct {
 // names no data_dir.
 const DefaultDataDir = "/var/lib/evalpad"
 
-// New builds the pad cfg describes from parts: it opens the store in
-// cfg.DataDir (salvaging a damaged one), lays the central's config over
+// New builds the pad cfg describes from parts: it loads the device key
+// from cfg.DataDir, or makes it (DeviceKeyFile; every record is signed
+// with it, provisioned or not), opens the store there (salvaging a damaged
+// one), lays the central's config over
 // cfg, restores the open session, builds the screen, the receipt printer,
 // the local API and the link, and attaches the extensions. Nothing runs
 // until Run. On error what New opened is closed again.
@@ -118,7 +124,15 @@ func New(cfg config.Config, parts Parts) (a *Agent, err error) {
 	if cfg.DataDir == "" {
 		return a, errors.New("agent: config: data_dir: the command sets one when the file does not")
 	}
-	if err := a.openStore(); err != nil {
+	key, created, err := LoadDeviceKey(cfg.DataDir)
+	if err != nil {
+		return a, &PartError{Part: "key", Err: err}
+	}
+	a.key = key
+	if created {
+		a.log.Info("made the device key", "file", filepath.Join(cfg.DataDir, DeviceKeyFile), "fingerprint", trust.Fingerprint(trust.Public(key)))
+	}
+	if err := a.openStore(key); err != nil {
 		return a, &PartError{Part: "store", Err: err}
 	}
 	if err := a.loadCentral(); err != nil {
@@ -164,8 +178,8 @@ func New(cfg config.Config, parts Parts) (a *Agent, err error) {
 	return a, nil
 }
 
-// PartError is a New that failed in one part of the pad: "store", "font",
-// "receipt" or "sync". Selftest reports it under that part.
+// PartError is a New that failed in one part of the pad: "key", "store",
+// "font", "receipt" or "sync". Selftest reports it under that part.
 type PartError struct {
 	Part string
 	Err  error
@@ -259,6 +273,9 @@ func (a *Agent) Pad() *pad.Pad { return a.pad }
 
 // Screen is the screen, nil when the simulator runs without a font.
 func (a *Agent) Screen() *screen.Screen { return a.screen }
+
+// PublicKey is the public half of the device key, which signs every record.
+func (a *Agent) PublicKey() ed25519.PublicKey { return trust.Public(a.key) }
 
 // Store is the pad's store.
 func (a *Agent) Store() *store.Store { return a.store }

@@ -18,6 +18,17 @@
 //
 // A file from before has a photos/ bucket; Open drops it.
 //
+// # Signature
+//
+// With Options.Sign (the agent's device key), every record is signed as
+// it is written: Append marshals the record with its seq and an empty
+// "sig", hands those bytes to Sign inside the transaction that issued the
+// seq, and stores the record with the signature in "sig". So the
+// signature covers the record exactly as stored and sent, seq included,
+// and a record is never stored unsigned: a signer that fails fails the
+// append. Unacked records an older version stored unsigned are signed at
+// Open, in its first transaction.
+//
 // Beside the file (for path evalpad.db):
 //
 //	evalpad.db.seq        the seq mark: "evalpad-seq <N> <crc32>", see below
