@@ -12,6 +12,9 @@
 //	state/       "session"   → open session snapshot (opaque to the store)
 //	             "damage"    → JSON list of Damage, until ClearDamage
 //	             "seq_lease" → 8 bytes: the seq mark as this file last wrote it
+//	             "seen:" kind ":" id → 8 bytes, unix ms: a downlink message
+//	                           handled, refused if it comes again before then
+//	                           (Seen, Remember; expired ones are dropped)
 //	             other keys  → SetState's (the central's config…)
 //	quarantine/  n → len(bucket) u8 ‖ bucket ‖ len(key) u16 ‖ key ‖ raw value
 //	                                        values that were not readable records

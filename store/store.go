@@ -481,9 +481,10 @@ func (s *Store) Session() ([]byte, error) {
 
 // SetState durably keeps b under key in the state bucket (nil deletes it):
 // small snapshots such as the configuration the central sent. The keys
-// "session" (SaveSession's), "damage" and "seq_lease" are the store's.
+// "session" (SaveSession's), "damage", "seq_lease" and those starting
+// "seen:" (Remember's) are the store's.
 func (s *Store) SetState(key string, b []byte) error {
-	if key == string(kSession) || key == string(kDamage) || key == string(kSeqLease) {
+	if reservedState(key) {
 		return fmt.Errorf("store: state key %q is reserved", key)
 	}
 	s.mu.Lock()

@@ -3,15 +3,19 @@ package store_test
 import (
 	"crypto/ed25519"
 	"errors"
-	"reflect"
-	"strconv"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"evalpad/rating"
 	"evalpad/store"
 	"evalpad/trust"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 var signKey = ed25519.NewKeyFromSeed([]byte("store test device key, 32 bytes!"))
@@ -99,4 +103,52 @@ func TestSignUnsignedAtOpen(t *testing.T) {
 		}
 		return nil
 	}))
+}
+
+// The replay memory: a key is seen until its expiry, across a reopen, and
+// Remember forgets the keys that expired; the state keys are the store's.
+func TestSeenRemember(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := store.Open(path, store.Options{})
+	must(t, err)
+	must(t, s.Remember("cmd:c1", t0.Add(time.Hour), t0))
+	must(t, s.Remember("session:S-1", t0.Add(2*time.Hour), t0))
+	for _, tc := range []struct {
+		key  string
+		at   time.Time
+		want bool
+	}{
+		{"cmd:c1", t0, true}, {"cmd:c1", t0.Add(time.Hour - time.Millisecond), true}, {"cmd:c1", t0.Add(time.Hour), false},
+		{"cmd:c2", t0, false}, {"session:S-1", t0.Add(90 * time.Minute), true},
+	} {
+		if got, err := s.Seen(tc.key, tc.at); err != nil || got != tc.want {
+			t.Errorf("Seen(%s, %v) = %v, %v; want %v", tc.key, tc.at, got, err, tc.want)
+		}
+	}
+	if err := s.SetState("seen:cmd:c1", nil); err == nil {
+		t.Error("SetState may delete a remembered id")
+	}
+	closeChecked(t, s)
+	s, err = store.Open(path, store.Options{})
+	must(t, err)
+	if got, _ := s.Seen("session:S-1", t0); !got {
+		t.Error("forgotten at reopen")
+	}
+	must(t, s.Remember("config:cfg1", t0.Add(3*time.Hour), t0.Add(90*time.Minute))) // c1 expired by then
+	closeChecked(t, s)
+	db, err := bolt.Open(path, 0o600, nil)
+	must(t, err)
+	defer db.Close()
+	var keys []string
+	must(t, db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("state")).ForEach(func(k, _ []byte) error {
+			if strings.HasPrefix(string(k), "seen:") {
+				keys = append(keys, string(k))
+			}
+			return nil
+		})
+	}))
+	if !slices.Equal(keys, []string{"seen:config:cfg1", "seen:session:S-1"}) {
+		t.Errorf("remembered keys %q: the expired one was not dropped", keys)
+	}
 }
