@@ -84,6 +84,8 @@ type Agent struct {
 	cfg     config.Config
 	central protocol.Config // what the central set so far, accumulated
 
+	recent recentCases // project numbers of the sessions opened since the start
+
 	panelErr   atomic.Pointer[string] // the panel's last failure, nil when it shows
 	driverErrs sync.Map               // driver name → its last failure (string)
 }
@@ -292,8 +294,14 @@ func (a *Agent) Mux() *http.ServeMux { return a.mux }
 func (a *Agent) OpenSession(s rating.Session) (pad.OpenResult, error) {
 	photo := s.Staff.Photo
 	res, err := a.pad.OpenSession(s)
-	if err != nil || photo == "" || a.screen == nil {
+	if err != nil {
 		return res, err
+	}
+	for _, c := range s.Cases {
+		a.recent.add(c.ProjectNo)
+	}
+	if photo == "" || a.screen == nil {
+		return res, nil
 	}
 	img, perr := screen.DecodePhoto(photo)
 	if perr != nil {

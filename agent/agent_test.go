@@ -166,20 +166,23 @@ func TestReceiptKeyPolicy(t *testing.T) {
 		}
 	})
 	for _, tc := range []struct {
-		name      string
-		cfgKey    string
-		simulated bool
-		verifyKey string
+		name          string
+		cfgKey, cfgID string
+		simulated     bool
+		verifyKey     string
+		verifyID      string
 	}{
-		{"simulator, no key", "", true, DevReceiptKey},
-		{"real printer, key", "0123456789abcdef-test", false, "0123456789abcdef-test"},
-		{"simulator, key", "0123456789abcdef-test", true, "0123456789abcdef-test"},
+		{"simulator, no key", "", "", true, DevReceiptKey, DevReceiptKeyID},
+		{"real printer, key", "0123456789abcdef-test", "", false, "0123456789abcdef-test", receipt.DefaultKeyID},
+		{"real printer, key and id", "0123456789abcdef-test", "k7", false, "0123456789abcdef-test", "k7"},
+		{"simulator, key", "0123456789abcdef-test", "", true, "0123456789abcdef-test", receipt.DefaultKeyID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t)
-			cfg.Receipt.Key = tc.cfgKey
+			cfg.Receipt.Key, cfg.Receipt.KeyID = tc.cfgKey, tc.cfgID
 			f := newFakes()
-			a := build(t, cfg, Parts{Hardware: f.set(), Font: testFont(t), Simulated: tc.simulated})
+			clock := newClock()
+			a := build(t, cfg, Parts{Hardware: f.set(), Font: testFont(t), Simulated: tc.simulated, Clock: clock})
 			if _, err := a.PrintTestReceipt(); err != nil {
 				t.Fatal(err)
 			}
@@ -188,12 +191,20 @@ func TestReceiptKeyPolicy(t *testing.T) {
 			}
 			for i, job := range f.printer.Jobs() {
 				u := qrURL(t, job)
-				pno, dev, err := receipt.VerifyURL([]byte(tc.verifyKey), u)
-				if err != nil || dev != cfg.DeviceID || pno != []string{SelftestProjectNo, "P1"}[i] {
-					t.Errorf("job %d: %s: %q %q %v", i, u, pno, dev, err)
+				keys := receipt.Keys{ByID: map[string][]byte{tc.verifyID: []byte(tc.verifyKey)}}
+				s, err := receipt.VerifyURL(keys, "hcp.example.gov.cn", t0, u)
+				if err != nil || s.DeviceID != cfg.DeviceID || s.ProjectNo != []string{SelftestProjectNo, "P1"}[i] {
+					t.Errorf("job %d: %s: %+v %v", i, u, s, err)
+				}
+				if !s.Expires.Equal(t0.Add(ReceiptTokenLifetime)) {
+					t.Errorf("job %d: the token expires at %v, want %v", i, s.Expires, t0.Add(ReceiptTokenLifetime))
+				}
+				if _, err := receipt.VerifyURL(keys, "hcp.example.gov.cn", t0.Add(ReceiptTokenLifetime), u); !errors.Is(err, receipt.ErrExpired) {
+					t.Errorf("job %d: after its lifetime: %v", i, err)
 				}
 				if tc.verifyKey != DevReceiptKey {
-					if _, _, err := receipt.VerifyURL([]byte(DevReceiptKey), u); err == nil {
+					dev := receipt.Keys{ByID: map[string][]byte{tc.verifyID: []byte(DevReceiptKey)}}
+					if _, err := receipt.VerifyURL(dev, "hcp.example.gov.cn", t0, u); err == nil {
 						t.Errorf("job %d verifies with the public key", i)
 					}
 				}
