@@ -324,7 +324,7 @@ func TestSelftestInProcess(t *testing.T) {
 	for _, p := range rep.Parts {
 		parts = append(parts, p.Part+":"+p.Result)
 	}
-	want := []string{"config:pass", "font:pass", "store:pass", "panel:pass", "buttons:pass", "touch:pass", "printer:pass"}
+	want := []string{"config:pass", "font:pass", "store:pass", "identity:pass", "sync:skip", "panel:pass", "buttons:pass", "touch:pass", "printer:pass"}
 	if !rep.Pass || !slices.Equal(parts, want) {
 		t.Fatalf("report %v, want %v: %+v", parts, want, rep)
 	}

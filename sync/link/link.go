@@ -243,6 +243,21 @@ func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 	return c, nil
 }
 
+// Probe connects to the broker the way Run does, subscribes to the pad's
+// down topics and disconnects: whether the broker is reachable and takes
+// the pad's credentials, TLS and ACL. It publishes nothing and acks no
+// message; what waits for the pad stays with the broker. Not while Run
+// runs: both are the same MQTT client.
+func (l *Link) Probe(ctx context.Context) error {
+	c, err := l.dial(ctx)
+	if err != nil {
+		return err
+	}
+	close(c.done) // a message that arrives is left unacked
+	c.cl.Disconnect(250)
+	return nil
+}
+
 // Kick tells the link the outbox has new records. It never blocks.
 func (l *Link) Kick() {
 	select {
