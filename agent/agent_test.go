@@ -17,7 +17,6 @@ import (
 
 	"evalpad/agent/hardware"
 	"evalpad/agent/hardware/hardwaretest"
-	"evalpad/device/escpos"
 	"evalpad/device/printer"
 	"evalpad/display/receipt"
 	"evalpad/pad"
@@ -132,19 +131,6 @@ func TestSessionFromCentralShowsPhoto(t *testing.T) {
 // and selftest both refuse it without one); the simulator signs with the
 // public development key; a pad with a key signs with it.
 func TestReceiptKeyPolicy(t *testing.T) {
-	qrURL := func(t *testing.T, job []byte) string {
-		ops, err := escpos.Decode(job)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range ops {
-			if o.Code == escpos.QRStore {
-				return string(o.Data)
-			}
-		}
-		t.Fatal("no QR code on the receipt")
-		return ""
-	}
 	noKey := testConfig(t)
 	noKey.Receipt.Key = ""
 
@@ -190,7 +176,7 @@ func TestReceiptKeyPolicy(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, job := range f.printer.Jobs() {
-				u := qrURL(t, job)
+				u := qrOf(t, job)
 				keys := receipt.Keys{ByID: map[string][]byte{tc.verifyID: []byte(tc.verifyKey)}}
 				s, err := receipt.VerifyURL(keys, "hcp.example.gov.cn", t0, u)
 				if err != nil || s.DeviceID != cfg.DeviceID || s.ProjectNo != []string{SelftestProjectNo, "P1"}[i] {

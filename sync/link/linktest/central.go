@@ -33,7 +33,8 @@ type Central struct {
 	seen     map[string]bool            // record ids
 	unsigned int                        // records refused: no or a bad signature, or an unknown pad
 	results  []protocol.CmdResult
-	changed  chan struct{} // closed and replaced at every change
+	online   map[string]bool // by device, from its last up/status
+	changed  chan struct{}   // closed and replaced at every change
 }
 
 // StartCentral connects a central with key to broker; the test's cleanup
@@ -45,7 +46,7 @@ func StartCentral(t testing.TB, broker string, key ed25519.PrivateKey, now func(
 		now = time.Now
 	}
 	c := &Central{t: t, key: key, now: now, devices: map[string]ed25519.PublicKey{}, records: map[string][]rating.Record{},
-		seen: map[string]bool{}, changed: make(chan struct{})}
+		seen: map[string]bool{}, online: map[string]bool{}, changed: make(chan struct{})}
 	c.cl = mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID(fmt.Sprintf("central-%p", c)).SetOrderMatters(true))
 	wait(t, c.cl.Connect(), "central: connect")
 	wait(t, c.cl.Subscribe("hcp/v1/+/up/#", 1, c.onMessage), "central: subscribe")
@@ -80,6 +81,12 @@ func (c *Central) onMessage(_ mqtt.Client, m mqtt.Message) {
 		return
 	}
 	switch suffix {
+	case protocol.UpStatus:
+		if st, err := protocol.ParseStatus(m.Payload()); err == nil {
+			c.mu.Lock()
+			c.online[dev] = st.Online
+			c.mu.Unlock()
+		}
 	case protocol.UpCmdResult:
 		if r, err := protocol.ParseCmdResult(m.Payload()); err == nil {
 			c.mu.Lock()
@@ -157,6 +164,27 @@ func (c *Central) Refused() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.unsigned
+}
+
+// Online reports whether device's last status says online: its link is
+// connected and subscribed (it publishes the status after subscribing).
+func (c *Central) Online(device string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.online[device]
+}
+
+// Answers are the cmdresults with id, in arrival order.
+func (c *Central) Answers(id string) []protocol.CmdResult {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []protocol.CmdResult
+	for _, r := range c.results {
+		if r.ID == id {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Result is the last cmdresult with id.
