@@ -70,7 +70,7 @@
 //	      uint32be(len(kid)) kid
 //	      uint64be(exp)
 //
-// e.g. t=k1.tgbgmc.3q2-7wAbCdEfGhIjKlMnOp — 32 characters for a two-letter
+// e.g. t=k1.tqkwdc.OUhG713W3fDRr9ZmGKmCyw — 32 characters for a two-letter
 // key id, 10 more than v1. The central verifies with VerifyURL, giving the
 // keys it knows by id, the host it serves and the time: a URL on another
 // host, a key id it does not know, a token altered in any part, or one
