@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -21,6 +23,7 @@ import (
 	"evalpad/store"
 	"evalpad/sync/link"
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 // Parts are what an agent is built from besides its config.
@@ -67,6 +70,7 @@ type Agent struct {
 	log      *slog.Logger
 	clock    pad.Clock
 	hw       *hardware.Set
+	key      ed25519.PrivateKey // the device key: signs every record
 	store    *store.Store
 	pad      *pad.Pad
 	screen   *screen.Screen // nil: no font (the simulator only)
@@ -81,6 +85,8 @@ type Agent struct {
 	cfg     config.Config
 	central protocol.Config // what the central set so far, accumulated
 
+	recent recentCases // project numbers of the sessions opened since the start
+
 	panelErr   atomic.Pointer[string] // the panel's last failure, nil when it shows
 	driverErrs sync.Map               // driver name → its last failure (string)
 }
@@ -89,8 +95,10 @@ type Agent struct {
 // names no data_dir.
 const DefaultDataDir = "/var/lib/evalpad"
 
-// New builds the pad cfg describes from parts: it opens the store in
-// cfg.DataDir (salvaging a damaged one), lays the central's config over
+// New builds the pad cfg describes from parts: it loads the device key
+// from cfg.DataDir, or makes it (DeviceKeyFile; every record is signed
+// with it, provisioned or not), opens the store there (salvaging a damaged
+// one), lays the central's config over
 // cfg, restores the open session, builds the screen, the receipt printer,
 // the local API and the link, and attaches the extensions. Nothing runs
 // until Run. On error what New opened is closed again.
@@ -119,7 +127,15 @@ func New(cfg config.Config, parts Parts) (a *Agent, err error) {
 	if cfg.DataDir == "" {
 		return a, errors.New("agent: config: data_dir: the command sets one when the file does not")
 	}
-	if err := a.openStore(); err != nil {
+	key, created, err := LoadDeviceKey(cfg.DataDir)
+	if err != nil {
+		return a, &PartError{Part: "key", Err: err}
+	}
+	a.key = key
+	if created {
+		a.log.Info("made the device key", "file", filepath.Join(cfg.DataDir, DeviceKeyFile), "fingerprint", trust.Fingerprint(trust.Public(key)))
+	}
+	if err := a.openStore(key); err != nil {
 		return a, &PartError{Part: "store", Err: err}
 	}
 	if err := a.loadCentral(); err != nil {
@@ -167,8 +183,8 @@ func New(cfg config.Config, parts Parts) (a *Agent, err error) {
 	return a, nil
 }
 
-// PartError is a New that failed in one part of the pad: "store", "font",
-// "receipt" or "sync". Selftest reports it under that part.
+// PartError is a New that failed in one part of the pad: "key", "store",
+// "font", "receipt" or "sync". Selftest reports it under that part.
 type PartError struct {
 	Part string
 	Err  error
@@ -263,6 +279,9 @@ func (a *Agent) Pad() *pad.Pad { return a.pad }
 // Screen is the screen, nil when the simulator runs without a font.
 func (a *Agent) Screen() *screen.Screen { return a.screen }
 
+// PublicKey is the public half of the device key, which signs every record.
+func (a *Agent) PublicKey() ed25519.PublicKey { return trust.Public(a.key) }
+
 // Store is the pad's store.
 func (a *Agent) Store() *store.Store { return a.store }
 
@@ -279,8 +298,14 @@ func (a *Agent) Mux() *http.ServeMux { return a.mux }
 func (a *Agent) OpenSession(s rating.Session) (pad.OpenResult, error) {
 	photo := s.Staff.Photo
 	res, err := a.pad.OpenSession(s)
-	if err != nil || photo == "" || a.screen == nil {
+	if err != nil {
 		return res, err
+	}
+	for _, c := range s.Cases {
+		a.recent.add(c.ProjectNo)
+	}
+	if photo == "" || a.screen == nil {
+		return res, nil
 	}
 	img, perr := screen.DecodePhoto(photo)
 	if perr != nil {

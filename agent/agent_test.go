@@ -17,7 +17,6 @@ import (
 
 	"evalpad/agent/hardware"
 	"evalpad/agent/hardware/hardwaretest"
-	"evalpad/device/escpos"
 	"evalpad/device/printer"
 	"evalpad/display/receipt"
 	"evalpad/pad"
@@ -132,19 +131,6 @@ func TestSessionFromCentralShowsPhoto(t *testing.T) {
 // and selftest both refuse it without one); the simulator signs with the
 // public development key; a pad with a key signs with it.
 func TestReceiptKeyPolicy(t *testing.T) {
-	qrURL := func(t *testing.T, job []byte) string {
-		ops, err := escpos.Decode(job)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range ops {
-			if o.Code == escpos.QRStore {
-				return string(o.Data)
-			}
-		}
-		t.Fatal("no QR code on the receipt")
-		return ""
-	}
 	noKey := testConfig(t)
 	noKey.Receipt.Key = ""
 
@@ -166,20 +152,23 @@ func TestReceiptKeyPolicy(t *testing.T) {
 		}
 	})
 	for _, tc := range []struct {
-		name      string
-		cfgKey    string
-		simulated bool
-		verifyKey string
+		name          string
+		cfgKey, cfgID string
+		simulated     bool
+		verifyKey     string
+		verifyID      string
 	}{
-		{"simulator, no key", "", true, DevReceiptKey},
-		{"real printer, key", "0123456789abcdef-test", false, "0123456789abcdef-test"},
-		{"simulator, key", "0123456789abcdef-test", true, "0123456789abcdef-test"},
+		{"simulator, no key", "", "", true, DevReceiptKey, DevReceiptKeyID},
+		{"real printer, key", "0123456789abcdef-test", "", false, "0123456789abcdef-test", receipt.DefaultKeyID},
+		{"real printer, key and id", "0123456789abcdef-test", "k7", false, "0123456789abcdef-test", "k7"},
+		{"simulator, key", "0123456789abcdef-test", "", true, "0123456789abcdef-test", receipt.DefaultKeyID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t)
-			cfg.Receipt.Key = tc.cfgKey
+			cfg.Receipt.Key, cfg.Receipt.KeyID = tc.cfgKey, tc.cfgID
 			f := newFakes()
-			a := build(t, cfg, Parts{Hardware: f.set(), Font: testFont(t), Simulated: tc.simulated})
+			clock := newClock()
+			a := build(t, cfg, Parts{Hardware: f.set(), Font: testFont(t), Simulated: tc.simulated, Clock: clock})
 			if _, err := a.PrintTestReceipt(); err != nil {
 				t.Fatal(err)
 			}
@@ -187,13 +176,21 @@ func TestReceiptKeyPolicy(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, job := range f.printer.Jobs() {
-				u := qrURL(t, job)
-				pno, dev, err := receipt.VerifyURL([]byte(tc.verifyKey), u)
-				if err != nil || dev != cfg.DeviceID || pno != []string{SelftestProjectNo, "P1"}[i] {
-					t.Errorf("job %d: %s: %q %q %v", i, u, pno, dev, err)
+				u := qrOf(t, job)
+				keys := receipt.Keys{ByID: map[string][]byte{tc.verifyID: []byte(tc.verifyKey)}}
+				s, err := receipt.VerifyURL(keys, "hcp.example.gov.cn", t0, u)
+				if err != nil || s.DeviceID != cfg.DeviceID || s.ProjectNo != []string{SelftestProjectNo, "P1"}[i] {
+					t.Errorf("job %d: %s: %+v %v", i, u, s, err)
+				}
+				if !s.Expires.Equal(t0.Add(ReceiptTokenLifetime)) {
+					t.Errorf("job %d: the token expires at %v, want %v", i, s.Expires, t0.Add(ReceiptTokenLifetime))
+				}
+				if _, err := receipt.VerifyURL(keys, "hcp.example.gov.cn", t0.Add(ReceiptTokenLifetime), u); !errors.Is(err, receipt.ErrExpired) {
+					t.Errorf("job %d: after its lifetime: %v", i, err)
 				}
 				if tc.verifyKey != DevReceiptKey {
-					if _, _, err := receipt.VerifyURL([]byte(DevReceiptKey), u); err == nil {
+					dev := receipt.Keys{ByID: map[string][]byte{tc.verifyID: []byte(DevReceiptKey)}}
+					if _, err := receipt.VerifyURL(dev, "hcp.example.gov.cn", t0, u); err == nil {
 						t.Errorf("job %d verifies with the public key", i)
 					}
 				}
@@ -313,7 +310,7 @@ func TestSelftestInProcess(t *testing.T) {
 	for _, p := range rep.Parts {
 		parts = append(parts, p.Part+":"+p.Result)
 	}
-	want := []string{"config:pass", "font:pass", "store:pass", "panel:pass", "buttons:pass", "touch:pass", "printer:pass"}
+	want := []string{"config:pass", "font:pass", "store:pass", "identity:pass", "sync:skip", "panel:pass", "buttons:pass", "touch:pass", "printer:pass"}
 	if !rep.Pass || !slices.Equal(parts, want) {
 		t.Fatalf("report %v, want %v: %+v", parts, want, rep)
 	}

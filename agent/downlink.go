@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"evalpad/rating"
 	"evalpad/sync/link"
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 // downlink is the agent as the link drives it from the central's messages.
@@ -43,6 +45,12 @@ func (d downlink) Command(c protocol.Cmd) error {
 		req, err := localapi.CheckReceipt(localapi.ReceiptRequest{ProjectNo: c.ProjectNo, TaskName: c.TaskName, StaffID: c.StaffID})
 		if err != nil {
 			return fmt.Errorf("print_receipt: %w", err)
+		}
+		switch seen, err := a.caseSeen(req.ProjectNo); {
+		case err != nil:
+			return fmt.Errorf("print_receipt: %w", err)
+		case !seen:
+			return fmt.Errorf("print_receipt: %w: %s", ErrUnknownCase, req.ProjectNo)
 		}
 		_, err = a.receipts.PrintReceipt(req)
 		return err
@@ -84,8 +92,17 @@ func (a *Agent) newLink(cfg config.Config) (*link.Link, error) {
 		}
 		password = strings.TrimRight(string(b), "\r\n")
 	}
+	var central ed25519.PublicKey
+	if s.CentralKey != "" {
+		var err error
+		if central, err = trust.ParsePublicKey(s.CentralKey); err != nil {
+			return nil, fmt.Errorf("sync.central_key: %w", err)
+		}
+	} else {
+		a.log.Warn("sync.central_key is not set (not provisioned): every message from the central is refused, its acks too; run evalpad provision")
+	}
 	return link.New(link.Options{
-		Broker: s.Broker, DeviceID: cfg.DeviceID, Firmware: a.parts.Version,
+		Broker: s.Broker, DeviceID: cfg.DeviceID, Firmware: a.parts.Version, CentralKey: central,
 		Username: s.Username, Password: password,
 		CAFile: s.CAFile, CertFile: s.CertFile, KeyFile: s.KeyFile,
 		Batch: s.Batch, InFlight: s.InFlight, AckTimeout: s.AckTimeout.Duration,

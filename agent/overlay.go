@@ -2,8 +2,10 @@ package agent
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"strings"
 
 	"evalpad/agent/config"
 	"evalpad/agent/screen"
@@ -11,6 +13,10 @@ import (
 	"evalpad/rating"
 	"evalpad/sync/protocol"
 )
+
+// ErrBelowFloor: a config from the central would lower the floor the
+// pad's config file sets (walk-in, min_interval).
+var ErrBelowFloor = errors.New("agent: below the config file's floor")
 
 // centralConfigKey is where the store keeps what the central's down/config
 // messages set, accumulated: it wins over the config file at every start.
@@ -21,6 +27,11 @@ const centralConfigKey = "central_config"
 // fields the central sets: the live apply and every start both call it with
 // the same accumulated message, so a field cannot apply live and be lost at
 // the next start.
+//
+// The file's config is a floor the central cannot lower: with walk-in off
+// in the file, walk-in stays off; rules.min_interval stays at least the
+// file's. (applyCentral refuses a message that tries, belowFloor; here a
+// stored message meets a file made stricter since.)
 func overlay(file config.Config, c protocol.Config) (config.Config, error) {
 	out := file
 	if c.Hall != nil {
@@ -56,10 +67,30 @@ func overlay(file config.Config, c protocol.Config) (config.Config, error) {
 			out.Rules.Walkin = *r.Walkin
 		}
 	}
+	// The floor: what the file forbids, the central cannot allow.
+	out.Rules.Walkin = out.Rules.Walkin && file.Rules.Walkin
+	out.Rules.MinInterval.Duration = max(out.Rules.MinInterval.Duration, file.Rules.MinInterval.Duration)
 	if err := out.Validate(); err != nil {
 		return file, fmt.Errorf("config from the central: %w", err)
 	}
 	return out, nil
+}
+
+// belowFloor says what in c the file's config forbids the central to set:
+// walk-in on when the file has it off, a min_interval below the file's. ""
+// when nothing.
+func belowFloor(file config.Config, c protocol.Config) string {
+	var out []string
+	if r := c.Rules; r != nil {
+		if r.Walkin != nil && *r.Walkin && !file.Rules.Walkin {
+			out = append(out, "rules.walkin: the pad's config file has walk-in off; the central cannot turn it on")
+		}
+		if r.MinInterval != nil && r.MinInterval.Duration < file.Rules.MinInterval.Duration {
+			out = append(out, fmt.Sprintf("rules.min_interval: %v is below the pad's config file's %v; the central cannot lower it",
+				r.MinInterval.Duration, file.Rules.MinInterval.Duration))
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // accumulate adds what c sets to what the central set so far, as a JSON
@@ -156,6 +187,9 @@ func (a *Agent) loadCentral() error {
 func (a *Agent) applyCentral(c protocol.Config) error {
 	a.cfgMu.Lock()
 	defer a.cfgMu.Unlock()
+	if why := belowFloor(a.file, c); why != "" {
+		return fmt.Errorf("config from the central: %w: %s", ErrBelowFloor, why)
+	}
 	acc, err := accumulate(a.central, c)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -24,6 +25,7 @@ func parseConfig(t testing.TB, s string) protocol.Config {
 // font cannot draw — changes nothing.
 func TestCentralConfigLiveAndPersisted(t *testing.T) {
 	cfg := testConfig(t)
+	cfg.Rules.Walkin = true // the file allows it; the central turns it on
 	a := build(t, cfg, Parts{Font: testFont(t)})
 	c := parseConfig(t, `{"id":"cfg1","hall":"泰山区政务服务中心","window":"7",
 		"staff":{"id":"TA0456","name":"王五"},"rules":{"walkin":true,"session_timeout":"2m"},
@@ -109,6 +111,7 @@ func TestCentralConfigRoundTrip(t *testing.T) {
 	all := parseConfig(t, everyField)
 	allSet(t, reflect.ValueOf(all), "Config")
 	cfg := testConfig(t)
+	cfg.Rules.Walkin, cfg.Rules.MinInterval.Duration = true, 0 // a file that leaves the central every choice
 	for _, msgs := range [][]string{
 		{everyField},
 		{`{"hall":"泰山区政务服务中心"}`, `{"rules":{"walkin":true}}`, `{"rules":{"min_interval":"0s"}}`, `{"texts":{"thanks":"多谢"}}`,
@@ -134,20 +137,28 @@ func TestCentralConfigRoundTrip(t *testing.T) {
 	}
 }
 
-// Round trip for any sequence of messages the central may send.
+// Round trip for any sequence of messages the central may send, over any
+// floor the file sets; and the floor holds: live or restarted, walk-in is
+// on only when the file allows it, min_interval at least the file's.
 func FuzzCentralConfigRoundTrip(f *testing.F) {
-	f.Add([]byte(everyField), []byte(`{"rules":{"walkin":false}}`))
-	f.Add([]byte(`{"texts":{"thanks":"多谢"}}`), []byte(`{"texts":{"paused":"暂停"}}`))
-	f.Add([]byte(`{"reasons":{"1":[{"code":"1","text":"甲"}],"2":[{"code":"2","text":"乙"}]}}`), []byte(`{"window":"3"}`))
+	f.Add([]byte(everyField), []byte(`{"rules":{"walkin":false}}`), true, int64(0))
+	f.Add([]byte(everyField), []byte(`{"rules":{"min_interval":"0s"}}`), false, int64(3e9))
+	f.Add([]byte(`{"texts":{"thanks":"多谢"}}`), []byte(`{"texts":{"paused":"暂停"}}`), false, int64(3e9))
+	f.Add([]byte(`{"reasons":{"1":[{"code":"1","text":"甲"}],"2":[{"code":"2","text":"乙"}]}}`), []byte(`{"window":"3"}`), true, int64(1e9))
 	base := config.Default()
-	f.Fuzz(func(t *testing.T, m1, m2 []byte) {
+	f.Fuzz(func(t *testing.T, m1, m2 []byte, walkin bool, minInterval int64) {
 		file := base
+		file.Rules.Walkin = walkin
+		file.Rules.MinInterval.Duration = time.Duration(minInterval)
+		if file.Validate() != nil {
+			return
+		}
 		var acc protocol.Config
 		live := file
 		for _, m := range [][]byte{m1, m2} {
 			c, err := protocol.ParseConfig(m)
-			if err != nil {
-				continue
+			if err != nil || belowFloor(file, c) != "" {
+				continue // refused: nothing changes (applyCentral)
 			}
 			next, err := accumulate(acc, c)
 			if err != nil {
@@ -171,5 +182,53 @@ func FuzzCentralConfigRoundTrip(f *testing.F) {
 		if !reflect.DeepEqual(live, restarted) {
 			t.Fatalf("live %+v\nafter restart %+v", live, restarted)
 		}
+		for _, c := range []config.Config{live, restarted} {
+			if c.Rules.Walkin && !file.Rules.Walkin || c.Rules.MinInterval.Duration < file.Rules.MinInterval.Duration {
+				t.Fatalf("below the file's floor (walkin %v, min_interval %v): %+v", file.Rules.Walkin, file.Rules.MinInterval, c.Rules)
+			}
+		}
+		// A stored config meets a stricter file at a restart: clamped, never below.
+		stricter := file
+		stricter.Rules.Walkin, stricter.Rules.MinInterval.Duration = false, 10*time.Minute
+		if c, err := overlay(stricter, stored); err == nil && (c.Rules.Walkin || c.Rules.MinInterval.Duration != 10*time.Minute) {
+			t.Fatalf("below a stricter file's floor: %+v", c.Rules)
+		}
 	})
+}
+
+// A config from the central cannot lower the floor the config file sets:
+// walk-in on, or min_interval below the file's, is refused with the
+// reason and changes nothing; raising it applies. A stored config that a
+// file made stricter since would lower is clamped at the next start.
+func TestCentralConfigCannotLowerFloor(t *testing.T) {
+	cfg := testConfig(t) // walk-in off, min_interval 3s
+	a := build(t, cfg, Parts{})
+	for _, m := range []struct{ msg, want string }{
+		{`{"id":"a","rules":{"walkin":true}}`, "walk-in off"},
+		{`{"id":"b","rules":{"min_interval":"0s"}}`, "below the pad's config file's 3s"},
+		{`{"id":"c","hall":"假大厅","staff":{"id":"TA9","name":"假"},"rules":{"walkin":true,"min_interval":"1s"}}`, "walk-in off"},
+	} {
+		err := (downlink{a}).ApplyConfig(parseConfig(t, m.msg))
+		if !errors.Is(err, ErrBelowFloor) || !strings.Contains(err.Error(), m.want) {
+			t.Errorf("%s: %v, want refused saying %q", m.msg, err, m.want)
+		}
+	}
+	if got := a.Config(); got.Rules.Walkin || got.Rules.MinInterval.Duration != 3*time.Second || got.Hall != cfg.Hall {
+		t.Fatalf("a refused config changed the pad: %+v", got)
+	}
+	if out, _ := a.pad.Press(5); out.Record != nil {
+		t.Fatalf("a press with no session recorded: %+v", out)
+	}
+	if err := (downlink{a}).ApplyConfig(parseConfig(t, `{"id":"d","rules":{"walkin":false,"min_interval":"5s"}}`)); err != nil {
+		t.Fatalf("raising the floor: %v", err)
+	}
+	if got := a.Config().Rules.MinInterval.Duration; got != 5*time.Second {
+		t.Errorf("min_interval %v, want 5s", got)
+	}
+	a.Close()
+	stricter := cfg
+	stricter.Rules.MinInterval.Duration = 10 * time.Second
+	if got := build(t, stricter, Parts{}).Config().Rules.MinInterval.Duration; got != 10*time.Second {
+		t.Errorf("after the file was made stricter: min_interval %v, want the file's 10s", got)
+	}
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"sync"
+	"time"
 
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
@@ -11,31 +12,44 @@ import (
 )
 
 // DevReceiptKey signs receipt URLs in the simulator when the config sets no
-// key. It is public: a real pad needs receipt.key provisioned.
-const DevReceiptKey = "evalpad-simulator-development-key"
+// key, under the id DevReceiptKeyID. It is public: a real pad needs
+// receipt.key provisioned.
+const (
+	DevReceiptKey   = "evalpad-simulator-development-key"
+	DevReceiptKeyID = "dev"
+)
+
+// ReceiptTokenLifetime is how long the 扫码评价 QR of a printed receipt is
+// good for: the token carries its expiry.
+const ReceiptTokenLifetime = 30 * 24 * time.Hour
 
 // ErrNoReceiptKey: a pad with a real printer and no receipt.key.
-var ErrNoReceiptKey = errors.New("config: receipt.key: required on a pad with a printer: the central verifies receipt QR codes with it")
+var ErrNoReceiptKey = errors.New("config: receipt.key: required on a pad with a printer: the central verifies receipt QR codes with it (evalpad provision sets it)")
 
 // receiptKey is the one key policy for receipts, for every receipt the pad
-// prints (a case's, the selftest's): the config's receipt.key; with none, a
-// real printer is refused and the simulator signs with the public
-// DevReceiptKey, saying so.
-func receiptKey(cfg config.Config, simulated bool) ([]byte, error) {
+// prints (a case's, the selftest's): the config's receipt.key under
+// receipt.key_id (receipt.DefaultKeyID when none) — which a provisioned
+// identity sets (Identity.Apply) —; with none, a real printer is refused
+// and the simulator signs with the public DevReceiptKey, saying so.
+func receiptKey(cfg config.Config, simulated bool) (receipt.Key, error) {
 	switch {
 	case cfg.Receipt.Key != "":
-		return []byte(cfg.Receipt.Key), nil
+		id := cfg.Receipt.KeyID
+		if id == "" {
+			id = receipt.DefaultKeyID
+		}
+		return receipt.Key{ID: id, Secret: []byte(cfg.Receipt.Key)}, nil
 	case simulated:
-		return []byte(DevReceiptKey), nil
+		return receipt.Key{ID: DevReceiptKeyID, Secret: []byte(DevReceiptKey)}, nil
 	}
-	return nil, ErrNoReceiptKey
+	return receipt.Key{}, ErrNoReceiptKey
 }
 
 // receipts makes case receipts (办件回执) and prints them: the one receipt
 // maker of the pad.
 type receipts struct {
 	a       *Agent
-	key     []byte
+	key     receipt.Key
 	printer hardware.Printer
 	profile receipt.Profile
 	mu      sync.Mutex // one job at a time, in order
@@ -73,7 +87,8 @@ func (r *receipts) PrintReceipt(req localapi.ReceiptRequest) (int, error) {
 // central may have changed the hall or window) and prints it.
 func (r *receipts) print(projectNo, taskName, staff string) (int, error) {
 	cfg := r.a.Config()
-	u, err := receipt.ScanURL(cfg.Display.ScanURL, r.key, projectNo, cfg.DeviceID)
+	now := r.a.clock.Now()
+	u, err := receipt.ScanURL(cfg.Display.ScanURL, r.key, projectNo, cfg.DeviceID, now.Add(ReceiptTokenLifetime))
 	if err != nil {
 		return 0, err
 	}
@@ -82,7 +97,7 @@ func (r *receipts) print(projectNo, taskName, staff string) (int, error) {
 		return 0, err
 	}
 	job, err := receipt.Encode(receipt.Receipt{Hall: cfg.Hall, Window: cfg.Window, StaffID: staff,
-		ProjectNo: projectNo, TaskName: taskName, At: r.a.clock.Now().In(loc), URL: u}, r.profile)
+		ProjectNo: projectNo, TaskName: taskName, At: now.In(loc), URL: u}, r.profile)
 	if err != nil {
 		return 0, err
 	}

@@ -17,6 +17,7 @@ import (
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
 	"evalpad/agent/hardware/hardwaretest"
+	"evalpad/device/escpos"
 	"evalpad/display"
 	"evalpad/pad/padtest"
 	"evalpad/rating"
@@ -231,3 +232,19 @@ func httpServer(t testing.TB, a *Agent) string {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// qrOf is the text of the QR code on a receipt job.
+func qrOf(t testing.TB, job []byte) string {
+	t.Helper()
+	ops, err := escpos.Decode(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range ops {
+		if o.Code == escpos.QRStore {
+			return string(o.Data)
+		}
+	}
+	t.Fatal("no QR code on the receipt")
+	return ""
+}

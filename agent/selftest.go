@@ -13,6 +13,8 @@ import (
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
 	"evalpad/pad"
+	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 // Part is one line of the selftest report.
@@ -105,6 +107,18 @@ func Selftest(ctx context.Context, cfg config.Config, parts Parts, o SelftestOpt
 		defer a.Close()
 		rep.add("font", nil, fontDetail(a))
 		rep.add("store", a.checkStore(), filepath.Join(cfg.DataDir, StoreFile))
+		detail, err := a.identityDetail()
+		rep.add("identity", err, detail)
+		if a.link == nil {
+			rep.skip("sync", "no sync.broker: records stay in the outbox")
+		} else {
+			o.Say("sync: connecting to %s", cfg.Sync.Broker)
+			pctx, cancel := context.WithTimeout(ctx, o.Timeout)
+			err := a.link.Probe(pctx)
+			cancel()
+			rep.add("sync", err, fmt.Sprintf("%s took the pad's credentials and its subscription to %s",
+				cfg.Sync.Broker, protocol.DownFilter(cfg.DeviceID)))
+		}
 	case errors.As(err, &pe) && pe.Part == "font":
 		rep.add("font", err, "")
 		rep.skip("store", "not checked: the pad did not start")
@@ -175,6 +189,26 @@ func fontDetail(a *Agent) string {
 		return "no screen"
 	}
 	return "every configured text has glyphs"
+}
+
+// identityDetail is the selftest's line on the keys: the device key's
+// fingerprint and the central's, for the technician to compare with the
+// central's page. A pad that syncs with no central key fails: it would
+// refuse every message from the central.
+func (a *Agent) identityDetail() (string, error) {
+	cfg := a.Config()
+	dev := "device key " + trust.Fingerprint(a.PublicKey())
+	switch {
+	case cfg.Sync.CentralKey != "":
+		k, err := trust.ParsePublicKey(cfg.Sync.CentralKey) // validated by New
+		if err != nil {
+			return "", err
+		}
+		return dev + ", central key " + trust.Fingerprint(k), nil
+	case cfg.Sync.Broker != "":
+		return "", errors.New(dev + "; " + FaultNotProvisioned)
+	}
+	return dev + "; not provisioned (no sync.broker, no central key)", nil
 }
 
 // checkStore checks the store's file and reports what opening it found.

@@ -14,6 +14,11 @@ import (
 // GET /api/v1/store (and the damaged file kept aside) and then clear it.
 const FaultStoreDamaged = "E13"
 
+// FaultNotProvisioned is the fault line of a pad that syncs with no
+// central key: it refuses every message from the central, so no record
+// leaves its outbox.
+const FaultNotProvisioned = "sync: not provisioned (no sync.central_key): every message from the central is refused, acks included; run evalpad provision"
+
 // damageFaults are the fault lines of the store's damage report.
 func damageFaults(ds []store.Damage) []string {
 	var out []string
@@ -58,6 +63,9 @@ func (a *Agent) State() localapi.State {
 	})
 	sort.Strings(drivers)
 	st.Faults = append(st.Faults, drivers...)
+	if cfg := a.Config(); cfg.Sync.Broker != "" && cfg.Sync.CentralKey == "" {
+		st.Faults = append(st.Faults, FaultNotProvisioned)
+	}
 	if out.Max > 0 && out.Pending*10 >= out.Max*9 {
 		st.Faults = append(st.Faults, fmt.Sprintf("outbox 90%% full: %d of %d records unacked", out.Pending, out.Max))
 	}

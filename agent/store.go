@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,14 +10,35 @@ import (
 	"strings"
 
 	"evalpad/store"
+	"evalpad/trust"
 )
 
 // StoreFile is the name of the store's file in the data directory.
 const StoreFile = "evalpad.db"
 
-// openStore opens the store in the data directory and refuses one whose
-// unacked records belong to another device id.
-func (a *Agent) openStore() error {
+// DeviceKeyFile is the name of the pad's ed25519 key in the data
+// directory: made on the pad the first time it starts (or is provisioned),
+// mode 0600, never sent anywhere. It signs every record.
+const DeviceKeyFile = "device.key"
+
+// LoadDeviceKey loads the pad's key from the data directory dir, or makes
+// it when there is none (created says so).
+func LoadDeviceKey(dir string) (key ed25519.PrivateKey, created bool, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("data dir: %w", err)
+	}
+	return trust.LoadOrGenerateKey(filepath.Join(dir, DeviceKeyFile))
+}
+
+// recordSigner signs records with the device key, as the store writes them.
+func recordSigner(key ed25519.PrivateKey) func([]byte) (string, error) {
+	return func(rec []byte) (string, error) { return trust.Sign(key, trust.RecordDomain, rec) }
+}
+
+// openStore opens the store in the data directory, signing every record
+// with key, and refuses one whose unacked records belong to another device
+// id.
+func (a *Agent) openStore(key ed25519.PrivateKey) error {
 	dir := a.file.DataDir
 	if err := privateDir(dir); err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -24,6 +46,7 @@ func (a *Agent) openStore() error {
 	path := filepath.Join(dir, StoreFile)
 	st, err := store.Open(path, store.Options{
 		OutboxMax: a.file.Store.OutboxMax, Retention: a.file.Store.Retention.Duration, Logger: a.log,
+		Sign: recordSigner(key),
 	})
 	if err != nil {
 		return err

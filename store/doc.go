@@ -12,11 +12,25 @@
 //	state/       "session"   → open session snapshot (opaque to the store)
 //	             "damage"    → JSON list of Damage, until ClearDamage
 //	             "seq_lease" → 8 bytes: the seq mark as this file last wrote it
+//	             "seen:" kind ":" id → 8 bytes, unix ms: a downlink message
+//	                           handled, refused if it comes again before then
+//	                           (Seen, Remember; expired ones are dropped)
 //	             other keys  → SetState's (the central's config…)
 //	quarantine/  n → len(bucket) u8 ‖ bucket ‖ len(key) u16 ‖ key ‖ raw value
 //	                                        values that were not readable records
 //
 // A file from before has a photos/ bucket; Open drops it.
+//
+// # Signature
+//
+// With Options.Sign (the agent's device key), every record is signed as
+// it is written: Append marshals the record with its seq and an empty
+// "sig", hands those bytes to Sign inside the transaction that issued the
+// seq, and stores the record with the signature in "sig". So the
+// signature covers the record exactly as stored and sent, seq included,
+// and a record is never stored unsigned: a signer that fails fails the
+// append. Unacked records an older version stored unsigned are signed at
+// Open, in its first transaction.
 //
 // Beside the file (for path evalpad.db):
 //

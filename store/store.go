@@ -54,6 +54,12 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to let go of
 	// the file. Default 2 s.
 	LockTimeout time.Duration
+	// Sign, when set, signs every record as it is written: it gets the
+	// record's JSON as stored, seq included and "sig" empty, inside the
+	// transaction that assigns the seq, and returns the value of "sig". An
+	// error fails the append: nothing is written. Open also signs the
+	// unacked records an older version wrote without a sig.
+	Sign func(recordJSON []byte) (sig string, err error)
 	// Logger, nil for none.
 	Logger *slog.Logger
 }
@@ -172,6 +178,7 @@ func (s *Store) load(created bool, mk mark) error {
 		if !ok {
 			bad = append(bad, badValue{bucket: bState, key: kDamage, val: bytes.Clone(st.Get(kDamage)), why: "unreadable damage list"})
 		}
+		var unsigned []rating.Record
 		err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
 			r, id, err := readRecord(k, v)
 			if err != nil {
@@ -180,9 +187,15 @@ func (s *Store) load(created bool, mk mark) error {
 			}
 			s.pending[id] = r.Seq
 			s.noteSession(r.SessionID)
+			if r.Sig == "" && s.opts.Sign != nil {
+				unsigned = append(unsigned, r)
+			}
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := s.signUnsigned(tx, unsigned); err != nil {
 			return err
 		}
 		err = tx.Bucket(bSent).ForEach(func(k, v []byte) error {
@@ -236,6 +249,26 @@ func (s *Store) load(created bool, mk mark) error {
 			return nil
 		})
 	})
+}
+
+// signUnsigned signs the unacked records an older version wrote without a
+// sig, in place: the central counts no unsigned record, and these are the
+// pad's own. Their content, seq included, stays as it was.
+func (s *Store) signUnsigned(tx *bolt.Tx, recs []rating.Record) error {
+	ob := tx.Bucket(bOutbox)
+	for i := range recs {
+		data, err := s.marshalSigned(&recs[i])
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if err := ob.Put(seqKey(recs[i].Seq), data); err != nil {
+			return fmt.Errorf("store: sign record %s: %w", recs[i].ID, err)
+		}
+	}
+	if len(recs) > 0 {
+		s.log.Info("signed the unacked records written before records were signed", "records", len(recs))
+	}
+	return nil
 }
 
 // settleSeq makes the seq mark, the lease the file records and the outbox
@@ -331,13 +364,15 @@ func seqKey(seq uint64) []byte {
 
 // Append writes r to the outbox and sets the open-session snapshot to
 // session (nil clears it), in one transaction committed with fsync. It
-// assigns r.Seq. On any error nothing was written and r.Seq is unchanged.
+// assigns r.Seq, and r.Sig with Options.Sign. On any error nothing was
+// written and r.Seq and r.Sig are unchanged.
 func (s *Store) Append(r *rating.Record, session []byte) error {
 	return s.AppendAll([]*rating.Record{r}, session)
 }
 
 // AppendAll writes recs in order and sets the session snapshot, all in one
-// transaction: they land together or not at all. It assigns each Seq.
+// transaction: they land together or not at all. It assigns each Seq (and
+// Sig).
 func (s *Store) AppendAll(recs []*rating.Record, session []byte) error {
 	ids := make([][16]byte, len(recs))
 	for i, r := range recs {
@@ -357,7 +392,7 @@ func (s *Store) AppendAll(recs []*rating.Record, session []byte) error {
 			return fmt.Errorf("store: append: record %s already stored", recs[i].ID)
 		}
 	}
-	seqs := make([]uint64, len(recs))
+	seqs, sigs := make([]uint64, len(recs)), make([]string, len(recs))
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bOutbox)
 		ob.FillPercent = 1 // keys only ever grow: pack leaves full
@@ -371,14 +406,14 @@ func (s *Store) AppendAll(recs []*rating.Record, session []byte) error {
 			}
 			rec := *r
 			rec.Seq = seq
-			data, err := json.Marshal(&rec)
+			data, err := s.marshalSigned(&rec)
 			if err != nil {
 				return err
 			}
 			if err := ob.Put(seqKey(seq), data); err != nil {
 				return err
 			}
-			seqs[i] = seq
+			seqs[i], sigs[i] = seq, rec.Sig
 		}
 		return putSession(tx, session)
 	})
@@ -390,11 +425,27 @@ func (s *Store) AppendAll(recs []*rating.Record, session []byte) error {
 	}
 	s.leaseInDB = s.lease
 	for i, r := range recs {
-		r.Seq = seqs[i]
+		r.Seq, r.Sig = seqs[i], sigs[i]
 		s.pending[ids[i]] = seqs[i]
 		s.noteSession(r.SessionID)
 	}
 	return nil
+}
+
+// marshalSigned encodes r as the outbox stores it: with Options.Sign, r.Sig
+// is set to the signature of r's JSON with an empty sig first.
+func (s *Store) marshalSigned(r *rating.Record) ([]byte, error) {
+	r.Sig = ""
+	data, err := json.Marshal(r)
+	if err != nil || s.opts.Sign == nil {
+		return data, err
+	}
+	sig, err := s.opts.Sign(data)
+	if err != nil {
+		return nil, fmt.Errorf("sign record %s: %w", r.ID, err)
+	}
+	r.Sig = sig
+	return json.Marshal(r)
 }
 
 func putSession(tx *bolt.Tx, session []byte) error {
@@ -430,9 +481,10 @@ func (s *Store) Session() ([]byte, error) {
 
 // SetState durably keeps b under key in the state bucket (nil deletes it):
 // small snapshots such as the configuration the central sent. The keys
-// "session" (SaveSession's), "damage" and "seq_lease" are the store's.
+// "session" (SaveSession's), "damage", "seq_lease" and those starting
+// "seen:" (Remember's) are the store's.
 func (s *Store) SetState(key string, b []byte) error {
-	if key == string(kSession) || key == string(kDamage) || key == string(kSeqLease) {
+	if reservedState(key) {
 		return fmt.Errorf("store: state key %q is reserved", key)
 	}
 	s.mu.Lock()

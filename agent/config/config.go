@@ -66,6 +66,7 @@ type Sync struct {
 	Broker       string   `toml:"broker"`        // "" (records stay in the outbox); tcp://HOST:1883, ssl://HOST:8883, ws://, wss://
 	Username     string   `toml:"username"`      // MQTT username
 	PasswordFile string   `toml:"password_file"` // file holding the MQTT password (env EVALPAD_BROKER_PASSWORD wins)
+	CentralKey   string   `toml:"central_key"`   // "" (not provisioned: every downlink message is refused); the central's ed25519 public key, base64
 	CAFile       string   `toml:"ca_file"`       // PEM CA of the broker's certificate; "" = system roots
 	CertFile     string   `toml:"cert_file"`     // client certificate (mutual TLS)
 	KeyFile      string   `toml:"key_file"`      // its key
@@ -114,7 +115,8 @@ type Panel struct {
 
 // Receipt is the signing of the receipt's 扫码评价 URL.
 type Receipt struct {
-	Key string `toml:"key"` // HMAC key shared with the central, ≥16 characters; "" only for the simulator
+	Key   string `toml:"key"`    // HMAC key shared with the central, ≥16 characters; "" only for the simulator
+	KeyID string `toml:"key_id"` // the key's id in the receipt token, 1..16 of [A-Za-z0-9_-]; "" = "0"
 }
 
 // Staff is who is on duty when no session names anyone. All fields are

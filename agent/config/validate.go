@@ -14,8 +14,10 @@ import (
 	"unicode/utf8"
 
 	"evalpad/display"
+	"evalpad/display/receipt"
 	"evalpad/rating"
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 // Validate checks every field. Each problem is one line of the error, in
@@ -107,6 +109,9 @@ func (c Config) Validate() error {
 	}
 	if k := c.Receipt.Key; k != "" && (len(k) < 16 || rating.CheckText(k) != nil) {
 		add("receipt.key", errors.New("must be at least 16 characters, no control or format characters"))
+	}
+	if id := c.Receipt.KeyID; id != "" {
+		add("receipt.key_id", receipt.CheckKeyID(id))
 	}
 
 	if err := c.Reasons.Validate(); err != nil {
@@ -235,6 +240,11 @@ func (s Sync) validate(add func(string, error)) {
 		u, err := url.Parse(s.Broker)
 		if err != nil || u.Host == "" || !slices.Contains([]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}, u.Scheme) {
 			add("sync.broker", fmt.Errorf("must be tcp://HOST:PORT, ssl://HOST:PORT, ws:// or wss://, got %q", protocol.RedactURL(s.Broker)))
+		}
+	}
+	if s.CentralKey != "" {
+		if _, err := trust.ParsePublicKey(s.CentralKey); err != nil {
+			add("sync.central_key", fmt.Errorf("must be the central's ed25519 public key in base64 (44 characters): %w", err))
 		}
 	}
 	for _, f := range []struct{ key, path string }{{"sync.password_file", s.PasswordFile}, {"sync.ca_file", s.CAFile},

@@ -269,6 +269,8 @@ func TestDisplayPrinterReceipt(t *testing.T) {
 		{"[printer]\npaper = 76", "printer.paper"},
 		{"[printer]\nqr = \"bitmap\"", "printer.qr"},
 		{"[receipt]\nkey = \"short\"", "receipt.key"},
+		{"[receipt]\nkey_id = \"k.1\"", "receipt.key_id"},
+		{"[receipt]\nkey_id = \"k123456789abcdefg\"", "receipt.key_id"},
 	} {
 		_, err := config.Parse([]byte(tc.toml))
 		if err == nil || !strings.Contains(err.Error(), "config: "+tc.field+": ") {
@@ -302,6 +304,7 @@ func TestHardwareSections(t *testing.T) {
 		{"[printer]\nuri = \"lpt1\"", "printer.uri"},
 		{"[printer]\nuri = \"tcp://printer\"", "printer.uri"},
 		{"[sync]\nbroker = \"http://hub:1883\"", "sync.broker"},
+		{"[sync]\ncentral_key = \"AAAA\"", "sync.central_key"},
 		{"[sync]\ncert_file = \"/etc/evalpad/c.pem\"", "sync.key_file"},
 		{"[sync]\nbatch = 0", "sync.batch"},
 		{"[sync]\nretry_min = \"10s\"\nretry_max = \"5s\"", "sync.retry_max"},

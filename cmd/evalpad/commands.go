@@ -24,15 +24,21 @@ func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 	// The flags are parsed twice: once to find --config, then over the
 	// loaded config, so that each flag given replaces its config field and
 	// the others keep the file's values.
+	//
+	// The precedence is: the flags, then the provisioned identity in the
+	// data directory, then the file, then the defaults. So the flags are
+	// parsed a third time, over the file with the identity laid on it, once
+	// the data directory (a flag, the file's, or the default) is known.
 	var cfgPath string
 	cfg := config.Default()
 	if err := simFlags(&cfg, &cfgPath, stderr).Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(cfgPath)
+	file, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}
+	cfg = file
 	fs := simFlags(&cfg, &cfgPath, io.Discard)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -40,11 +46,20 @@ func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("sim: unexpected argument %q", fs.Arg(0))}
 	}
-	cfg.DataDir = firstOf(cfg.DataDir, defaultSimData())
+	dir := firstOf(cfg.DataDir, defaultSimData())
+	id, err := agent.LoadIdentity(dir)
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	cfg = id.Apply(file)
+	if err := simFlags(&cfg, &cfgPath, io.Discard).Parse(args); err != nil {
+		return err
+	}
+	cfg.DataDir = dir
 	if err := cfg.Validate(); err != nil { // the flags' values too
 		return usageError{fmt.Errorf("sim: %w", err)}
 	}
-	return runAgent(ctx, "sim", cfg, agent.SimulatedParts(cfg, log), stderr)
+	return runAgent(ctx, "sim", cfg, id, agent.SimulatedParts(cfg, log), stderr)
 }
 
 // simFlags are `evalpad sim`'s flags, bound to the fields of cfg they
@@ -58,6 +73,7 @@ func simFlags(cfg *config.Config, cfgPath *string, out io.Writer) *flag.FlagSet 
 	s := &cfg.Sync
 	fs.StringVar(&s.Broker, "broker", s.Broker, "MQTT broker of the central, e.g. tcp://HOST:1883 or ssl://HOST:8883 (sync.broker; none keeps records in the outbox)")
 	fs.StringVar(&s.Username, "broker-user", s.Username, "MQTT username (the password is read from env EVALPAD_BROKER_PASSWORD)")
+	fs.StringVar(&s.CentralKey, "central-key", s.CentralKey, "the central's ed25519 public key, base64, that its messages are signed with (sync.central_key; evalpad provision sets it)")
 	fs.StringVar(&s.CAFile, "broker-ca", s.CAFile, "PEM CA file to verify the broker's TLS certificate (default: system roots)")
 	fs.StringVar(&s.CertFile, "broker-cert", s.CertFile, "PEM client certificate for mutual TLS")
 	fs.StringVar(&s.KeyFile, "broker-key", s.KeyFile, "PEM key of --broker-cert")
@@ -83,7 +99,10 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	cfg.DataDir = firstOf(cfg.DataDir, agent.DefaultDataDir)
+	cfg, id, err := withIdentity(cfg, agent.DefaultDataDir)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
 	hw, err := hardware.Open(cfg, log)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
@@ -92,13 +111,30 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 		hw.Close()
 		return fmt.Errorf("run: the config names no %s; a pad needs them (see 'evalpad config --example')", strings.Join(m, " and no "))
 	}
-	return runAgent(ctx, "run", cfg, agent.Parts{Hardware: hw, Logger: log}, stderr)
+	return runAgent(ctx, "run", cfg, id, agent.Parts{Hardware: hw, Logger: log}, stderr)
+}
+
+// withIdentity sets cfg's data directory (the file's, else dflt) and lays
+// the identity provisioned there over cfg.
+func withIdentity(cfg config.Config, dflt string) (config.Config, *agent.Identity, error) {
+	cfg.DataDir = firstOf(cfg.DataDir, dflt)
+	id, err := agent.LoadIdentity(cfg.DataDir)
+	if err != nil {
+		return cfg, nil, err
+	}
+	cfg = id.Apply(cfg)
+	return cfg, id, cfg.Validate()
+}
+
+// brokerPassword is env EVALPAD_BROKER_PASSWORD, else the identity's.
+func brokerPassword(id *agent.Identity) string {
+	return firstOf(os.Getenv("EVALPAD_BROKER_PASSWORD"), id.MQTTPassword())
 }
 
 // runAgent builds the agent from cfg and parts and runs it until ctx ends.
-func runAgent(ctx context.Context, mode string, cfg config.Config, parts agent.Parts, stderr io.Writer) error {
+func runAgent(ctx context.Context, mode string, cfg config.Config, id *agent.Identity, parts agent.Parts, stderr io.Writer) error {
 	parts.Version = versionString()
-	parts.BrokerPassword = os.Getenv("EVALPAD_BROKER_PASSWORD")
+	parts.BrokerPassword = brokerPassword(id)
 	parts.OnListen = func(addr net.Addr) { fmt.Fprintf(stderr, "evalpad: listening on http://%s\n", addr) }
 	a, err := agent.New(cfg, parts)
 	if err != nil {
@@ -133,10 +169,20 @@ func cmdSelftest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return finish(agent.SelftestConfigFailed(*cfgPath, versionString(), err), *asJSON, stdout)
 	}
-	cfg.DataDir = firstOf(cfg.DataDir, agent.DefaultDataDir)
-	o := agent.SelftestOptions{ConfigPath: *cfgPath, Timeout: *timeout,
+	cfg, id, err := withIdentity(cfg, agent.DefaultDataDir)
+	if err != nil {
+		return finish(agent.SelftestConfigFailed(*cfgPath, versionString(), err), *asJSON, stdout)
+	}
+	rep := selftest(ctx, cfg, id, *cfgPath, *timeout, *yes, stdin, stderr, log)
+	return finish(rep, *asJSON, stdout)
+}
+
+// selftest runs the selftest of cfg, asking the technician on stderr.
+func selftest(ctx context.Context, cfg config.Config, id *agent.Identity, cfgPath string, timeout time.Duration, yes bool,
+	stdin io.Reader, stderr io.Writer, log *slog.Logger) *agent.Report {
+	o := agent.SelftestOptions{ConfigPath: cfgPath, Timeout: timeout,
 		Say: func(format string, a ...any) { fmt.Fprintf(stderr, "selftest: "+format+"\n", a...) }}
-	if !*yes {
+	if !yes {
 		in := bufio.NewReader(stdin)
 		o.Confirm = func(q string) error {
 			fmt.Fprint(stderr, q)
@@ -147,8 +193,7 @@ func cmdSelftest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			return errors.New("the technician did not confirm the test pattern")
 		}
 	}
-	rep := agent.Selftest(ctx, cfg, agent.Parts{Logger: log, Version: versionString()}, o)
-	return finish(rep, *asJSON, stdout)
+	return agent.Selftest(ctx, cfg, agent.Parts{Logger: log, Version: versionString(), BrokerPassword: brokerPassword(id)}, o)
 }
 
 // finish prints the report and turns a failed part into the exit status.

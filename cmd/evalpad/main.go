@@ -4,6 +4,8 @@
 //	evalpad run  --config FILE                                  real hardware
 //	evalpad config [--config FILE]                              print the effective config
 //	evalpad selftest --config FILE [--json]                     check every configured part
+//	evalpad provision --central URL --code CODE [--data DIR] [--config FILE] [--device ID] [--ca FILE]
+//	                                                            enroll with the central, then selftest
 //	evalpad version
 package main
 
@@ -37,6 +39,9 @@ usage:
                                                               or the commented reference config
   evalpad selftest --config FILE [--json] [--yes] [--timeout D]
                                                               walk through every configured part: pass/fail report
+  evalpad provision --central URL --code CODE [--data DIR] [--config FILE] [--device ID] [--ca FILE]
+                                                              enroll with the central (device key, broker
+                                                              credentials, receipt key, config), then selftest
   evalpad version                                             print the version
 `
 
@@ -68,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdConfig(args[1:], stdout, stderr)
 	case "selftest":
 		err = cmdSelftest(ctx, args[1:], os.Stdin, stdout, stderr, log)
+	case "provision":
+		err = cmdProvision(ctx, args[1:], os.Stdin, stdout, stderr, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

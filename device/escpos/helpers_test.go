@@ -15,7 +15,10 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // testKey is the receipts' token key (32 bytes, as provisioning hands out).
-var testKey = []byte("0123456789abcdef0123456789abcdef")
+var testKey = receipt.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")}
+
+// testAt is when the sample receipt is printed; its token expires 30 days later.
+var testAt = time.Date(2026, 11, 25, 10, 3, 12, 0, time.FixedZone("CST", 8*3600))
 
 const (
 	testBase    = "https://hcp.example.gov.cn/rate"
@@ -34,7 +37,7 @@ func sampleReceipt(t testing.TB, url string) receipt.Receipt {
 	t.Helper()
 	if url == "" {
 		var err error
-		url, err = receipt.ScanURL(testBase, testKey, testProject, testDevice)
+		url, err = receipt.ScanURL(testBase, testKey, testProject, testDevice, testAt.Add(30*24*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +48,7 @@ func sampleReceipt(t testing.TB, url string) receipt.Receipt {
 		StaffID:   "TA0123",
 		ProjectNo: testProject,
 		TaskName:  "企业设立登记（有限责任公司）变更登记及章程备案、公章刻制备案",
-		At:        time.Date(2026, 11, 25, 10, 3, 12, 0, time.FixedZone("CST", 8*3600)),
+		At:        testAt,
 		URL:       url,
 	}
 }

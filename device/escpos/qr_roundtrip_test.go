@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"evalpad/device/escpos"
 	"evalpad/display/receipt"
@@ -44,11 +45,12 @@ func zbarimg(t *testing.T, png []byte) string {
 // encoded and that its token verifies — and that forged URLs, printed and
 // scanned the same way, do not.
 func TestQRRoundTrip(t *testing.T) {
-	genuine, err := receipt.ScanURL(testBase, testKey, testProject, testDevice)
+	exp := testAt.Add(30 * 24 * time.Hour)
+	genuine, err := receipt.ScanURL(testBase, testKey, testProject, testDevice, exp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherKey, err := receipt.ScanURL(testBase, []byte("fedcba9876543210fedcba9876543210"), testProject, testDevice)
+	otherKey, err := receipt.ScanURL(testBase, receipt.Key{ID: testKey.ID, Secret: []byte("fedcba9876543210fedcba9876543210")}, testProject, testDevice, exp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,15 +89,16 @@ func TestQRRoundTrip(t *testing.T) {
 					if got != tc.url {
 						t.Fatalf("zbarimg read %q off the paper, the receipt encoded %q", got, tc.url)
 					}
-					proj, dev, err := receipt.VerifyURL(testKey, got)
+					keys := receipt.Keys{ByID: map[string][]byte{testKey.ID: testKey.Secret}}
+					s, err := receipt.VerifyURL(keys, "hcp.example.gov.cn", testAt, got)
 					if tc.want == nil {
-						if err != nil || proj != testProject || dev != testDevice {
-							t.Fatalf("VerifyURL(scanned URL) = %q, %q, %v; want %q, %q", proj, dev, err, testProject, testDevice)
+						if err != nil || s.ProjectNo != testProject || s.DeviceID != testDevice {
+							t.Fatalf("VerifyURL(scanned URL) = %+v, %v; want %q, %q", s, err, testProject, testDevice)
 						}
 						return
 					}
 					if !errors.Is(err, tc.want) {
-						t.Fatalf("VerifyURL(scanned forged URL) = %q, %q, %v; want %v", proj, dev, err, tc.want)
+						t.Fatalf("VerifyURL(scanned forged URL) = %+v, %v; want %v", s, err, tc.want)
 					}
 				})
 			}

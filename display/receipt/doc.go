@@ -54,26 +54,46 @@
 // The raster image holds the quiet zone too, centered in its whole bytes,
 // so a simulated printer draws both modes on the same dots.
 //
-// # Scan URL and token
+// # Scan URL and token (v2)
 //
-//	https://hcp.example.gov.cn/rate?p=<project_no>&d=<device_id>&t=<token>
+//	https://hcp.example.gov.cn/rate?p=<project_no>&d=<device_id>&t=<kid>.<exp>.<mac>
 //
-//	token = base64url(HMAC-SHA256(key, msg)[:16]), no padding (22 chars)
-//	msg   = "evalpad/receipt-token/v1" 0x00
-//	        uint32be(len(project_no)) project_no
-//	        uint32be(len(device_id))  device_id
+//	kid = the key's id, 1..16 of A-Z a-z 0-9 _ - ("0" for a key configured
+//	      without one)
+//	exp = the token's expiry, Unix seconds in lowercase base 36 (6 digits
+//	      until 2059), only the canonical form
+//	mac = base64url(HMAC-SHA256(key, msg)[:16]), no padding (22 chars)
+//	msg = "evalpad/receipt-token/v2" 0x00
+//	      uint32be(len(host)) host            the scan URL's host, lowercase
+//	      uint32be(len(project_no)) project_no
+//	      uint32be(len(device_id))  device_id
+//	      uint32be(len(kid)) kid
+//	      uint64be(exp)
 //
-// The key is provisioned to the pad by the central, which verifies with
-// the same VerifyURL. Length prefixes keep the framing unambiguous (no
+// e.g. t=k1.tqkwdc.OUhG713W3fDRr9ZmGKmCyw — 32 characters for a two-letter
+// key id, 10 more than v1. The central verifies with VerifyURL, giving the
+// keys it knows by id, the host it serves and the time: a URL on another
+// host, a key id it does not know, a token altered in any part, or one
+// past its expiry (or more than MaxLifetime ahead, from a pad with a wrong
+// clock) fails. The key id lets the central rotate keys: old receipts name
+// the old key. The host in the MAC binds a token to the central the pad
+// printed it for. Length prefixes keep the framing unambiguous (no
 // separator that a field could contain); the domain string keeps these
-// MACs apart from anything else the key might sign and versions the format.
-// The token is compared as a string in constant time, so only the one
-// canonical encoding verifies.
+// MACs apart from anything else the key might sign and versions the
+// format. The token is compared as a string in constant time, so only the
+// one canonical encoding verifies.
 //
 // 16 bytes (128 bits) of the MAC are kept. Forging a receipt means guessing
 // a token online against the central, one guess per request: at 128 bits
-// that is hopeless even for a botnet, and well above the 96-bit floor. The
-// cost over 96 bits is 6 characters of URL, which leaves a typical URL
-// (93 bytes for a 20-digit project_no) at QR version 5, 45 modules with the
-// quiet zone: 270 dots at module 6, comfortably inside 384.
+// that is hopeless even for a botnet, and well above the 96-bit floor. A
+// typical URL is 103 bytes (a 20-digit project_no, key id "k1"): QR version
+// 6, 49 modules with the quiet zone, 294 dots at module 6, inside 384.
+//
+// # Tokens v1
+//
+// Pads before v2 printed t = base64url(HMAC-SHA256(key, "evalpad/receipt-
+// token/v1" 0x00 ‖ uint32be-prefixed project_no ‖ device_id)[:16]): no key
+// id, no expiry, no host. VerifyURL still takes one, with Keys.V1 and on
+// the expected host, until V1Cutoff (2027-03-01 00:00 CST); a v1 token is
+// told from a v2 one by having no ".".
 package receipt

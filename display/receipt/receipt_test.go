@@ -19,16 +19,27 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // testKey is the token key of the tests (32 bytes, as provisioning hands out).
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
+// testK is testKey under the id "k1".
+var testK = receipt.Key{ID: "k1", Secret: testKey}
+
 const (
 	testBase   = "https://hcp.example.gov.cn/rate"
+	testHost   = "hcp.example.gov.cn"
 	testDevice = "TA-ZWFW-W12"
+)
+
+// testAt is when the tests' receipts are printed; testExp when their
+// tokens expire (30 days later, as the pad makes them).
+var (
+	testAt  = time.Date(2026, 11, 25, 10, 3, 12, 0, time.FixedZone("CST", 8*3600))
+	testExp = testAt.Add(30 * 24 * time.Hour)
 )
 
 // sample is the receipt of the golden files: a long task name that wraps
 // on both paper widths.
 func sample(t testing.TB) receipt.Receipt {
 	t.Helper()
-	u, err := receipt.ScanURL(testBase, testKey, "37090020261125000123", testDevice)
+	u, err := receipt.ScanURL(testBase, testK, "37090020261125000123", testDevice, testExp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +49,7 @@ func sample(t testing.TB) receipt.Receipt {
 		StaffID:   "TA0123",
 		ProjectNo: "37090020261125000123",
 		TaskName:  "企业设立登记（有限责任公司）变更登记及章程备案、公章刻制备案",
-		At:        time.Date(2026, 11, 25, 10, 3, 12, 0, time.FixedZone("CST", 8*3600)),
+		At:        testAt,
 		URL:       u,
 	}
 }
@@ -116,12 +127,12 @@ func TestEncodeStructure(t *testing.T) {
 			gb("事项：企业设立登记（有限责任公司）变更登记及章程") + "\n" + gb("      备案、公章刻制备案") + "\n",
 			strings.Repeat("-", 48) + "\n",
 		}},
-		// The 93-byte URL is a version 5 QR code (go-qrcode puts the
-		// digits in a numeric segment): 37 modules + 8 quiet = 45;
-		// ×6 = 270 dots = 34 bytes a row.
-		{58, receipt.QRRaster, []string{"\x1bE\x00\x1dv0\x00\x22\x00\x0e\x01"}},
-		// ×8 = 360 dots = 45 bytes
-		{80, receipt.QRRaster, []string{"\x1bE\x00\x1dv0\x00\x2d\x00\x68\x01"}},
+		// The 103-byte URL (token v2) is a version 6 QR code (go-qrcode
+		// puts the digits in a numeric segment): 41 modules + 8 quiet = 49;
+		// ×6 = 294 dots = 37 bytes a row.
+		{58, receipt.QRRaster, []string{"\x1bE\x00\x1dv0\x00\x25\x00\x26\x01"}},
+		// ×8 = 392 dots = 49 bytes
+		{80, receipt.QRRaster, []string{"\x1bE\x00\x1dv0\x00\x31\x00\x88\x01"}},
 	} {
 		b, err := receipt.Encode(r, receipt.Profile{Paper: tc.paper, QR: tc.mode})
 		if err != nil {
@@ -153,22 +164,25 @@ func TestEncodeRasterBits(t *testing.T) {
 	}
 	h := b[i+4:]
 	xb, y := int(h[0])|int(h[1])<<8, int(h[2])|int(h[3])<<8
-	// 45 modules × 3 = 135 dots → 17 bytes, 1 spare bit, on the right.
-	if xb != 17 || y != 135 {
-		t.Fatalf("raster %d bytes × %d rows, want 17 × 135", xb, y)
+	// 49 modules × 3 = 147 dots → 19 bytes, 5 spare bits.
+	if xb != 19 || y != 147 {
+		t.Fatalf("raster %d bytes × %d rows, want 19 × 147", xb, y)
 	}
 	bits := h[4 : 4+xb*y]
-	at := func(x, y int) bool { return bits[y*xb+x/8]&(0x80>>(x%8)) != 0 }
-	// The quiet zone and the padding bit are white, the finder pattern's
-	// corner black: the top left module of the symbol is at dot 4×3 = 12.
-	for y := range 135 {
-		for x := range 136 {
-			if (y < 12 || x < 12 || y >= 123 || x >= 123) && at(x, y) {
+	// The 5 spare bits are split 2 left, 3 right: dot x of the image is
+	// bit x+2 of its row.
+	at := func(x, y int) bool { x += 2; return bits[y*xb+x/8]&(0x80>>(x%8)) != 0 }
+	// The quiet zone and the padding bits are white, the finder pattern's
+	// corner black: the top left module of the symbol is at dot 4×3 = 12,
+	// its last at 12 + 41×3 − 1 = 134.
+	for y := range 147 {
+		for x := -2; x < 150; x++ {
+			if (y < 12 || x < 12 || y >= 135 || x >= 135) && at(x, y) {
 				t.Fatalf("dot (%d,%d) of the quiet zone is black", x, y)
 			}
 		}
 	}
-	for _, p := range [][2]int{{12, 12}, {14, 14}, {12 + 6*3, 12}, {12, 12 + 6*3}, {122, 12}, {12, 122}} {
+	for _, p := range [][2]int{{12, 12}, {14, 14}, {12 + 6*3, 12}, {12, 12 + 6*3}, {134, 12}, {12, 134}} {
 		if !at(p[0], p[1]) {
 			t.Errorf("finder pattern dot (%d,%d) is white", p[0], p[1])
 		}

@@ -10,6 +10,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 // conn is one MQTT connection and the drain state that lives as long as it.
@@ -301,7 +302,13 @@ func (c *conn) commit(ids []string) error {
 }
 
 // dispatch handles one downlink message; for an ack it returns the ids. Its
-// error is a cmdresult that could not be published.
+// error is a store or a publish that failed: the message is then not acked
+// and comes again.
+//
+// Nothing in a message acts before it verified with the central's key
+// (verify); a session, command or config whose id was handled before and
+// has not expired is refused too (handle). A refused message is answered
+// with the reason when it carries an id, and logged.
 func (c *conn) dispatch(m mqtt.Message) (ackIDs []string, err error) {
 	l := c.l
 	l.count(func(k *Counters) { k.Downlinks++ })
@@ -313,8 +320,15 @@ func (c *conn) dispatch(m mqtt.Message) (ackIDs []string, err error) {
 		return nil, c.reject("", "", err)
 	}
 	p := m.Payload()
+	if suffix == protocol.DownConfig && len(p) == 0 {
+		return nil, nil // the retained config was cleared: nothing to act on
+	}
+	exp, verr := c.verify(m.Topic(), p)
 	switch suffix {
 	case protocol.DownAck:
+		if verr != nil {
+			return nil, c.reject("", "ack", verr)
+		}
 		a, err := protocol.ParseAck(p)
 		if err != nil {
 			return nil, c.reject("", "ack", err)
@@ -322,28 +336,67 @@ func (c *conn) dispatch(m mqtt.Message) (ackIDs []string, err error) {
 		return a.IDs, nil
 	case protocol.DownSession:
 		s, err := protocol.ParseSession(p)
-		if err == nil {
-			err = c.call(func() error { return l.ag.OpenSession(s) })
-		}
-		return nil, c.answer(s.ID, "session", err)
+		return nil, c.handle("session", s.ID, exp, verr, err, func() error { return l.ag.OpenSession(s) })
 	case protocol.DownConfig:
-		if len(p) == 0 {
-			return nil, nil // the retained config was cleared
-		}
 		cfg, err := protocol.ParseConfig(p)
-		if err == nil {
-			err = c.call(func() error { return l.ag.ApplyConfig(cfg) })
+		if err == nil && cfg.ID == "" {
+			err = fmt.Errorf("%w: config: id: required (a config without one could be replayed)", protocol.ErrInvalid)
 		}
-		return nil, c.answer(cfg.ID, "config", err)
+		return nil, c.handle("config", cfg.ID, exp, verr, err, func() error { return l.ag.ApplyConfig(cfg) })
 	case protocol.DownCmd:
 		cmd, err := protocol.ParseCmd(p)
-		if err == nil {
-			err = c.call(func() error { return l.ag.Command(cmd) })
-		}
-		return nil, c.answer(cmd.ID, "cmd", err)
+		return nil, c.handle("cmd", cmd.ID, exp, verr, err, func() error { return l.ag.Command(cmd) })
 	default:
 		return nil, c.reject("", "", fmt.Errorf("%w: %s is not a downlink topic", protocol.ErrInvalid, m.Topic()))
 	}
+}
+
+// verify checks a downlink message with the central's key: signed for this
+// topic (so for this pad and this kind of message), and not expired. It
+// returns the message's expiry.
+func (c *conn) verify(topic string, p []byte) (time.Time, error) {
+	key := c.l.o.CentralKey
+	switch {
+	case len(key) == 0:
+		return time.Time{}, ErrNotProvisioned
+	case len(p) > protocol.MaxPayload:
+		return time.Time{}, fmt.Errorf("%w: %d bytes, at most %d", ErrRefused, len(p), protocol.MaxPayload)
+	}
+	exp, err := trust.VerifyDown(key, topic, p, c.now())
+	switch {
+	case errors.Is(err, trust.ErrBadSignature):
+		return exp, fmt.Errorf("%w: %w: not signed by the central for %s (altered, another key, or another pad's or kind's topic)", ErrRefused, err, topic)
+	case err != nil:
+		return exp, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	return exp, nil
+}
+
+// handle runs a verified, well-formed session, command or config (typ) with
+// id once: one whose id the memory holds is refused as a replay; one that
+// ran is remembered until it expires, whatever the agent answered. verr
+// and perr are the verification's and the parse's errors: either refuses
+// the message. The error is the memory's or the answer's publish.
+func (c *conn) handle(typ, id string, exp time.Time, verr, perr error, run func() error) error {
+	switch {
+	case verr != nil:
+		return c.reject(id, typ, verr)
+	case perr != nil:
+		return c.reject(id, typ, perr)
+	}
+	l, key := c.l, typ+":"+id
+	seen, err := l.o.Memory.Seen(key, c.now())
+	if err != nil {
+		return fmt.Errorf("link: replay memory: %w", err)
+	}
+	if seen {
+		return c.reject(id, typ, fmt.Errorf("%w: replay: %s %q was handled before", ErrRefused, typ, id))
+	}
+	aerr := c.call(run)
+	if err := l.o.Memory.Remember(key, exp, c.now()); err != nil {
+		return fmt.Errorf("link: replay memory: %w", err)
+	}
+	return c.answer(id, typ, aerr)
 }
 
 // call runs an agent method; a panic in it becomes an error, not a crash.
@@ -369,10 +422,17 @@ func (c *conn) answer(id, typ string, err error) error {
 	return c.publishResult(protocol.CmdResult{ID: id, Type: typ, OK: true})
 }
 
-// reject logs a downlink message that was refused and answers it when it
-// has an id. It is still acked: it will never become valid.
+// reject logs a downlink message that was rejected (malformed) or refused
+// (ErrRefused) and answers it when it has an id. It is still acked: it will
+// never become valid.
 func (c *conn) reject(id, typ string, err error) error {
-	c.l.count(func(k *Counters) { k.Rejected++ })
+	refused := errors.Is(err, ErrRefused)
+	c.l.count(func(k *Counters) {
+		k.Rejected++
+		if refused {
+			k.Refused++
+		}
+	})
 	if id == "" {
 		c.l.log.Warn("link: downlink rejected", "type", typ, "err", err)
 		return nil

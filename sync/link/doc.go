@@ -25,6 +25,32 @@
 // with an id is answered on up/cmdresult, a malformed or unknown one with
 // the reason; one with no id is logged. Nothing a message holds stops the link.
 //
+// Trust: any client of the broker can publish on a pad's down/ topics, so
+// nothing in a downlink message acts before it verified with the
+// central's key (Options.CentralKey, trust.VerifyDown): signed by the
+// central under "evalpad-down-v1\n" + the topic it came on — so for this pad
+// and this kind of message — and not expired (exp present, not passed on
+// the link's clock, at most trust.MaxLifetime ahead). Without a central
+// key the link refuses everything, saying the pad is not provisioned.
+//
+//	message ──topic for this pad?──▶ VerifyDown(central key, topic, exp)
+//	   ──▶ ack: its ids go to the store
+//	   ──▶ session / cmd / config: parse ──▶ id in Memory, not expired? refuse
+//	         ──▶ Agent ──▶ Memory.Remember(kind:id, exp) ──▶ up/cmdresult
+//
+// A refused message (ErrRefused: unsigned, bad signature, another pad's or
+// kind's topic, altered, expired, replayed) acts on nothing — a refused ack
+// removes no record — and is answered on up/cmdresult with the reason when
+// it has an id, logged in any case, counted in Counters.Refused.
+//
+// Replays: a session (session_id), command (id) or config (id, required)
+// is handled once. Its kind and id are kept in Options.Memory (the store:
+// across restarts) until the message's exp, whatever the Agent answered,
+// so the central uses a new id to try again; an expired id is forgotten,
+// and its message refused as expired anyway. An ack needs no id: acking
+// records again does nothing. A retained down/config comes again at every
+// connection and is answered as a replay: it applied already.
+//
 // Downlink acks: paho's auto-ack is off. The link sends the PUBACK of a
 // downlink message only once it has handled it, in the order the messages
 // came:

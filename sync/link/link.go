@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -33,9 +34,33 @@ type Outbox interface {
 
 var _ Outbox = (*store.Store)(nil)
 
-// ErrNotSupported is what an Agent returns for a command the pad cannot run
-// (yet); the link answers it on up/cmdresult.
-var ErrNotSupported = errors.New("not supported yet")
+// Memory is the pad's memory of the downlink messages it handled, by
+// kind and id ("session:S-1", "cmd:c7", "config:cfg3"), so that one that
+// comes again is refused. *store.Store implements it.
+//
+// Seen reports whether key was remembered with an expiry after now.
+// Remember keeps key until exp, durably (a restart remembers), and may
+// forget the keys that expired by now.
+type Memory interface {
+	Seen(key string, now time.Time) (bool, error)
+	Remember(key string, exp, now time.Time) error
+}
+
+var _ Memory = (*store.Store)(nil)
+
+// Errors the link answers on up/cmdresult.
+var (
+	// ErrNotSupported is what an Agent returns for a command the pad cannot
+	// run (yet).
+	ErrNotSupported = errors.New("not supported yet")
+	// ErrRefused: a downlink message the pad does not act on because it is
+	// not the central's — unsigned, badly signed, signed for another pad or
+	// topic, expired — or because its id was handled before (a replay).
+	ErrRefused = errors.New("refused")
+	// ErrNotProvisioned: the link has no central key, so it refuses every
+	// downlink message (wraps ErrRefused).
+	ErrNotProvisioned = fmt.Errorf("%w: this pad is not provisioned (no central key): it takes no message from the central", ErrRefused)
+)
 
 // Agent is the pad as the link drives it for the downlink. The link calls
 // one method at a time, from its own goroutine; each should return quickly
@@ -68,6 +93,13 @@ type Options struct {
 	DeviceID string // required
 	Firmware string // reported in the status
 
+	// CentralKey verifies every downlink message (trust.VerifyDown). With
+	// none the link refuses them all: acks too, so nothing leaves the outbox.
+	CentralKey ed25519.PublicKey
+	// Memory keeps the ids of the downlink messages handled (default: the
+	// outbox, when it implements Memory; required).
+	Memory Memory
+
 	Username, Password string
 	CAFile             string // PEM CA bundle to verify the broker (default: the system's)
 	CertFile, KeyFile  string // client certificate and key (PEM), for mutual TLS
@@ -94,7 +126,8 @@ type Counters struct {
 	Acked     uint64 `json:"acked"`     // records the central acked (moved out of the outbox)
 	Resends   uint64 `json:"resends"`   // ack timeouts that restarted from the oldest
 	Downlinks uint64 `json:"downlinks"` // downlink messages handled
-	Rejected  uint64 `json:"rejected"`  // downlink messages rejected
+	Rejected  uint64 `json:"rejected"`  // downlink messages rejected, the refused ones included
+	Refused   uint64 `json:"refused"`   // downlink messages refused: not the central's, or replayed
 }
 
 // Link is one pad's connection to the central. Run it once.
@@ -130,6 +163,15 @@ func New(o Options, ob Outbox, ag Agent) (*Link, error) {
 	}
 	if ob == nil || ag == nil {
 		return nil, errors.New("link: an outbox and an agent are required")
+	}
+	if o.Memory == nil {
+		o.Memory, _ = ob.(Memory)
+	}
+	if o.Memory == nil {
+		return nil, errors.New("link: a memory of the downlink ids handled is required")
+	}
+	if len(o.CentralKey) != 0 && len(o.CentralKey) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("link: central key: %d bytes, want %d", len(o.CentralKey), ed25519.PublicKeySize)
 	}
 	if o.Batch <= 0 {
 		o.Batch = 256
@@ -199,6 +241,21 @@ func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 		c.Certificates = []tls.Certificate{cert}
 	}
 	return c, nil
+}
+
+// Probe connects to the broker the way Run does, subscribes to the pad's
+// down topics and disconnects: whether the broker is reachable and takes
+// the pad's credentials, TLS and ACL. It publishes nothing and acks no
+// message; what waits for the pad stays with the broker. Not while Run
+// runs: both are the same MQTT client.
+func (l *Link) Probe(ctx context.Context) error {
+	c, err := l.dial(ctx)
+	if err != nil {
+		return err
+	}
+	close(c.done) // a message that arrives is left unacked
+	c.cl.Disconnect(250)
+	return nil
 }
 
 // Kick tells the link the outbox has new records. It never blocks.

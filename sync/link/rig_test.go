@@ -2,6 +2,7 @@ package link_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"evalpad/sync/link/linktest"
 	"evalpad/sync/mqtttest"
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 const dev = "TA-TEST-1"
@@ -138,11 +140,18 @@ func (x *running) stop() {
 	recv(x.r, "the link to stop", x.done)
 }
 
+// centralKey signs what the tests' central sends down; links verify with
+// its public half unless a test gives another (an empty one: none).
+var centralKey = ed25519.NewKeyFromSeed([]byte("link test central key, 32 bytes!"))
+
 // start runs a link on the rig's clock; the test's cleanup stops it.
 func (r *rig) start(o link.Options, ob link.Outbox, ag link.Agent) *running {
 	r.t.Helper()
 	if o.DeviceID == "" {
 		o.DeviceID = dev
+	}
+	if o.CentralKey == nil {
+		o.CentralKey = trust.Public(centralKey)
 	}
 	o.Backoff, o.Clock = testBackoff, r.clk
 	l, err := link.New(o, ob, ag)
@@ -273,7 +282,8 @@ func (r *rig) central(broker string) *central {
 			c.mu.Unlock()
 		case protocol.UpRecords:
 			if ids := c.receive(d, m.Payload()); ids != nil {
-				c.cl.Publish(protocol.Topic(d, protocol.DownAck), 1, false, protocol.Ack{IDs: ids}.Marshal())
+				topic := protocol.Topic(d, protocol.DownAck)
+				c.cl.Publish(topic, 1, false, signDown(t, topic, string(protocol.Ack{IDs: ids}.Marshal()), r.clk.Now().Add(time.Hour)))
 			}
 		}
 	}), "central subscribe")
@@ -348,10 +358,29 @@ func (c *central) online() bool {
 	return len(s) > 0 && s[len(s)-1].Online
 }
 
-// send publishes a downlink message to the pad and waits for the broker's PUBACK.
+// send signs a downlink message as the central does (valid for an hour
+// on the rig's clock), publishes it to the pad and waits for the broker's
+// PUBACK. A payload that is not a JSON object goes as it is.
 func (c *central) send(suffix, payload string) {
 	c.r.t.Helper()
+	topic := protocol.Topic(dev, suffix)
+	c.sendRaw(suffix, signDown(c.r.t, topic, payload, c.r.clk.Now().Add(time.Hour)))
+}
+
+// sendRaw publishes payload to the pad as it is and waits for the PUBACK.
+func (c *central) sendRaw(suffix string, payload []byte) {
+	c.r.t.Helper()
 	c.r.await(c.cl.Publish(protocol.Topic(dev, suffix), 1, false, payload), "publish "+suffix)
+}
+
+// signDown signs payload for topic with the tests' central key, expiring at
+// exp; a payload that is not a JSON object is returned as it is.
+func signDown(t testing.TB, topic, payload string, exp time.Time) []byte {
+	b, err := trust.SignDown(centralKey, topic, []byte(payload), exp)
+	if err != nil {
+		return []byte(payload)
+	}
+	return b
 }
 
 // agent is a fake Agent that records what it was asked. gate, when set,

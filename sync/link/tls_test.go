@@ -90,7 +90,7 @@ func TestTLSAndPassword(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = l.DialOnce(context.Background())
+			err = l.Probe(context.Background())
 			if tc.err == "" {
 				if err != nil {
 					t.Fatalf("dial: %v", err)

@@ -1,4 +1,5 @@
-// Package linktest has helpers for testing with the link: a fake clock.
+// Package linktest has helpers for testing with the link: a fake clock,
+// and a fake central on a real broker that signs what it sends.
 package linktest
 
 import (
