@@ -25,7 +25,7 @@ var backends = []struct {
 	{"postgres", func(t *testing.T) string { return centraltest.Postgres(t) }},
 }
 
-func openStore(t *testing.T, dsn string) *SQLStore {
+func openStore(t testing.TB, dsn string) *SQLStore {
 	t.Helper()
 	s, err := Open(context.Background(), dsn)
 	if err != nil {
