@@ -18,7 +18,8 @@ import (
 func TestEmbeddedBrokerLocked(t *testing.T) {
 	st, a, b := twoPads(t)
 	url, user, pw := testBroker(t, "embedded", st)
-	centraltest.ProbeBroker(t, url, nil, a, b, centraltest.Creds{User: user, Password: pw, ClientID: "evalhub-probe"}, "evalhub")
+	centraltest.ProbeBroker(t, url, nil, a, b, centraltest.Creds{User: user, Password: pw, ClientID: "evalhub-probe"},
+		centraltest.Probe{Group: "evalhub", AttackerGroup: "evalhub", RefusesSubscribe: true})
 }
 
 // TestEmbeddedBrokerConnect: what the embedded broker checks at connect

@@ -23,6 +23,7 @@ import (
 //	api_tokens     token_hash PK (SHA-256), role, note, created_ms
 //	receipt_keys   key_id PK, key, created_ms: the newest is the one handed out
 //	downlinks      id PK, device_id, kind, body, sent_ms, exp_ms, result (JSON or ""), result_ms
+//	settings       name PK, value: what instances of one central share (the shared group's name)
 var registrySchema = []string{
 	`CREATE TABLE IF NOT EXISTS devices (
 		device_id TEXT PRIMARY KEY,
@@ -64,6 +65,9 @@ var registrySchema = []string{
 		result TEXT NOT NULL,
 		result_ms BIGINT NOT NULL)`,
 	`CREATE INDEX IF NOT EXISTS downlinks_device ON downlinks (device_id, sent_ms)`,
+	`CREATE TABLE IF NOT EXISTS settings (
+		name TEXT PRIMARY KEY,
+		value TEXT NOT NULL)`,
 }
 
 // q rewrites the ? placeholders of query for the dialect.
@@ -416,4 +420,21 @@ func (s *SQLStore) Downlinks(ctx context.Context, device string, limit int) ([]D
 		out = append(out, d)
 	}
 	return out, rs.Err()
+}
+
+// Setting is the value of the central-wide setting name; when there is
+// none, it stores the one make gives (the first instance to ask wins).
+func (s *SQLStore) Setting(ctx context.Context, name string, make func() string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, s.q("SELECT value FROM settings WHERE name = ?"), name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.db.ExecContext(ctx, s.q("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"), name, make()); err != nil {
+			return "", fmt.Errorf("central: setting %s: %w", name, err)
+		}
+		err = s.db.QueryRowContext(ctx, s.q("SELECT value FROM settings WHERE name = ?"), name).Scan(&v)
+	}
+	if err != nil {
+		return "", fmt.Errorf("central: setting %s: %w", name, err)
+	}
+	return v, nil
 }

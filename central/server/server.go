@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +34,7 @@ const (
 type Options struct {
 	// Hub configures the ingest. With Hub.Broker empty an embedded broker
 	// runs on MQTTListen and the hub uses it. Hub.Logger defaults to Logger.
+	// Hub.Group empty: the group stored in the database (NewGroup).
 	Hub central.HubOptions
 
 	MQTTListen string // the embedded broker's address; default DefaultMQTTListen
@@ -117,6 +120,12 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	}
 	ho := o.Hub
 	ho.Key, ho.Devices = s.key, s.st.DevicesByID
+	if ho.Group == "" {
+		if ho.Group, err = s.st.Setting(ctx, "group", NewGroup); err != nil {
+			return err
+		}
+	}
+	s.group = ho.Group
 	if ho.Broker == "" {
 		// The central's own user on the embedded broker: a new random
 		// password at every start, known to this process only.
@@ -159,6 +168,18 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	}
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
+}
+
+// NewGroup is a shared subscription group's name no one can guess:
+// Mosquitto 2.0's acl_file does not check subscriptions (only what is
+// delivered), so a pad that knew the name could join the central's group
+// and take a share of the records away from it (the pads would send them
+// again, but a steady member could keep them from the central). The name
+// is kept in the database, so every instance of one central shares it.
+func NewGroup() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "evalhub-" + hex.EncodeToString(b[:])
 }
 
 // padsBroker is the broker URL a pad enrolling through r is handed.
@@ -237,7 +258,7 @@ func (s *Server) Announce(w io.Writer) {
 // the time rule, and closes the broker and the store. It returns nil after
 // a clean stop.
 func (s *Server) Run(ctx context.Context) error {
-	s.log.Info("evalhub", "broker", s.mqtt, "db", redact(s.dsn), "group", s.group, "central_key", trust.Fingerprint(trust.Public(s.key)))
+	s.log.Info("evalhub", "broker", s.mqtt, "db", redact(s.dsn), "group", s.group[:min(len(s.group), 12)]+"…", "central_key", trust.Fingerprint(trust.Public(s.key)))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -87,7 +87,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 	listen := fs.String("listen", server.DefaultListen, "address of the read API and the figures page")
 	data := fs.String("data", defaultData(), "state directory (the SQLite database)")
 	db := fs.String("db", "", "database: postgres://USER@HOST:5432/DB?… for PostgreSQL, or a SQLite file path (default DATA/evalhub.db)")
-	group := fs.String("group", "evalhub", "shared subscription group: instances in one group split the records")
+	group := fs.String("group", "", "shared subscription group: instances in one group split the records (default: a secret name kept in the database, shared by the instances on it)")
 	workers := fs.Int("workers", 4, "goroutines storing records")
 	user := fs.String("broker-user", "", "MQTT username (password from env EVALHUB_BROKER_PASSWORD)")
 	ca := fs.String("broker-ca", "", "PEM CA file to verify the broker")
