@@ -1,9 +1,11 @@
 package central
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,7 +16,8 @@ import (
 	"evalpad/sync/protocol"
 )
 
-// API is the hub's read API:
+// API is the hub's API. Every route but health needs a bearer token
+// (Auth; see auth.go for the roles), supervisor unless said:
 //
 //	GET /api/v1/records?device_id=&hall=&window=&staff_id=&kind=&stars=&good=&item=&from=&to=&limit=&after=&order=
 //	    → {"records":[record…], "next":"<id to pass as after>"|""}; oldest first, order=newest for the latest
@@ -23,14 +26,25 @@ import (
 //	    reminder and default days and status (applies the time rule first)
 //	GET /api/v1/rejected → {"rejected":[{"id","device_id","reason","received_at","record"}…]}
 //	GET /api/v1/devices → {"devices":[{"device_id","status":{…},"received_at"}…]}: each pad's last up/status
-//	GET /api/v1/health → the hub's counters
+//	GET /api/v1/registry → {"devices":[Registered…]}: the enrolled pads (no secrets)
+//	GET /api/v1/devices/{id}/downlinks → {"downlinks":[Downlink…]}: the last 100 messages sent, with the pad's answers
+//	POST /api/v1/devices/{id}/cmd?ttl= (operator) {"cmd":…} → 202 Downlink: signed, sent on down/cmd
+//	POST /api/v1/devices/{id}/session?ttl= (operator) a session → 202 Downlink: sent on down/session
+//	PUT /api/v1/devices/{id}/config?ttl= (operator) a protocol.Config → 202 Downlink: stored, sent retained on down/config
+//	GET /api/v1/health → the hub's counters (public)
 type API struct {
-	Store   Store
-	Rule    *TimeRule        // for GET /api/v1/unrated; nil: not served
-	Now     func() time.Time // default time.Now
-	Health  func() any       // the hub's counters; nil for none
-	Devices func() any       // the pads' last status; nil for none
-	Logger  *slog.Logger
+	Auth     *Auth // nil: every route but health answers 401
+	Store    Store
+	Registry interface {
+		Devices(ctx context.Context) ([]Registered, error)
+		Downlinks(ctx context.Context, device string, limit int) ([]Downlink, error)
+	} // nil: registry routes not served
+	Downlinks *Downlinks       // nil: send routes not served
+	Rule      *TimeRule        // for GET /api/v1/unrated; nil: not served
+	Now       func() time.Time // default time.Now
+	Health    func() any       // the hub's counters; nil for none
+	Devices   func() any       // the pads' last status; nil for none
+	Logger    *slog.Logger
 
 	mu    sync.Mutex
 	cache map[string]cachedStats // query → figures, while no record was added
@@ -49,19 +63,34 @@ const (
 
 // Register adds the routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/records", a.records)
-	mux.HandleFunc("GET /api/v1/stats", a.stats)
-	if a.Rule != nil {
-		mux.HandleFunc("GET /api/v1/unrated", a.unrated)
+	auth := a.Auth
+	if auth == nil {
+		auth = &Auth{}
 	}
-	mux.HandleFunc("GET /api/v1/rejected", a.rejected)
-	mux.HandleFunc("GET /api/v1/devices", func(w http.ResponseWriter, r *http.Request) {
+	sup := func(h http.HandlerFunc) http.HandlerFunc { return auth.Require(RoleSupervisor, h) }
+	op := func(h http.HandlerFunc) http.HandlerFunc { return auth.Require(RoleOperator, h) }
+	mux.HandleFunc("GET /api/v1/records", sup(a.records))
+	mux.HandleFunc("GET /api/v1/stats", sup(a.stats))
+	if a.Rule != nil {
+		mux.HandleFunc("GET /api/v1/unrated", sup(a.unrated))
+	}
+	mux.HandleFunc("GET /api/v1/rejected", sup(a.rejected))
+	if a.Registry != nil {
+		mux.HandleFunc("GET /api/v1/registry", sup(a.registry))
+		mux.HandleFunc("GET /api/v1/devices/{id}/downlinks", sup(a.downlinks))
+	}
+	if a.Downlinks != nil {
+		mux.HandleFunc("POST /api/v1/devices/{id}/cmd", op(a.send(KindCmd)))
+		mux.HandleFunc("POST /api/v1/devices/{id}/session", op(a.send(KindSession)))
+		mux.HandleFunc("PUT /api/v1/devices/{id}/config", op(a.send(KindConfig)))
+	}
+	mux.HandleFunc("GET /api/v1/devices", sup(func(w http.ResponseWriter, r *http.Request) {
 		var d any = []struct{}{}
 		if a.Devices != nil {
 			d = a.Devices()
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"devices": d})
-	})
+	}))
 	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
 		var h any = struct{}{}
 		if a.Health != nil {
@@ -239,6 +268,65 @@ func (a *API) rejected(w http.ResponseWriter, r *http.Request) {
 		out[i] = item{rj.ID, rj.DeviceID, rj.Reason, rj.ReceivedAt, body}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rejected": out})
+}
+
+func (a *API) registry(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Registry.Devices(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if list == nil {
+		list = []Registered{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"devices": list})
+}
+
+func (a *API) downlinks(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Registry.Downlinks(r.Context(), r.PathValue("id"), 100)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"downlinks": list})
+}
+
+// send signs and sends the request's body to the pad as a message of kind.
+func (a *API) send(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var ttl time.Duration
+		if v := r.URL.Query().Get("ttl"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				writeError(w, http.StatusBadRequest, fmt.Errorf("ttl: %q is not a duration like 30m", v))
+				return
+			}
+			ttl = d
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, protocol.MaxPayload+1))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		if len(body) > protocol.MaxPayload {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("payload: more than %d bytes", protocol.MaxPayload))
+			return
+		}
+		dl, err := a.Downlinks.Send(r.Context(), r.PathValue("id"), kind, body, ttl)
+		switch {
+		case errors.Is(err, ErrNoDevice):
+			writeError(w, http.StatusNotFound, err)
+		case errors.Is(err, ErrDownlink):
+			writeError(w, http.StatusBadRequest, err)
+		case err != nil:
+			if a.Logger != nil {
+				a.Logger.Error("evalhub: send", "kind", kind, "err", err)
+			}
+			writeError(w, http.StatusServiceUnavailable, fmt.Errorf("not sent: %v", err))
+		default:
+			writeJSON(w, http.StatusAccepted, dl)
+		}
+	}
 }
 
 func (a *API) fail(w http.ResponseWriter, err error) {

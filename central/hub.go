@@ -2,6 +2,7 @@ package central
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 // HubOptions configure the ingest of records from the broker.
@@ -27,6 +29,23 @@ type HubOptions struct {
 
 	Workers  int // goroutines storing records; default 4
 	MaxBatch int // records stored in one transaction at most; default 4096
+
+	// Key is the central's key: it signs every ack (trust.SignDown).
+	// Required.
+	Key ed25519.PrivateKey
+	// Devices gives the registered devices among ids (Registry.DevicesByID):
+	// a record is stored only when its device's key verifies it. Required.
+	Devices func(ctx context.Context, ids []string) (map[string]Registered, error)
+	// AckLifetime is how long an ack is good for: a pad refuses it after
+	// (and resends; the hub acks the resend again). Default DefaultAckLifetime.
+	AckLifetime time.Duration
+	// ClockSkew: how far a record's "at" may be ahead of the hub's clock, or
+	// before its device's enrollment. Default MaxClockSkew.
+	ClockSkew time.Duration
+
+	// OnCmdResult, if set, gets each pad's answer on up/cmdresult to a
+	// command, session or config (every hub instance subscribes).
+	OnCmdResult func(device string, r protocol.CmdResult, raw []byte)
 
 	// AfterCommit, if set, is called after each commit and before its acks
 	// are sent, with the number of commits so far: a seam for crash tests.
@@ -50,6 +69,9 @@ type HubCounters struct {
 	Commits    uint64 `json:"commits"`     // transactions committed
 }
 
+// DefaultAckLifetime is how long a signed ack is good for.
+const DefaultAckLifetime = time.Hour
+
 // Hub receives the pads' records over a shared subscription, stores each
 // once and acks it only after the commit.
 type Hub struct {
@@ -57,7 +79,8 @@ type Hub struct {
 	st  Store
 	log *slog.Logger
 
-	msgs chan mqtt.Message
+	msgs  chan mqtt.Message
+	ready chan struct{} // closed when Run has made cl
 
 	mu      sync.Mutex
 	cnt     HubCounters
@@ -104,10 +127,62 @@ func (h *Hub) onStatus(_ mqtt.Client, m mqtt.Message) {
 	h.mu.Unlock()
 }
 
+// onResult passes a pad's answer on.
+func (h *Hub) onResult(dev string, payload []byte) {
+	if h.o.OnCmdResult == nil {
+		return
+	}
+	r, err := protocol.ParseCmdResult(payload)
+	if err != nil {
+		h.log.Warn("evalhub: bad cmdresult", "device", dev, "err", err)
+		return
+	}
+	h.o.OnCmdResult(dev, r, payload)
+}
+
+// ErrNotRunning: the hub's Run did not start before ctx ended.
+var ErrNotRunning = errors.New("central: hub not running")
+
+// Publish sends payload on topic with QoS 1 through the hub's client and
+// returns once the broker took it (while the client is connecting, paho
+// keeps it and sends it on connect), or when ctx ends.
+func (h *Hub) Publish(ctx context.Context, topic string, retained bool, payload []byte) error {
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+		return fmt.Errorf("central: publish %s: %w", topic, ErrNotRunning)
+	}
+	h.mu.Lock()
+	cl := h.cl
+	h.mu.Unlock()
+	t := cl.Publish(topic, 1, retained, payload)
+	select {
+	case <-t.Done():
+		if err := t.Error(); err != nil {
+			return fmt.Errorf("central: publish %s: %w", topic, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("central: publish %s: %w", topic, ctx.Err())
+	}
+}
+
 // NewHub builds a hub on st; Run starts it.
 func NewHub(o HubOptions, st Store) (*Hub, error) {
 	if o.Broker == "" {
 		return nil, errors.New("central: hub: no broker URL")
+	}
+	if len(o.Key) != ed25519.PrivateKeySize {
+		return nil, errors.New("central: hub: no key to sign acks with")
+	}
+	if o.Devices == nil {
+		return nil, errors.New("central: hub: no device registry")
+	}
+	if o.AckLifetime <= 0 {
+		o.AckLifetime = DefaultAckLifetime
+	}
+	if o.ClockSkew <= 0 {
+		o.ClockSkew = MaxClockSkew
 	}
 	if o.Group == "" {
 		o.Group = "evalhub"
@@ -129,7 +204,7 @@ func NewHub(o HubOptions, st Store) (*Hub, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{o: o, st: st, log: log, msgs: make(chan mqtt.Message, 1024)}, nil
+	return &Hub{o: o, st: st, log: log, msgs: make(chan mqtt.Message, 1024), ready: make(chan struct{})}, nil
 }
 
 // Counters returns what the hub did so far.
@@ -171,9 +246,15 @@ func (h *Hub) Run(ctx context.Context) error {
 		SetWriteTimeout(10 * time.Second).
 		SetOrderMatters(true).
 		SetDefaultPublishHandler(func(c mqtt.Client, m mqtt.Message) {
-			if _, suffix, err := protocol.ParseTopic(m.Topic()); err == nil && suffix == protocol.UpStatus {
-				h.onStatus(c, m)
-				return
+			if dev, suffix, err := protocol.ParseTopic(m.Topic()); err == nil {
+				switch suffix {
+				case protocol.UpStatus:
+					h.onStatus(c, m)
+					return
+				case protocol.UpCmdResult:
+					h.onResult(dev, m.Payload())
+					return
+				}
 			}
 			handler(c, m)
 		}).
@@ -181,7 +262,8 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.log.Info("evalhub: connected", "broker", protocol.RedactURL(h.o.Broker), "subscription", filter)
 			// Not waited on here: this runs on paho's connection goroutine.
 			go func() {
-				t := c.SubscribeMultiple(map[string]byte{filter: 1, protocol.Prefix + "+/" + protocol.UpStatus: 1}, nil)
+				t := c.SubscribeMultiple(map[string]byte{filter: 1, protocol.Prefix + "+/" + protocol.UpStatus: 1,
+					protocol.Prefix + "+/" + protocol.UpCmdResult: 1}, nil)
 				if !t.WaitTimeout(10*time.Second) || t.Error() != nil {
 					h.log.Error("evalhub: subscribe", "err", t.Error())
 					return
@@ -204,6 +286,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Lock()
 	h.cl = cl
 	h.mu.Unlock()
+	close(h.ready)
 	cl.Connect() // retries until it connects; the OnConnect handler subscribes
 	var wg sync.WaitGroup
 	for range h.o.Workers {
@@ -240,6 +323,11 @@ func (h *Hub) work(ctx context.Context, cl mqtt.Client) {
 				break more
 			}
 		}
+		if err := h.check(ctx, &b); err != nil {
+			h.count(func(c *HubCounters) { c.StoreFails++ })
+			h.log.Error("evalhub: device registry: nothing stored or acked, the pads will send again", "err", err)
+			continue
+		}
 		acks, err := h.Store(ctx, &b)
 		if err != nil {
 			h.log.Error("evalhub: store records: nothing acked, the pads will send them again", "err", err)
@@ -252,12 +340,38 @@ func (h *Hub) work(ctx context.Context, cl mqtt.Client) {
 			// Several acks if the ids would not fit one message.
 			for len(ids) > 0 {
 				n := min(len(ids), protocol.MaxAckIDs)
-				cl.Publish(protocol.Topic(dev, protocol.DownAck), 1, false, protocol.Ack{IDs: ids[:n]}.Marshal())
+				topic := protocol.Topic(dev, protocol.DownAck)
+				msg, err := trust.SignDown(h.o.Key, topic, protocol.Ack{IDs: ids[:n]}.Marshal(), h.o.Now().Add(h.o.AckLifetime))
+				if err != nil { // cannot happen: the ack is JSON we made
+					h.log.Error("evalhub: sign ack", "err", err)
+					break
+				}
+				cl.Publish(topic, 1, false, msg)
 				h.count(func(c *HubCounters) { c.Acked += uint64(n) })
 				ids = ids[n:]
 			}
 		}
 	}
+}
+
+// check looks the batch's devices up and applies Check to each message.
+// A registry that cannot be read is an error: nothing is refused for it.
+func (h *Hub) check(ctx context.Context, b *Batch) error {
+	var ids []string
+	for _, m := range b.msgs {
+		if !slices.Contains(ids, m.Device) {
+			ids = append(ids, m.Device)
+		}
+	}
+	devs, err := h.o.Devices(ctx, ids)
+	if err != nil {
+		return err
+	}
+	c := Check{Devices: devs, Now: h.o.Now(), Skew: h.o.ClockSkew}
+	for i := range b.msgs {
+		c.Apply(&b.msgs[i])
+	}
+	return nil
 }
 
 // Parsed is one up/records message, checked.
@@ -357,6 +471,7 @@ func (h *Hub) Store(ctx context.Context, b *Batch) (map[string][]string, error) 
 		h.count(func(c *HubCounters) { c.StoreFails++ })
 		return nil, err
 	}
+	rejects = append(rejects, res.Refused...)
 	for _, rj := range rejects {
 		h.log.Warn("evalhub: record rejected (stored apart and acked)", "device", rj.DeviceID, "id", rj.ID, "reason", rj.Reason)
 	}

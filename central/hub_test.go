@@ -2,23 +2,25 @@ package central
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-
+	"evalpad/central/centraltest"
+	"evalpad/central/passwd"
 	"evalpad/rating"
 	"evalpad/sync/mqtttest"
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 func raw(r rating.Record) []byte {
@@ -115,12 +117,21 @@ func TestCompute(t *testing.T) {
 func TestAPI(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "h.db"))
 	st.Insert(context.Background(), rowsOf(rec(1, nil), rec(2, func(r *rating.Record) { r.Stars, r.Reasons = 2, []string{"213"} }), rec(3, nil)), nil)
+	ctx := context.Background()
+	sup, err := IssueToken(ctx, st, RoleSupervisor, "test", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	(&API{Store: st}).Register(mux)
+	(&API{Store: st, Auth: &Auth{Tokens: st, Limiter: &Limiter{Max: 3}}}).Register(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	get := func(path string, out any) int {
-		resp, err := http.Get(srv.URL + path)
+	getAs := func(token, path string, out any) int {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,6 +139,17 @@ func TestAPI(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(out)
 		return resp.StatusCode
 	}
+	// Records, figures and rejects need a token: none, or a wrong one, is 401.
+	for _, path := range []string{"/api/v1/records", "/api/v1/stats", "/api/v1/rejected", "/api/v1/devices"} {
+		var e struct{ Error string }
+		if code := getAs("", path, &e); code != 401 || !strings.Contains(e.Error, "token") {
+			t.Errorf("%s without a token: %d %q", path, code, e.Error)
+		}
+	}
+	if code := getAs(sup, "/api/v1/health", &struct{}{}); code != 200 {
+		t.Errorf("health: %d", code)
+	}
+	get := func(path string, out any) int { return getAs(sup, path, out) }
 	var page struct {
 		Records []rating.Record `json:"records"`
 		Next    string          `json:"next"`
@@ -164,63 +186,66 @@ func TestAPI(t *testing.T) {
 			t.Errorf("%s: %d %q", q, code, e.Error)
 		}
 	}
-}
-
-// pad is a test client that sends records and collects acks.
-type fakePad struct {
-	t    *testing.T
-	cl   mqtt.Client
-	dev  string
-	mu   sync.Mutex
-	acks []string
-}
-
-func newFakePad(t *testing.T, broker, dev string) *fakePad {
-	p := &fakePad{t: t, dev: dev}
-	p.cl = mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID("pad-" + dev))
-	if tok := p.cl.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	tok := p.cl.Subscribe(protocol.Topic(dev, protocol.DownAck), 1, func(_ mqtt.Client, m mqtt.Message) {
-		a, err := protocol.ParseAck(m.Payload())
-		if err != nil {
-			t.Errorf("ack: %v", err)
+	// Bad tokens: 401 each, then the client is refused, even with a good one.
+	for i := range 3 {
+		if code := getAs(sup+"x", "/api/v1/records", &struct{}{}); code != 401 {
+			t.Errorf("bad token %d: %d", i, code)
 		}
-		p.mu.Lock()
-		p.acks = append(p.acks, a.IDs...)
-		p.mu.Unlock()
-	})
-	tok.WaitTimeout(5 * time.Second)
-	t.Cleanup(func() { p.cl.Disconnect(0) })
-	return p
-}
-
-func (p *fakePad) send(records ...[]byte) {
-	tok := p.cl.Publish(protocol.Topic(p.dev, protocol.UpRecords), 1, false, protocol.AppendRecords(nil, p.dev, records))
-	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		p.t.Fatal(tok.Error())
+	}
+	if code := getAs(sup, "/api/v1/records", &struct{}{}); code != 429 {
+		t.Errorf("after 3 bad tokens: %d, want 429", code)
 	}
 }
 
-func (p *fakePad) acked() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.acks)
+// testKey is a central key for tests.
+func testKey(t testing.TB) ed25519.PrivateKey {
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+// enrollPad registers p in st at at, as POST /api/v1/enroll would, and
+// gives p its credentials and the central's key.
+func enrollPad(t testing.TB, st *SQLStore, p *centraltest.Pad, central ed25519.PrivateKey, at time.Time) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	ctx := context.Background()
+	code, _, err := IssueCode(ctx, st, p.ID, time.Hour, false, nil, at)
+	if err != nil {
+		t.Fatal(err)
 	}
+	pw := passwd.Random()
+	h, _ := passwd.Hash(pw)
+	pub := trust.Public(p.Key)
+	_, err = st.Enroll(ctx, CodeHash(code), at, func(cur *Registered, c Code) (Registered, error) {
+		return Registered{DeviceID: p.ID, PublicKey: pub, Fingerprint: trust.Fingerprint(pub), MQTTUser: p.ID, MQTTHash: h,
+			Hardware: map[string]string{}, Version: "test", EnrolledAt: at.UTC(), UpdatedAt: at.UTC(), Status: DeviceActive}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Enrolled = protocol.EnrollResponse{V: 1, DeviceID: p.ID, Username: p.ID, Password: pw, CentralKey: trust.EncodePublicKey(trust.Public(central))}
 }
 
-func runHub(t *testing.T, broker, id string, st Store) *Hub {
-	h, err := NewHub(HubOptions{Broker: broker, ClientID: id}, st)
+// testBroker is a broker for hub tests: Mosquitto open to all, or the
+// embedded one locked by st's registry. It returns the URL and the
+// central's credentials on it.
+func testBroker(t *testing.T, name string, st *SQLStore) (url, user, password string) {
+	if name == "mosquitto" {
+		return mqtttest.Start(t).URL(), "", ""
+	}
+	user, password = DefaultCentralUser, passwd.Random()
+	b, err := StartBroker(BrokerOptions{Addr: "127.0.0.1:0", Device: st.Device, CentralUser: user, CentralPassword: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b.URL(), user, password
+}
+
+func runHub(t *testing.T, o HubOptions, st Store) *Hub {
+	h, err := NewHub(o, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,49 +253,48 @@ func runHub(t *testing.T, broker, id string, st Store) *Hub {
 	done := make(chan struct{})
 	go func() { h.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	eventually(t, "the hub to subscribe", func() bool { return h.Counters().Subscribed })
+	centraltest.Eventually(t, "the hub to subscribe", func() bool { return h.Counters().Subscribed })
 	return h
 }
 
 // TestHubAcksAfterStore runs the hub against Mosquitto and the embedded
-// broker: stored records are acked, a resend is acked again and not stored
-// twice, a bad record with an id is kept apart and acked, one without an id
-// is not acked.
+// broker: signed records of a registered pad are stored and acked with a
+// signed ack, a resend is acked again and not stored twice, a bad record
+// with an id is kept apart and acked, one without an id is not acked.
 func TestHubAcksAfterStore(t *testing.T) {
 	for _, name := range []string{"mosquitto", "embedded"} {
 		t.Run(name, func(t *testing.T) {
-			var url string
-			if name == "mosquitto" {
-				url = mqtttest.Start(t).URL()
-			} else {
-				b, err := StartBroker("127.0.0.1:0", nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { b.Close() })
-				url = b.URL()
-			}
 			st := openStore(t, filepath.Join(t.TempDir(), "h.db"))
-			h := runHub(t, url, "hub-1", st)
+			key := testKey(t)
+			now := time.Now()
+			pad := centraltest.NewPad("TA-1")
+			enrollPad(t, st, pad, key, now.Add(-time.Hour))
+			url, user, pw := testBroker(t, name, st)
+			o := HubOptions{Broker: url, ClientID: "evalhub-1", Username: user, Password: pw, Key: key, Devices: st.DevicesByID}
+			h := runHub(t, o, st)
 			// Two hubs in one group split the messages; each id is still stored once.
-			h2 := runHub(t, url, "hub-2", st)
-			p := newFakePad(t, url, "TA-1")
-			bad := raw(rec(99, func(r *rating.Record) { r.Stars = 9 }))
+			o.ClientID = "evalhub-2"
+			h2 := runHub(t, o, st)
+			cl := pad.Connect(t, url, nil)
+			signed := func(n int, edit func(*rating.Record)) []byte { return pad.Sign(t, pad.Record(n, now, edit)) }
 			for i := 1; i <= 20; i++ {
-				p.send(raw(rec(i, nil)), raw(rec(i+1, nil)))
+				pad.Send(t, cl, signed(i, nil), signed(i+1, nil))
 			}
-			p.send(bad, []byte(`{"v":1}`))
+			pad.Send(t, cl, signed(99, func(r *rating.Record) { r.Stars = 9 }), []byte(`{"v":1}`))
 			want := 21 + 1 // records 1..21 and the bad one
-			eventually(t, "acks", func() bool {
+			centraltest.Eventually(t, "acks", func() bool {
 				seen := map[string]bool{}
-				for _, id := range p.acked() {
+				for _, id := range pad.Acked() {
 					seen[id] = true
 				}
 				return len(seen) == want
 			})
+			if bad := pad.BadAcks(); len(bad) != 0 {
+				t.Errorf("acks the pad would refuse: %v", bad)
+			}
 			// The pads' status: every hub sees it (not shared).
-			p.cl.Publish(protocol.Topic("TA-1", protocol.UpStatus), 1, true, protocol.Status{Online: true, Outbox: 7}.Marshal()).WaitTimeout(5 * time.Second)
-			eventually(t, "the status", func() bool {
+			cl.Publish(protocol.Topic("TA-1", protocol.UpStatus), 1, true, protocol.Status{Online: true, Outbox: 7}.Marshal()).WaitTimeout(5 * time.Second)
+			centraltest.Eventually(t, "the status", func() bool {
 				d1, d2 := h.Devices(), h2.Devices()
 				return len(d1) == 1 && len(d2) == 1 && d1[0].Status.Outbox == 7 && d2[0].DeviceID == "TA-1"
 			})
@@ -283,6 +307,114 @@ func TestHubAcksAfterStore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHubRefusesAttacks: what an attacker did on the open central of old,
+// each refused now by the hub itself, whatever the broker let through
+// (this runs on a Mosquitto that lets everyone in): each record is kept
+// as rejected with its reason, acked (so nothing loops), and counted in no
+// figure.
+func TestHubRefusesAttacks(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "h.db"))
+	key := testKey(t)
+	now := time.Now()
+	enrolled := now.Add(-24 * time.Hour)
+	real := centraltest.NewPad("TA-REAL")
+	enrollPad(t, st, real, key, enrolled)
+	other := centraltest.NewPad("TA-OTHER")
+	enrollPad(t, st, other, key, enrolled)
+	url := mqtttest.Start(t).URL()
+	runHub(t, HubOptions{Broker: url, ClientID: "evalhub-1", Key: key, Devices: st.DevicesByID}, st)
+	cl := real.Connect(t, url, nil)
+	ocl := other.Connect(t, url, nil)
+	// A legitimate record of the other pad, stored first.
+	other.Send(t, ocl, other.Sign(t, other.Record(500, now, nil)))
+	centraltest.Eventually(t, "the other pad's record", func() bool { return len(other.Acked()) == 1 })
+
+	ghost := centraltest.NewPad("TA-GHOST") // never enrolled
+	ghost.Enrolled = protocol.EnrollResponse{CentralKey: real.Enrolled.CentralKey}
+	gcl := ghost.Connect(t, url, nil)
+	var burst [][]byte
+	for i := 1; i <= 200; i++ {
+		burst = append(burst, ghost.Sign(t, ghost.Record(1000+i, now, nil)))
+	}
+	ghost.Send(t, gcl, burst...)
+
+	forger := testKey(t)
+	cases := []struct {
+		name   string
+		record []byte
+		reason string
+	}{
+		{"unsigned", mustJSON(real.Record(1, now, nil)), "sig: trust: unsigned"},
+		{"signed by another key, seq far ahead", centraltest.SignWith(t, forger, real.Record(2, now, func(r *rating.Record) { r.Seq = 1 << 40 })), "sig: trust: bad signature"},
+		{"changed after signing", tamper(real.Sign(t, real.Record(3, now, nil))), "sig: trust: bad signature"},
+		{"pad-sent default flag", real.Sign(t, real.Record(4, now, func(r *rating.Record) { r.Stars, r.Flags = 4, []string{FlagDefault} })), `flags: "default" is the central's`},
+		{"unrated from 2025", real.Sign(t, real.Record(5, time.Date(2025, 3, 3, 10, 0, 0, 0, now.Location()), func(r *rating.Record) {
+			r.Kind, r.Stars, r.Good, r.Reasons = rating.KindUnrated, 0, false, []string{}
+		})), "before the device's key was registered"},
+		{"far in the future", real.Sign(t, real.Record(6, now.Add(2*time.Hour), nil)), "ahead of the central's clock"},
+		{"id of the other pad's record", real.Sign(t, real.Record(500, now, nil)), "already stored for device TA-OTHER"},
+		{"a central-derived id", real.Sign(t, real.Record(7, now, func(r *rating.Record) { r.ID = DefaultID(centraltest.RecordID(8)) })), "version 8"},
+	}
+	for _, c := range cases {
+		real.Send(t, cl, c.record)
+	}
+	centraltest.Eventually(t, "every attack record acked", func() bool { return len(real.Acked()) == len(cases) && len(ghost.Acked()) == 200 })
+	ctx := context.Background()
+	rows, err := st.Records(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].DeviceID != "TA-OTHER" {
+		t.Fatalf("stored %v, want only the other pad's record", ids(rows))
+	}
+	rejs, _ := st.Rejected(ctx)
+	reasons := map[string]string{}
+	for _, rj := range rejs {
+		reasons[rj.ID] = rj.Reason
+	}
+	if n := len(rejs); n != 200+len(cases) {
+		t.Errorf("%d rejected, want %d", n, 200+len(cases))
+	}
+	if r := reasons[centraltest.RecordID(1001)]; !strings.Contains(r, "device TA-GHOST is not registered") {
+		t.Errorf("ghost's record: %q", r)
+	}
+	for _, c := range cases {
+		var head struct{ ID string }
+		json.Unmarshal(c.record, &head)
+		got := reasons[head.ID]
+		if head.ID == centraltest.RecordID(500) {
+			got = "" // the id's reject is stored once; the reason is checked below
+			for _, rj := range rejs {
+				if rj.DeviceID == "TA-REAL" && rj.ID == head.ID {
+					got = rj.Reason
+				}
+			}
+		}
+		if !strings.Contains(got, c.reason) {
+			t.Errorf("%s: rejected as %q, want %q", c.name, got, c.reason)
+		}
+	}
+	// The time rule finds no unrated session to default: the 2025 one was refused.
+	rule := &TimeRule{Cal: &Calendar{}, Store: st}
+	if list, n, err := rule.Check(ctx, Filter{}, now); err != nil || len(list) != 0 || n != 0 {
+		t.Errorf("time rule: %v %d %v", list, n, err)
+	}
+	if s := Compute(rows); s.Total.Records != 1 || s.Total.Default != 0 {
+		t.Errorf("figures count %+v", s.Total)
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// tamper turns the 5★ of a signed record into 1★ (with a reason).
+func tamper(b []byte) []byte {
+	s := strings.Replace(string(b), `"stars":5,"good":true,"reasons":[]`, `"stars":1,"good":false,"reasons":["115"]`, 1)
+	return []byte(s)
 }
 
 // TestPageEmbedded: the page and its assets are served from the binary and
@@ -331,19 +463,25 @@ func (f *failingStore) Insert(ctx context.Context, rows []Row, rejects []Reject)
 // pad's resend after the store recovers is stored and acked.
 func TestHubNoAckWithoutCommit(t *testing.T) {
 	url := mqtttest.Start(t).URL()
-	fs := &failingStore{Store: openStore(t, filepath.Join(t.TempDir(), "h.db")), fail: true}
-	h := runHub(t, url, "hub-1", fs)
-	p := newFakePad(t, url, "TA-1")
-	p.send(raw(rec(1, nil)), raw(rec(2, nil)))
-	eventually(t, "the failed commit", func() bool { return h.Counters().StoreFails == 1 })
-	if a := p.acked(); len(a) != 0 {
+	st := openStore(t, filepath.Join(t.TempDir(), "h.db"))
+	key := testKey(t)
+	now := time.Now()
+	p := centraltest.NewPad("TA-1")
+	enrollPad(t, st, p, key, now.Add(-time.Hour))
+	fs := &failingStore{Store: st, fail: true}
+	h := runHub(t, HubOptions{Broker: url, ClientID: "evalhub-1", Key: key, Devices: st.DevicesByID}, fs)
+	cl := p.Connect(t, url, nil)
+	r1, r2 := p.Sign(t, p.Record(1, now, nil)), p.Sign(t, p.Record(2, now, nil))
+	p.Send(t, cl, r1, r2)
+	centraltest.Eventually(t, "the failed commit", func() bool { return h.Counters().StoreFails == 1 })
+	if a := p.Acked(); len(a) != 0 {
 		t.Fatalf("acked %v without a commit", a)
 	}
 	fs.mu.Lock()
 	fs.fail = false
 	fs.mu.Unlock()
-	p.send(raw(rec(1, nil)), raw(rec(2, nil))) // the pad's resend
-	eventually(t, "acks", func() bool { return len(p.acked()) == 2 })
+	p.Send(t, cl, r1, r2) // the pad's resend
+	centraltest.Eventually(t, "acks", func() bool { return len(p.Acked()) == 2 })
 	if n, _ := fs.Count(context.Background()); n != 2 {
 		t.Errorf("%d stored, want 2", n)
 	}

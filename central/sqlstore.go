@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,7 +131,7 @@ var schema = []string{
 }
 
 func (s *SQLStore) migrate(ctx context.Context) error {
-	for _, q := range schema {
+	for _, q := range append(schema[:len(schema):len(schema)], registrySchema...) {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("central: create tables (%s): %w", s.d.name, err)
 		}
@@ -176,14 +177,18 @@ const rowsPerStatement = 400
 func (s *SQLStore) Insert(ctx context.Context, rows []Row, rejects []Reject) (Inserted, error) {
 	var res Inserted
 	// One row per id: a resend inside one message counts as a duplicate.
-	seen := make(map[string]bool, len(rows))
+	seen := make(map[string]string, len(rows)) // id → device
 	uniq := rows[:0:0]
 	for _, r := range rows {
-		if seen[r.ID] {
-			res.Duplicate++
+		if dev, ok := seen[r.ID]; ok {
+			if dev != r.DeviceID {
+				res.Refused = append(res.Refused, foreign(r, dev))
+			} else {
+				res.Duplicate++
+			}
 			continue
 		}
-		seen[r.ID] = true
+		seen[r.ID] = r.DeviceID
 		uniq = append(uniq, r)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -191,7 +196,7 @@ func (s *SQLStore) Insert(ctx context.Context, rows []Row, rejects []Reject) (In
 		return Inserted{}, fmt.Errorf("central: insert: begin: %w", err)
 	}
 	defer tx.Rollback()
-	var fresh []Row
+	var fresh, stored []Row
 	for i := 0; i < len(uniq); i += rowsPerStatement {
 		chunk := uniq[i:min(i+rowsPerStatement, len(uniq))]
 		ids, err := s.insertRecords(ctx, tx, chunk)
@@ -201,22 +206,37 @@ func (s *SQLStore) Insert(ctx context.Context, rows []Row, rejects []Reject) (In
 		for _, r := range chunk {
 			if ids[r.ID] {
 				fresh = append(fresh, r)
+			} else {
+				stored = append(stored, r)
 			}
 		}
 	}
+	// Stored before: a resend, unless the stored record is another device's.
+	owners, err := s.owners(ctx, tx, stored)
+	if err != nil {
+		return Inserted{}, err
+	}
+	for _, r := range stored {
+		if dev := owners[r.ID]; dev != "" && dev != r.DeviceID {
+			res.Refused = append(res.Refused, foreign(r, dev))
+		} else {
+			res.Duplicate++
+		}
+	}
 	res.New = len(fresh)
-	res.Duplicate += len(uniq) - len(fresh)
+	rejects = append(rejects[:len(rejects):len(rejects)], res.Refused...)
+	done := make(map[string]bool, len(rejects))
 	for _, rj := range rejects {
-		if seen[rj.ID] {
+		if done[rj.ID] {
 			continue
 		}
-		seen[rj.ID] = true
+		done[rj.ID] = true
 		q := "INSERT INTO rejected (id, device_id, reason, body, received_ms) VALUES (" + s.phs(1, 5) + ") ON CONFLICT (id) DO NOTHING"
 		r, err := tx.ExecContext(ctx, q, rj.ID, rj.DeviceID, rj.Reason, string(rj.Body), rj.ReceivedAt.UnixMilli())
 		if err != nil {
 			return Inserted{}, fmt.Errorf("central: insert reject %s: %w", rj.ID, err)
 		}
-		if n, _ := r.RowsAffected(); n > 0 {
+		if n, _ := r.RowsAffected(); n > 0 && !slices.ContainsFunc(res.Refused, func(f Reject) bool { return f.ID == rj.ID }) {
 			res.Rejected++
 		}
 	}
@@ -224,6 +244,41 @@ func (s *SQLStore) Insert(ctx context.Context, rows []Row, rejects []Reject) (In
 		return Inserted{}, fmt.Errorf("central: insert: commit: %w", err)
 	}
 	return res, nil
+}
+
+// foreign is the reject of r, whose id is stored for device dev.
+func foreign(r Row, dev string) Reject {
+	return Reject{ID: r.ID, DeviceID: r.DeviceID, Reason: fmt.Sprintf("id: already stored for device %s", dev), Body: r.Body, ReceivedAt: r.ReceivedAt}
+}
+
+// owners maps the ids of rows (stored already) to their stored device.
+func (s *SQLStore) owners(ctx context.Context, tx *sql.Tx, rows []Row) (map[string]string, error) {
+	out := map[string]string{}
+	for i := 0; i < len(rows); i += rowsPerStatement {
+		chunk := rows[i:min(i+rowsPerStatement, len(rows))]
+		args := make([]any, len(chunk))
+		for j, r := range chunk {
+			args[j] = r.ID
+		}
+		rs, err := tx.QueryContext(ctx, "SELECT id, device_id FROM records WHERE id IN ("+s.phs(1, len(chunk))+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("central: insert: owners: %w", err)
+		}
+		for rs.Next() {
+			var id, dev string
+			if err := rs.Scan(&id, &dev); err != nil {
+				rs.Close()
+				return nil, fmt.Errorf("central: insert: owners: %w", err)
+			}
+			out[id] = dev
+		}
+		err = rs.Err()
+		rs.Close()
+		if err != nil {
+			return nil, fmt.Errorf("central: insert: owners: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // phs is the placeholders from..from+n-1, comma-separated.

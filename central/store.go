@@ -12,7 +12,9 @@ import (
 // Store keeps the records the central received, each id once.
 //
 // Insert writes rows and rejects in one transaction: a row whose id is
-// already stored is skipped, never stored twice (likewise a reject). When
+// already stored is skipped, never stored twice (likewise a reject); when
+// the stored one is another device's, the row is kept as a reject instead
+// (Inserted.Refused). When
 // Insert returns nil every id given is durably stored (committed), so the
 // central may ack all of them; on error nothing was committed. Insert is
 // safe for concurrent use, also by several processes on one database.
@@ -32,6 +34,10 @@ type Inserted struct {
 	New       int // rows stored now
 	Duplicate int // rows already stored before (a resend)
 	Rejected  int // rejects stored now
+	// Refused are rows whose id is stored already for another device (or
+	// came twice in one call from two devices): not stored as records but
+	// as rejects, in the same transaction, and not counted as duplicates.
+	Refused []Reject
 }
 
 // Row is one stored record: the indexed columns and the record as received.

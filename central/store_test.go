@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +25,7 @@ var backends = []struct {
 	{"postgres", func(t *testing.T) string { return centraltest.Postgres(t) }},
 }
 
-func openStore(t *testing.T, dsn string) *SQLStore {
+func openStore(t testing.TB, dsn string) *SQLStore {
 	t.Helper()
 	s, err := Open(context.Background(), dsn)
 	if err != nil {
@@ -91,14 +93,27 @@ func TestStore(t *testing.T) {
 func testOnce(t *testing.T, s *SQLStore) {
 	ctx := context.Background()
 	res, err := s.Insert(ctx, rowsOf(rec(1, nil), rec(2, nil), rec(3, nil)), nil)
-	if err != nil || res != (Inserted{New: 3}) {
+	if err != nil || !reflect.DeepEqual(res, Inserted{New: 3}) {
 		t.Fatalf("first insert: %+v %v", res, err)
 	}
 	// A resend with one new record and one repeated inside the message.
 	res, err = s.Insert(ctx, rowsOf(rec(2, nil), rec(3, nil), rec(4, nil), rec(4, nil)), nil)
-	if err != nil || res != (Inserted{New: 1, Duplicate: 3}) {
+	if err != nil || !reflect.DeepEqual(res, Inserted{New: 1, Duplicate: 3}) {
 		t.Fatalf("resend: %+v %v", res, err)
 	}
+	// Another device's record with an id stored already (and one twice in
+	// one call): refused, kept as rejects, not duplicates.
+	other := func(r rating.Record) rating.Record { r.DeviceID = "TA-2"; return r }
+	res, err = s.Insert(ctx, rowsOf(other(rec(1, nil)), rec(5, nil), other(rec(5, nil))), nil)
+	if err != nil || res.New != 1 || res.Duplicate != 0 || len(res.Refused) != 2 || res.Refused[0].DeviceID != "TA-2" ||
+		!strings.Contains(res.Refused[0].Reason, "already stored for device TA-1") {
+		t.Fatalf("foreign ids: %+v %v", res, err)
+	}
+	if got, _ := s.Rejected(ctx); len(got) != 2 {
+		t.Fatalf("%d rejects stored for the foreign ids, want 2", len(got))
+	}
+	s.db.ExecContext(ctx, "DELETE FROM rejected")
+	s.db.ExecContext(ctx, s.q("DELETE FROM records WHERE id = ?"), rec(5, nil).ID)
 	rj := Reject{ID: "019abcde-0000-7000-8000-999999999999", DeviceID: "TA-1", Reason: "stars: 9", Body: []byte(`{"id":"x"}`), ReceivedAt: t0}
 	for i, want := range []int{1, 0} {
 		res, err = s.Insert(ctx, nil, []Reject{rj})

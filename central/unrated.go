@@ -60,10 +60,14 @@ func DefaultID(unratedID string) string {
 }
 
 // DefaultRecord is the 4★ record the rule gives an unrated session: the
-// same session, cases, staff and time, stars 4, flag "default".
+// same session, cases, staff and time, stars 4, flag "default". The
+// central makes it, so it carries no pad's signature (sig ""): what
+// vouches for it is the unrated record it derives from (DefaultID), which
+// was stored only with its pad's valid signature, and the flag, which the
+// hub refuses from pads.
 func DefaultRecord(u rating.Record) rating.Record {
 	d := u
-	d.ID = DefaultID(u.ID)
+	d.ID, d.Sig = DefaultID(u.ID), ""
 	d.Kind, d.Stars, d.Good = rating.KindRating, 4, true
 	d.Reasons = []string{}
 	d.Cases = slices.Clone(u.Cases)

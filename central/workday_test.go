@@ -119,6 +119,7 @@ func TestTimeRule(t *testing.T) {
 		return rec(n, func(r *rating.Record) {
 			r.Kind, r.Stars, r.Flags = rating.KindUnrated, 0, []string{rating.FlagSessionTimeout}
 			r.OpenedAt, r.At = opened+"T16:50:00.000+08:00", opened+"T17:00:00.000+08:00"
+			r.Sig = "the-pads-signature"
 		})
 	}
 	// Before 春节, and before 国庆.
@@ -161,7 +162,7 @@ func TestTimeRule(t *testing.T) {
 		}
 	}
 	rows, _ := st.Records(ctx, Filter{Flag: FlagDefault})
-	if len(rows) != 2 || rows[0].ID != DefaultID(a.ID) || rows[0].Stars != 4 || !rows[0].Good || rows[0].SessionID != a.SessionID {
+	if len(rows) != 2 || rows[0].ID != DefaultID(a.ID) || rows[0].Stars != 4 || !rows[0].Good || rows[0].SessionID != a.SessionID || rows[0].Sig != "" {
 		t.Fatalf("default records %+v", rows)
 	}
 	// The figures count a defaulted session once, as a 4★ rating.

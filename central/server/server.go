@@ -3,6 +3,9 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,17 +13,19 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
 	"evalpad/central"
+	"evalpad/central/passwd"
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 // Defaults of Options (and of evalhub's flags).
 const (
-	DefaultMQTTListen = ":1883"
+	DefaultMQTTListen = "127.0.0.1:1883"
 	DefaultListen     = "127.0.0.1:8090"
 )
 
@@ -28,6 +33,7 @@ const (
 type Options struct {
 	// Hub configures the ingest. With Hub.Broker empty an embedded broker
 	// runs on MQTTListen and the hub uses it. Hub.Logger defaults to Logger.
+	// Hub.Group empty: the group stored in the database (NewGroup).
 	Hub central.HubOptions
 
 	MQTTListen string // the embedded broker's address; default DefaultMQTTListen
@@ -42,6 +48,15 @@ type Options struct {
 	// empty for the built-in calendar only.
 	Holidays string
 
+	// PadsBroker is the broker URL enrollment hands the pads. Empty: the
+	// embedded broker's address (with the host the pad reached the
+	// central at when the broker listens on every interface), else
+	// Hub.Broker.
+	PadsBroker string
+	// PadsCA is a PEM file of the CA of the broker's certificate, handed to
+	// pads at enrollment; empty for none.
+	PadsCA string
+
 	Logger *slog.Logger // nil: discard
 }
 
@@ -52,9 +67,11 @@ type Server struct {
 	group  string
 	mqtt   string // the hub's broker URL
 	st     *central.SQLStore
+	key    ed25519.PrivateKey
 	broker *central.Broker // nil with an external broker
 	hub    *central.Hub
 	rule   *central.TimeRule
+	down   *central.Downlinks
 	ln     net.Listener
 	http   *http.Server
 }
@@ -75,23 +92,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	dsn := o.DB
-	if dsn == "" {
-		if o.Data == "" {
-			return nil, errors.New("server: no database: set DB or Data")
-		}
-		dsn = filepath.Join(o.Data, "evalhub.db")
-		// The state directory is evalhub's alone; an older one is tightened.
-		if err := os.MkdirAll(o.Data, 0o700); err != nil {
-			return nil, fmt.Errorf("server: data dir: %w", err)
-		}
-		if err := os.Chmod(o.Data, 0o700); err != nil {
-			return nil, fmt.Errorf("server: data dir: %w", err)
-		}
+	dsn, err := DSN(o.DB, o.Data)
+	if err != nil {
+		return nil, err
 	}
 	s := &Server{log: log, dsn: dsn, group: o.Hub.Group}
-	err := s.start(ctx, o, cal)
-	if err != nil {
+	if err := s.start(ctx, o, cal); err != nil {
 		return nil, errors.Join(err, s.close())
 	}
 	return s, nil
@@ -99,12 +105,33 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) error {
 	var err error
+	var ca []byte
+	if o.PadsCA != "" {
+		if ca, err = os.ReadFile(o.PadsCA); err != nil {
+			return fmt.Errorf("server: pads' CA: %w", err)
+		}
+	}
+	if s.key, err = LoadKey(o.Data, s.log); err != nil {
+		return err
+	}
 	if s.st, err = central.Open(ctx, s.dsn); err != nil {
 		return err
 	}
 	ho := o.Hub
+	ho.Key, ho.Devices = s.key, s.st.DevicesByID
+	if ho.Group == "" {
+		if ho.Group, err = s.st.Setting(ctx, "group", NewGroup); err != nil {
+			return err
+		}
+	}
+	s.group = ho.Group
 	if ho.Broker == "" {
-		if s.broker, err = central.StartBroker(cmp.Or(o.MQTTListen, DefaultMQTTListen), s.log.With("component", "broker")); err != nil {
+		// The central's own user on the embedded broker: a new random
+		// password at every start, known to this process only.
+		ho.Username, ho.Password = central.DefaultCentralUser, passwd.Random()
+		if s.broker, err = central.StartBroker(central.BrokerOptions{Addr: cmp.Or(o.MQTTListen, DefaultMQTTListen),
+			Device: s.st.Device, CentralUser: ho.Username, CentralPassword: ho.Password,
+			Logger: s.log.With("component", "broker")}); err != nil {
 			return err
 		}
 		ho.Broker = s.broker.URL()
@@ -113,13 +140,26 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	if ho.Logger == nil {
 		ho.Logger = s.log
 	}
+	st := s.st
+	ho.OnCmdResult = func(dev string, r protocol.CmdResult, raw []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := st.SetDownlinkResult(ctx, dev, r.ID, raw, time.Now()); err != nil {
+			s.log.Warn("evalhub: cmdresult", "device", dev, "id", r.ID, "err", err)
+		}
+	}
 	if s.hub, err = central.NewHub(ho, s.st); err != nil {
 		return err
 	}
 	s.rule = &central.TimeRule{Cal: cal, Store: s.st, Logger: s.log}
-	mux := http.NewServeMux()
 	hub := s.hub
-	(&central.API{Store: s.st, Rule: s.rule, Health: func() any { return hub.Counters() },
+	s.down = &central.Downlinks{Key: s.key, Store: s.st, Publish: hub.Publish, Logger: s.log}
+	enroller := &central.Enroller{Store: s.st, Key: s.key, Broker: s.padsBroker(o.PadsBroker), CA: string(ca),
+		Limiter: &central.Limiter{}, OnEnrolled: s.enrolled, Logger: s.log}
+	mux := http.NewServeMux()
+	mux.Handle("POST "+protocol.EnrollPath, enroller)
+	(&central.API{Auth: &central.Auth{Tokens: s.st, Limiter: &central.Limiter{Max: 20}, Logger: s.log},
+		Store: s.st, Registry: s.st, Downlinks: s.down, Rule: s.rule, Health: func() any { return hub.Counters() },
 		Devices: func() any { return hub.Devices() }, Logger: s.log}).Register(mux)
 	central.RegisterPage(mux)
 	if s.ln, err = net.Listen("tcp", cmp.Or(o.Listen, DefaultListen)); err != nil {
@@ -128,6 +168,64 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }
+
+// NewGroup is a shared subscription group's name no one can guess:
+// Mosquitto 2.0's acl_file does not check subscriptions (only what is
+// delivered), so a pad that knew the name could join the central's group
+// and take a share of the records away from it (the pads would send them
+// again, but a steady member could keep them from the central). The name
+// is kept in the database, so every instance of one central shares it.
+func NewGroup() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "evalhub-" + hex.EncodeToString(b[:])
+}
+
+// padsBroker is the broker URL a pad enrolling through r is handed.
+func (s *Server) padsBroker(given string) func(r *http.Request) string {
+	return func(r *http.Request) string {
+		if given != "" {
+			return given
+		}
+		if s.broker == nil {
+			return s.mqtt
+		}
+		a := s.broker.Addr().(*net.TCPAddr)
+		host := a.IP.String()
+		if a.IP.IsUnspecified() {
+			if h, _, err := net.SplitHostPort(r.Host); err == nil {
+				host = h
+			} else if r.Host != "" {
+				host = r.Host
+			}
+		}
+		return "tcp://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
+	}
+}
+
+// enrolled runs after a pad enrolled: a renewed or replaced pad's
+// connections made with the old password are closed, and its config is
+// published again (signed, retained) so an older retained one cannot win.
+func (s *Server) enrolled(d central.Registered, how string) {
+	if s.broker != nil && how != "new" {
+		if n := s.broker.Disconnect(d.MQTTUser); n > 0 {
+			s.log.Info("evalhub: closed the connections of the old credentials", "device", d.DeviceID, "connections", n)
+		}
+	}
+	if d.Config != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := s.down.Send(ctx, d.DeviceID, central.KindConfig, d.Config.Marshal(), 0); err != nil {
+			s.log.Warn("evalhub: config of an enrolled pad not published; the daily signing will", "device", d.DeviceID, "err", err)
+		}
+	}
+}
+
+// Key is the central's key.
+func (s *Server) Key() ed25519.PrivateKey { return s.key }
+
+// Store is the central's store (and registry).
+func (s *Server) Store() *central.SQLStore { return s.st }
 
 // Addr is the address of the read API and the figures page.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
@@ -159,13 +257,15 @@ func (s *Server) Announce(w io.Writer) {
 // the time rule, and closes the broker and the store. It returns nil after
 // a clean stop.
 func (s *Server) Run(ctx context.Context) error {
-	s.log.Info("evalhub", "broker", protocol.RedactURL(s.mqtt), "db", protocol.RedactURL(s.dsn), "group", s.group)
+	s.log.Info("evalhub", "broker", protocol.RedactURL(s.mqtt), "db", protocol.RedactURL(s.dsn), "group", s.group[:min(len(s.group), 12)]+"…",
+		"central_key", trust.Fingerprint(trust.Public(s.key)))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	var hubErr error
 	wg.Go(func() { hubErr = s.hub.Run(ctx) })
-	wg.Go(func() { s.rule.Run(ctx, time.Hour, time.Now) }) // default 4★ for sessions not rated in time
+	wg.Go(func() { s.rule.Run(ctx, time.Hour, time.Now) })        // default 4★ for sessions not rated in time
+	wg.Go(func() { s.down.RunResign(ctx, central.ConfigResign) }) // retained configs signed again before they expire
 	served := make(chan error, 1)
 	go func() { served <- s.http.Serve(s.ln) }()
 	var err error

@@ -6,34 +6,38 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-
 	"evalpad/central"
-	"evalpad/rating"
+	"evalpad/central/centraltest"
 	"evalpad/sync/mqtttest"
-	"evalpad/sync/protocol"
 )
 
 const device = "TA-ZWFW-W12"
 
-// record is one valid 差评 record of device, as its pad would send it.
-func record(t *testing.T, id string) []byte {
+// enroll makes a code for a pad of device on s's store and enrolls the pad
+// through s's HTTP route, as a technician would.
+func enroll(t *testing.T, s *Server, p *centraltest.Pad) {
 	t.Helper()
-	r := rating.NewRecord(id, rating.Origin{DeviceID: device, AreaCode: "370900", Hall: "泰安市政务服务中心", Window: "12", Channel: "4"},
-		&rating.Session{ID: "S-20261125-0001", Mode: rating.ModeSingle, Staff: rating.Staff{ID: "TA0123", Name: "李四"}},
-		rating.Staff{}, []rating.Case{{ProjectNo: "37090020261125000123", TaskCode: "T001", TaskName: "企业设立登记"}},
-		rating.Verdict{Stars: 2, Reasons: []string{"213"}}, "2026-11-25T10:02:40.000+08:00", "2026-11-25T10:03:12.123+08:00")
-	r.Seq = 1
-	b, err := json.Marshal(r)
+	code, _, err := central.IssueCode(context.Background(), s.Store(), p.ID, time.Hour, false, nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	p.Enroll(t, "http://"+s.Addr().String(), code)
+}
+
+// token is a supervisor's API token on s.
+func token(t *testing.T, s *Server, role string) string {
+	t.Helper()
+	tok, err := central.IssueToken(context.Background(), s.Store(), role, "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 // run starts s and returns a stop that cancels it and returns what Run did.
@@ -62,59 +66,11 @@ func run(t *testing.T, s *Server) (stop func() error) {
 	return stop
 }
 
-// testPad is device's pad on the broker: it sends records and gets acks.
-type testPad struct {
-	t    *testing.T
-	cl   mqtt.Client
-	acks chan []string
-}
-
-func newPad(t *testing.T, broker string) *testPad {
+func getRecords(t *testing.T, s *Server, tok string) []string {
 	t.Helper()
-	p := &testPad{t: t, acks: make(chan []string, 16)}
-	p.cl = mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID("pad-" + device))
-	if tok := p.cl.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("connect: %v", tok.Error())
-	}
-	t.Cleanup(func() { p.cl.Disconnect(0) })
-	tok := p.cl.Subscribe(protocol.Topic(device, protocol.DownAck), 1, func(_ mqtt.Client, m mqtt.Message) {
-		a, err := protocol.ParseAck(m.Payload())
-		if err != nil {
-			t.Errorf("ack: %v", err)
-		}
-		p.acks <- a.IDs
-	})
-	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("subscribe: %v", tok.Error())
-	}
-	return p
-}
-
-// send publishes the record id on up/records.
-func (p *testPad) send(id string) {
-	p.t.Helper()
-	tok := p.cl.Publish(protocol.Topic(device, protocol.UpRecords), 1, false, protocol.AppendRecords(nil, device, [][]byte{record(p.t, id)}))
-	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		p.t.Fatalf("publish: %v", tok.Error())
-	}
-}
-
-// wantAck waits for the next ack and checks it names id alone.
-func (p *testPad) wantAck(id string) {
-	p.t.Helper()
-	select {
-	case ids := <-p.acks:
-		if len(ids) != 1 || ids[0] != id {
-			p.t.Errorf("acked %v, want [%s]", ids, id)
-		}
-	case <-time.After(10 * time.Second):
-		p.t.Fatal("no ack")
-	}
-}
-
-func getRecords(t *testing.T, s *Server) []string {
-	t.Helper()
-	resp, err := http.Get("http://" + s.Addr().String() + "/api/v1/records")
+	req, _ := http.NewRequest("GET", "http://"+s.Addr().String()+"/api/v1/records", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,10 +112,16 @@ func TestEmbeddedBrokerSQLite(t *testing.T) {
 	stop := run(t, s)
 	unblock := sync.OnceFunc(func() { close(release) })
 	t.Cleanup(unblock) // before stop: a failed test must not leave the hub in AfterCommit
-	p := newPad(t, "tcp://"+s.BrokerAddr().String())
+	p := centraltest.NewPad(device)
+	enroll(t, s, p)
+	if want := "tcp://" + s.BrokerAddr().String(); p.Enrolled.Broker != want {
+		t.Errorf("pads are told broker %s, want %s", p.Enrolled.Broker, want)
+	}
+	cl := p.Connect(t, p.Enrolled.Broker, nil)
+	tok := token(t, s, central.RoleSupervisor)
 
-	const id = "019abcde-0000-7000-8000-000000000001"
-	p.send(id)
+	id := centraltest.RecordID(1)
+	p.Send(t, cl, p.Sign(t, p.Record(1, time.Now(), nil)))
 	select {
 	case n := <-commits:
 		if n != 1 {
@@ -169,16 +131,14 @@ func TestEmbeddedBrokerSQLite(t *testing.T) {
 		t.Fatal("no commit")
 	}
 	// Committed, AfterCommit not returned yet: stored, and not acked.
-	if ids := getRecords(t, s); len(ids) != 1 || ids[0] != id {
+	if ids := getRecords(t, s, tok); len(ids) != 1 || ids[0] != id {
 		t.Errorf("stored %v before the ack, want [%s]", ids, id)
 	}
-	select {
-	case ids := <-p.acks:
+	if ids := p.Acked(); len(ids) != 0 {
 		t.Fatalf("acked %v before AfterCommit returned", ids)
-	default:
 	}
 	unblock()
-	p.wantAck(id)
+	centraltest.Eventually(t, "the signed ack", func() bool { return slices.Equal(p.Acked(), []string{id}) })
 
 	if err := stop(); err != nil {
 		t.Fatalf("Run after cancel: %v", err)
@@ -205,7 +165,7 @@ func TestEmbeddedBrokerSQLite(t *testing.T) {
 func TestExternalBroker(t *testing.T) {
 	mq := mqtttest.Start(t)
 	s, err := Start(context.Background(), Options{Hub: central.HubOptions{Broker: mq.URL()},
-		Listen: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "hub.db")})
+		Listen: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "hub.db"), Data: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,10 +178,14 @@ func TestExternalBroker(t *testing.T) {
 		t.Errorf("Announce wrote %q, want %q", out.String(), want)
 	}
 	stop := run(t, s)
-	p := newPad(t, mq.URL())
-	const id = "019abcde-0000-7000-8000-000000000002"
-	p.send(id)
-	p.wantAck(id)
+	p := centraltest.NewPad(device)
+	enroll(t, s, p)
+	if p.Enrolled.Broker != mq.URL() {
+		t.Errorf("pads are told broker %s, want the hub's %s", p.Enrolled.Broker, mq.URL())
+	}
+	cl := p.Connect(t, mq.URL(), nil)
+	p.Send(t, cl, p.Sign(t, p.Record(2, time.Now(), nil)))
+	centraltest.Eventually(t, "the signed ack", func() bool { return slices.Equal(p.Acked(), []string{centraltest.RecordID(2)}) })
 	if err := stop(); err != nil {
 		t.Fatalf("Run after cancel: %v", err)
 	}
@@ -250,6 +214,7 @@ func TestStartErrors(t *testing.T) {
 		err  string
 	}{
 		{"no database", Options{Listen: "127.0.0.1:0"}, "no database"},
+		{"no data for the key", Options{Listen: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "h.db")}, "central's key"},
 		{"holidays", Options{Data: t.TempDir(), Holidays: filepath.Join(t.TempDir(), "none")}, "holidays"},
 		{"bad holidays", Options{Data: t.TempDir(), Holidays: "server_test.go"}, "server_test.go"},
 		{"broker address busy", Options{Data: t.TempDir(), MQTTListen: busy.Addr().String()}, "broker"},

@@ -20,9 +20,19 @@ function query() {
   }
   return p;
 }
+// The API token: asked for once, kept in this tab's sessionStorage only.
+const TOKEN = "evalhub-token";
+class Unauthorized extends Error {}
+function showLogin(msg) {
+  $("#main").hidden = true;
+  $("#login").hidden = false;
+  $("#login-error").textContent = msg || "";
+  $("#login").elements.token.focus();
+}
 async function get(path, p) {
-  const r = await fetch(path + "?" + p.toString());
+  const r = await fetch(path + "?" + p.toString(), { headers: { Authorization: "Bearer " + (sessionStorage.getItem(TOKEN) || "") } });
   const body = await r.json();
+  if (r.status === 401 || r.status === 403 || r.status === 429) throw new Unauthorized(body.error || r.statusText);
   if (!r.ok) throw new Error(body.error || r.statusText);
   return body;
 }
@@ -145,24 +155,62 @@ function renderDevices(list) {
     : `<tr><td colspan="9" class="muted">还没有评价器上报状态</td></tr>`;
 }
 
+function renderRejected(list) {
+  const last = list.slice(-50).reverse();
+  $("#rejected tbody").innerHTML = last.length
+    ? last
+        .map(
+          (r) => `<tr><td>${esc(r.received_at.replace("T", " ").slice(0, 19))}</td><td>${esc(r.device_id)}</td>
+<td class="small">${esc(r.id)}</td><td class="badtext">${esc(r.reason)}</td></tr>`
+        )
+        .join("")
+    : `<tr><td colspan="4" class="muted">没有被拒收的记录</td></tr>`;
+}
+
 async function refresh() {
+  if (!sessionStorage.getItem(TOKEN)) {
+    showLogin();
+    return;
+  }
   const p = query();
   try {
-    const [stats, unrated, latest, devices] = await Promise.all([
+    const [stats, unrated, latest, devices, rejected] = await Promise.all([
       get("/api/v1/stats", p),
       get("/api/v1/unrated", p),
       get("/api/v1/records", new URLSearchParams([...p, ["order", "newest"], ["limit", "20"]])),
       get("/api/v1/devices", new URLSearchParams()),
+      get("/api/v1/rejected", new URLSearchParams()),
     ]);
+    $("#login").hidden = true;
+    $("#main").hidden = false;
     renderStats(stats);
     renderUnrated(unrated.unrated);
     renderLatest(latest.records);
     renderDevices(devices.devices);
+    renderRejected(rejected.rejected);
     $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN");
   } catch (e) {
+    if (e instanceof Unauthorized) {
+      sessionStorage.removeItem(TOKEN);
+      showLogin(e.message);
+      return;
+    }
     $("#updated").textContent = "出错：" + e.message;
   }
 }
+
+$("#login").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const t = $("#login").elements.token.value.trim();
+  if (t) sessionStorage.setItem(TOKEN, t);
+  $("#login").elements.token.value = "";
+  refresh();
+});
+$("#logout").addEventListener("click", (e) => {
+  e.preventDefault();
+  sessionStorage.removeItem(TOKEN);
+  showLogin();
+});
 
 $("#filters").addEventListener("submit", (e) => {
   e.preventDefault();

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +23,7 @@ import (
 	"evalpad/sync/link"
 	"evalpad/sync/mqtttest"
 	"evalpad/sync/protocol"
+	"evalpad/trust"
 )
 
 // BenchmarkDrain drains a backlog of BENCH_RECORDS (default 100000) records
@@ -63,6 +66,10 @@ func BenchmarkDrain(b *testing.B) {
 var (
 	backlogOnce sync.Once
 	backlogPath string
+	// benchPad is the key the backlog's records are signed with, benchKey
+	// the central's.
+	_, benchPad, _ = ed25519.GenerateKey(rand.Reader)
+	_, benchKey, _ = ed25519.GenerateKey(rand.Reader)
 )
 
 // buildBacklog writes n records into a store file once (every Append is
@@ -95,6 +102,12 @@ func buildBacklog(b *testing.B, n int) string {
 			r := rating.NewRecord(id, o, &rating.Session{ID: sid, Mode: rating.ModeSingle, Staff: rating.Staff{ID: "TA0123", Name: "李四"}},
 				rating.Staff{}, []rating.Case{{ProjectNo: fmt.Sprintf("370900202611250%05d", i), TaskCode: "T001", TaskName: "企业设立登记"}},
 				v, "2026-11-25T10:02:40.000+08:00", "2026-11-25T10:03:12.123+08:00")
+			r.Seq = uint64(i + 1) // the store gives a fresh outbox's records 1, 2, …: signed as they will be sent
+			r.Sig = ""
+			body, _ := json.Marshal(r)
+			if r.Sig, err = trust.Sign(benchPad, trust.RecordDomain, body); err != nil {
+				b.Fatal(err)
+			}
 			if err := st.Append(&r, nil); err != nil {
 				b.Fatal(err)
 			}
@@ -136,7 +149,21 @@ func benchHub(b *testing.B) (pg *central.SQLStore, proxy *mqtttest.Proxy, broker
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	h, err := central.NewHub(central.HubOptions{Broker: mq.URL(), ClientID: "bench-hub", Workers: 4}, st)
+	// The pad, registered before its records were made.
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	code, _, err := central.IssueCode(context.Background(), st, "TA-ZWFW-W12", time.Hour, false, nil, at)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub := trust.Public(benchPad)
+	if _, err := st.Enroll(context.Background(), central.CodeHash(code), at, func(*central.Registered, central.Code) (central.Registered, error) {
+		return central.Registered{DeviceID: "TA-ZWFW-W12", PublicKey: pub, Fingerprint: trust.Fingerprint(pub), MQTTUser: "TA-ZWFW-W12",
+			MQTTHash: "$7$1$c2FsdA==$a2V5", Hardware: map[string]string{}, EnrolledAt: at, UpdatedAt: at, Status: central.DeviceActive}, nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	h, err := central.NewHub(central.HubOptions{Broker: mq.URL(), ClientID: "evalhub-bench", Workers: 4,
+		Key: benchKey, Devices: st.DevicesByID}, st)
 	if err != nil {
 		b.Fatal(err)
 	}

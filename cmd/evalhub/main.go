@@ -1,16 +1,22 @@
 // Command evalhub is the reference central 好差评 receiver: it takes the
-// pads' records from an MQTT broker, stores each once, acks it after the
-// commit, and serves the read API and the figures page.
+// pads' records from an MQTT broker, stores each once (only with a valid
+// signature of its registered pad), acks it after the commit with a signed
+// ack, and serves the API, the enrollment route and the figures page.
 //
-//	evalhub [--broker URL] [--mqtt-listen ADDR] [--listen ADDR] [--data DIR] [--db URL]
+//	evalhub [--broker URL] [--mqtt-listen ADDR] [--listen ADDR] [--data DIR] [--db URL] …
+//	evalhub enroll --device ID [--valid 24h] [--new-key] [--config FILE] [--data DIR | --db URL]
+//	evalhub token --role supervisor|operator [--note TEXT] [--data DIR | --db URL]
+//	evalhub broker-users --out DIR [--central-user NAME,…] [--data DIR | --db URL]
 //
 // With no --broker it runs an embedded MQTT broker (mochi-mqtt) on
-// --mqtt-listen; with no --db it keeps SQLite in DATA/evalhub.db. See
-// README.md here for the flags, the API and the figures. This is flags
-// and wiring only: the central is put together by evalpad/central/server.
+// --mqtt-listen, locked to the registered pads; with no --db it keeps
+// SQLite in DATA/evalhub.db. See README.md here for the flags, the API and
+// the figures. This is flags and wiring only: the central is put together
+// by evalpad/central/server.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -28,14 +34,28 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	err := serve(ctx, args, stderr, log)
+	var err error
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "enroll":
+		err = enroll(ctx, args[1:], stdout, stderr)
+	case "token":
+		err = token(ctx, args[1:], stdout, stderr)
+	case "broker-users":
+		err = brokerUsers(ctx, args[1:], stdout, stderr)
+	default:
+		err = serve(ctx, args, stderr, log)
+	}
 	switch {
 	case err == nil || errors.Is(err, flag.ErrHelp):
 		return 0
@@ -67,26 +87,23 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 	listen := fs.String("listen", server.DefaultListen, "address of the read API and the figures page")
 	data := fs.String("data", defaultData(), "state directory (the SQLite database)")
 	db := fs.String("db", "", "database: postgres://USER@HOST:5432/DB?… for PostgreSQL, or a SQLite file path (default DATA/evalhub.db)")
-	group := fs.String("group", "evalhub", "shared subscription group: instances in one group split the records")
+	group := fs.String("group", "", "shared subscription group: instances in one group split the records (default: a secret name kept in the database, shared by the instances on it)")
 	workers := fs.Int("workers", 4, "goroutines storing records")
 	user := fs.String("broker-user", "", "MQTT username (password from env EVALHUB_BROKER_PASSWORD)")
 	ca := fs.String("broker-ca", "", "PEM CA file to verify the broker")
 	cert := fs.String("broker-cert", "", "PEM client certificate")
 	key := fs.String("broker-key", "", "PEM key of --broker-cert")
 	holidays := fs.String("holidays", "", "override file of working days (lines \"YYYY-MM-DD work|off\"), for an arrangement newer than the built-in one")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	padsBroker := fs.String("pads-broker", "", "broker URL enrollment gives the pads, e.g. ssl://hub.example:8883 (default: the embedded broker's address, else --broker)")
+	padsCA := fs.String("pads-ca", "", "PEM CA of the broker's certificate, given to pads at enrollment (default --broker-ca)")
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	o := server.Options{
 		Hub: central.HubOptions{Broker: *broker, Group: *group, Workers: *workers, Username: *user,
 			Password: os.Getenv("EVALHUB_BROKER_PASSWORD"), Logger: log},
-		MQTTListen: *mqttListen, Listen: *listen, DB: *db, Data: *data, Holidays: *holidays, Logger: log,
+		MQTTListen: *mqttListen, Listen: *listen, DB: *db, Data: *data, Holidays: *holidays,
+		PadsBroker: *padsBroker, PadsCA: cmp.Or(*padsCA, *ca), Logger: log,
 	}
 	if *ca != "" || *cert != "" || *key != "" {
 		var err error

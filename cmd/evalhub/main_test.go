@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,8 +16,8 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"evalpad/central/centraltest"
+	"evalpad/central/passwd"
 	"evalpad/sync/mqtttest"
-	"evalpad/sync/protocol"
 )
 
 // hub runs serve in-process and returns its HTTP base and MQTT broker URL
@@ -57,22 +57,20 @@ func hub(t *testing.T, args ...string) (base, broker string) {
 			broker = a
 		}
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	centraltest.Eventually(t, "evalhub to subscribe", func() bool {
 		var h struct{ Subscribed bool }
-		if getJSON(t, base+"/api/v1/health", &h) == 200 && h.Subscribed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("evalhub did not subscribe")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return getJSON(t, "", base+"/api/v1/health", &h) == 200 && h.Subscribed
+	})
 	return base, broker
 }
 
-func getJSON(t *testing.T, url string, out any) int {
-	resp, err := http.Get(url)
+// getJSON GETs url with the bearer token tok ("" for none).
+func getJSON(t *testing.T, tok, url string, out any) int {
+	req, _ := http.NewRequest("GET", url, nil)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,60 +81,68 @@ func getJSON(t *testing.T, url string, out any) int {
 	return resp.StatusCode
 }
 
-const recordJSON = `{"v":1,"id":"019abcde-0000-7000-8000-%012d","seq":%d,"kind":"rating","device_id":"TA-1","area_code":"370900",
-"hall":"泰安市政务服务中心","window":"12","session_id":"S-%d","mode":"single",
-"cases":[{"project_no":"P%d","task_code":"T001","task_name":"企业设立登记"}],"target":"","staff":{"id":"TA0123","name":"李四"},
-"stars":2,"good":false,"reasons":["213"],"channel":"4","opened_at":"2026-11-25T10:02:40.000+08:00",
-"at":"2026-11-25T10:03:12.123+08:00","flags":[],"sig":""}`
-
-// sendAndAck publishes n records as device TA-1 and waits for their acks.
-func sendAndAck(t *testing.T, broker string, n int) {
+// command runs evalhub with args and returns its stdout's last line.
+func command(t *testing.T, args ...string) (last, stdout string) {
 	t.Helper()
-	acked := make(chan []string, 16)
-	cl := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID("test-pad"))
-	if tok := cl.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatal(tok.Error())
+	var out, errs strings.Builder
+	if code := run(args, &out, &errs); code != 0 {
+		t.Fatalf("evalhub %v: exit %d: %s", args, code, errs.String())
 	}
-	defer cl.Disconnect(0)
-	tok := cl.Subscribe(protocol.Topic("TA-1", protocol.DownAck), 1, func(_ mqtt.Client, m mqtt.Message) {
-		a, _ := protocol.ParseAck(m.Payload())
-		acked <- a.IDs
-	})
-	tok.WaitTimeout(5 * time.Second)
-	var recs [][]byte
-	for i := 1; i <= n; i++ {
-		recs = append(recs, []byte(fmt.Sprintf(recordJSON, i, i, i, i)))
-	}
-	cl.Publish(protocol.Topic("TA-1", protocol.UpRecords), 1, false, protocol.AppendRecords(nil, "TA-1", recs)).WaitTimeout(5 * time.Second)
-	got := 0
-	for got < n {
-		select {
-		case ids := <-acked:
-			got += len(ids)
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%d of %d acked", got, n)
-		}
-	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	return lines[len(lines)-1], out.String()
 }
 
-func checkAPI(t *testing.T, base string, n int) {
+// enrollAndSend enrolls pad TA-1 with a code from `evalhub enroll`, sends n
+// signed records through broker (the enrolled one when ""), and waits for
+// their signed acks.
+func enrollAndSend(t *testing.T, base, broker string, store []string, n int) *centraltest.Pad {
+	t.Helper()
+	code, _ := command(t, append([]string{"enroll", "--device", "TA-1"}, store...)...)
+	p := centraltest.NewPad("TA-1")
+	p.Enroll(t, base, code)
+	if broker == "" {
+		broker = p.Enrolled.Broker
+	}
+	cl := p.Connect(t, broker, nil)
+	send(t, p, cl, n)
+	return p
+}
+
+func send(t *testing.T, p *centraltest.Pad, cl mqtt.Client, n int) {
+	t.Helper()
+	var recs [][]byte
+	now := time.Now()
+	for i := 1; i <= n; i++ {
+		recs = append(recs, p.Sign(t, p.Record(i, now, nil)))
+	}
+	before := len(p.Acked())
+	p.Send(t, cl, recs...)
+	centraltest.Eventually(t, "acks", func() bool { return len(p.Acked()) >= before+n })
+}
+
+func checkAPI(t *testing.T, base, tok string, n int) {
 	t.Helper()
 	var page struct {
 		Records []json.RawMessage `json:"records"`
 	}
-	if code := getJSON(t, base+"/api/v1/records?window=12&limit=1000", &page); code != 200 || len(page.Records) != n {
+	if code := getJSON(t, tok, base+"/api/v1/records?window=12&limit=1000", &page); code != 200 || len(page.Records) != n {
 		t.Errorf("records: %d, %d records, want %d", code, len(page.Records), n)
 	}
 	var st struct {
-		Total    struct{ Bad int }
+		Total    struct{ Good int }
 		ByWindow []struct{ Key string } `json:"by_window"`
 	}
-	if code := getJSON(t, base+"/api/v1/stats", &st); code != 200 || st.Total.Bad != n || len(st.ByWindow) != 1 {
+	if code := getJSON(t, tok, base+"/api/v1/stats", &st); code != 200 || st.Total.Good != n || len(st.ByWindow) != 1 {
 		t.Errorf("stats: %d %+v", code, st)
 	}
 	var un struct{ Unrated []any }
-	if code := getJSON(t, base+"/api/v1/unrated", &un); code != 200 || un.Unrated == nil {
+	if code := getJSON(t, tok, base+"/api/v1/unrated", &un); code != 200 || un.Unrated == nil {
 		t.Errorf("unrated: %d %+v", code, un)
+	}
+	for _, path := range []string{"/api/v1/records", "/api/v1/stats", "/api/v1/unrated", "/api/v1/rejected", "/api/v1/devices", "/api/v1/registry"} {
+		if code := getJSON(t, "", base+path, nil); code != 401 {
+			t.Errorf("%s without a token: %d, want 401", path, code)
+		}
 	}
 	resp, err := http.Get(base + "/")
 	if err != nil {
@@ -149,27 +155,90 @@ func checkAPI(t *testing.T, base string, n int) {
 	}
 }
 
-// TestEmbedded: no --broker, no --db: the embedded broker and SQLite.
+// TestEmbedded: no --broker, no --db: the embedded broker and SQLite; a pad
+// enrolls with a code from `evalhub enroll`, and its records are stored.
 func TestEmbedded(t *testing.T) {
-	base, broker := hub(t, "--data", t.TempDir())
+	data := t.TempDir()
+	base, broker := hub(t, "--data", data)
 	if broker == "" {
 		t.Fatal("no embedded broker announced")
 	}
-	sendAndAck(t, broker, 50)
-	checkAPI(t, base, 50)
+	p := enrollAndSend(t, base, "", []string{"--data", data}, 50)
+	if p.Enrolled.Broker != broker {
+		t.Errorf("pads told to dial %s, the broker is %s", p.Enrolled.Broker, broker)
+	}
+	tok, _ := command(t, "token", "--role", "supervisor", "--data", data)
+	checkAPI(t, base, tok, 50)
 }
 
 // TestMosquittoPostgres: an external broker and PostgreSQL.
 func TestMosquittoPostgres(t *testing.T) {
 	dsn := centraltest.Postgres(t)
 	b := mqtttest.Start(t)
-	base, _ := hub(t, "--broker", b.URL(), "--db", dsn, "--data", t.TempDir())
-	sendAndAck(t, b.URL(), 50)
-	sendAndAck(t, b.URL(), 50) // a resend: acked again, stored once
-	checkAPI(t, base, 50)
+	data := t.TempDir()
+	base, _ := hub(t, "--broker", b.URL(), "--db", dsn, "--data", data)
+	store := []string{"--db", dsn, "--data", data}
+	p := enrollAndSend(t, base, b.URL(), store, 50)
+	if p.Enrolled.Broker != b.URL() {
+		t.Errorf("pads told to dial %s, want %s", p.Enrolled.Broker, b.URL())
+	}
+	cl := p.Connect(t, b.URL(), nil)
+	send(t, p, cl, 50) // a resend: acked again, stored once
+	tok, _ := command(t, append([]string{"token", "--role", "operator"}, store...)...)
+	checkAPI(t, base, tok, 50)
+}
+
+func TestEnrollCommand(t *testing.T) {
+	data := t.TempDir()
+	code, out := command(t, "enroll", "--device", "TA-ZWFW-W12", "--valid", "2h", "--data", data)
+	if len(code) != 24 || strings.Count(code, "-") != 4 {
+		t.Errorf("last line %q is not a code like ABCD-EFGH-JKMN-PQRS-TVWX", code)
+	}
+	fp, err := os.ReadFile(filepath.Join(data, "central.key"))
+	if err != nil || len(fp) == 0 {
+		t.Fatalf("no central key made: %v", err)
+	}
+	for _, want := range []string{"device:       TA-ZWFW-W12 (not enrolled yet)", "central key:  SHA256:", "valid until:", "█"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code2, _ := command(t, "enroll", "--device", "TA-ZWFW-W12", "--data", data)
+	if code2 == code {
+		t.Error("two codes alike")
+	}
+}
+
+func TestBrokerUsers(t *testing.T) {
+	data, out := t.TempDir(), t.TempDir()
+	t.Setenv("EVALHUB_BROKER_PASSWORD", "central-secret")
+	base, _ := hub(t, "--data", data)
+	code, _ := command(t, "enroll", "--device", "TA-1", "--data", data)
+	p := centraltest.NewPad("TA-1")
+	p.Enroll(t, base, code)
+	command(t, "broker-users", "--out", out, "--central-user", "$evalhub-a,$evalhub-b", "--data", data)
+	pw, _ := os.ReadFile(filepath.Join(out, "passwd"))
+	acl, _ := os.ReadFile(filepath.Join(out, "acl"))
+	users := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(pw)), "\n") {
+		u, h, _ := strings.Cut(l, ":")
+		users[u] = h
+	}
+	if ok, err := passwd.Verify(users["TA-1"], p.Enrolled.Password); !ok || err != nil {
+		t.Errorf("the pad's password does not verify against its line: %v\n%s", err, pw)
+	}
+	if ok, _ := passwd.Verify(users["$evalhub-b"], "central-secret"); !ok || len(users) != 3 {
+		t.Errorf("central users: %s", pw)
+	}
+	for _, want := range []string{"pattern write hcp/v1/%u/up/#", "pattern read hcp/v1/%u/down/#", "user $evalhub-a\ntopic write hcp/v1/+/down/#\ntopic read hcp/v1/+/up/#"} {
+		if !strings.Contains(string(acl), want) {
+			t.Errorf("acl lacks %q:\n%s", want, acl)
+		}
+	}
 }
 
 func TestFlags(t *testing.T) {
+	t.Setenv("EVALHUB_BROKER_PASSWORD", "")
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -178,10 +247,38 @@ func TestFlags(t *testing.T) {
 		{[]string{"extra"}, 2, "unexpected argument"},
 		{[]string{"--nope"}, 2, "flag provided but not defined"},
 		{[]string{"--data", t.TempDir(), "--holidays", filepath.Join(t.TempDir(), "none")}, 1, "holidays"},
+		{[]string{"enroll", "--data", t.TempDir()}, 2, "--device is required"},
+		{[]string{"enroll", "--device", "TA/1", "--data", t.TempDir()}, 1, "device_id"},
+		{[]string{"enroll", "--device", "TA-1", "--valid", "0s", "--data", t.TempDir()}, 1, "valid for"},
+		{[]string{"token", "--data", t.TempDir()}, 2, "--role is required"},
+		{[]string{"token", "--role", "root", "--data", t.TempDir()}, 1, "not one of"},
+		{[]string{"broker-users", "--data", t.TempDir()}, 2, "--out is required"},
+		{[]string{"broker-users", "--out", t.TempDir(), "--data", t.TempDir()}, 2, "EVALHUB_BROKER_PASSWORD"},
 	} {
 		var out strings.Builder
-		if code := run(tc.args, &out); code != tc.code || !strings.Contains(out.String(), tc.msg) {
+		if code := run(tc.args, &out, &out); code != tc.code || !strings.Contains(out.String(), tc.msg) {
 			t.Errorf("%v: exit %d, %q; want %d, %q", tc.args, code, out.String(), tc.code, tc.msg)
 		}
 	}
+	fs := flagDefaults(t)
+	if fs["mqtt-listen"] != "127.0.0.1:1883" {
+		t.Errorf("the embedded broker listens on %q by default, want 127.0.0.1:1883", fs["mqtt-listen"])
+	}
+}
+
+// flagDefaults are serve's flag defaults, read from its -h.
+func flagDefaults(t *testing.T) map[string]string {
+	var out strings.Builder
+	run([]string{"-h"}, &out, &out)
+	m := map[string]string{}
+	var name string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if f, ok := strings.CutPrefix(strings.TrimSpace(l), "-"); ok {
+			name, _, _ = strings.Cut(f, " ")
+		}
+		if _, d, ok := strings.Cut(l, `(default "`); ok && name != "" {
+			m[name], _, _ = strings.Cut(d, `"`)
+		}
+	}
+	return m
 }
