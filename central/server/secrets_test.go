@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,7 +19,7 @@ func TestLogsHideBrokerPassword(t *testing.T) {
 	var logs bytes.Buffer // slog's handler serializes the writes; read once Run has returned
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	s, err := Start(context.Background(), Options{Hub: central.HubOptions{Broker: broker, Logger: log},
-		Listen: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "hub.db"), Logger: log})
+		Listen: "127.0.0.1:0", Data: t.TempDir(), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
