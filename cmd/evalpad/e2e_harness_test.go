@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -106,13 +107,16 @@ func e2eCrashingHub(commits string, args []string) int {
 }
 
 // e2eHub is a running evalhub.
-type e2eHub struct{ *child }
+type e2eHub struct {
+	*child
+	token string // a supervisor's: the hub shows its records to no one else
+}
 
 // e2eStartHub starts the built evalhub with args on a free HTTP port and
 // waits until it listens and has subscribed.
 func e2eStartHub(t testing.TB, args ...string) *e2eHub {
 	t.Helper()
-	return e2eHubUp(t, startProcess(t, "evalhub", e2eHubBinary(t), nil, append([]string{"--listen", "127.0.0.1:0"}, args...)...))
+	return e2eHubUp(t, startProcess(t, "evalhub", e2eHubBinary(t), nil, append([]string{"--listen", "127.0.0.1:0"}, args...)...), args)
 }
 
 // e2eStartCrashingHub starts this test binary as an evalhub (see TestMain)
@@ -125,13 +129,14 @@ func e2eStartCrashingHub(t testing.TB, commits int, args ...string) *e2eHub {
 		t.Fatal(err)
 	}
 	env := []string{fmt.Sprintf("%s=%d", e2eCrashHubEnv, commits)}
-	return e2eHubUp(t, startProcess(t, "evalhub", self, env, append([]string{"--listen", "127.0.0.1:0"}, args...)...))
+	return e2eHubUp(t, startProcess(t, "evalhub", self, env, append([]string{"--listen", "127.0.0.1:0"}, args...)...), args)
 }
 
-// e2eHubUp waits until the evalhub c has subscribed.
-func e2eHubUp(t testing.TB, c *child) *e2eHub {
+// e2eHubUp waits until the evalhub c, started with args, has subscribed,
+// and gets a supervisor's token for its read API.
+func e2eHubUp(t testing.TB, c *child, args []string) *e2eHub {
 	t.Helper()
-	h := &e2eHub{c}
+	h := &e2eHub{child: c, token: e2eEvalhub(t, append([]string{"token", "--role", "supervisor"}, e2eStoreArgs(args)...)...)}
 	e2eWaitFor(t, 20*time.Second, "evalhub to subscribe", func() bool {
 		var c struct{ Subscribed bool }
 		return h.get("/api/v1/health", &c) == nil && c.Subscribed
@@ -139,8 +144,51 @@ func e2eHubUp(t testing.TB, c *child) *e2eHub {
 	return h
 }
 
+// e2eEvalhub runs an evalhub command (enroll, token) and returns the last
+// line of its output: the code or token it printed.
+func e2eEvalhub(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(e2eHubBinary(t), args...).Output()
+	if err != nil {
+		t.Fatalf("evalhub %v: %v\n%s", args, err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// e2eStoreArgs picks the flags that name a hub's store (--data, --db) out
+// of the flags it was started with.
+func e2eStoreArgs(args []string) []string {
+	var out []string
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--data" || args[i] == "--db" {
+			out = append(out, args[i], args[i+1])
+		}
+	}
+	return out
+}
+
+// e2eProvision enrolls device with the hub (its store named by hubArgs)
+// and provisions the pad's data dir with the code, as a technician does.
+func e2eProvision(t testing.TB, hub *e2eHub, hubArgs []string, device, padDir, cfg string) {
+	t.Helper()
+	code := e2eEvalhub(t, append([]string{"enroll", "--device", device}, e2eStoreArgs(hubArgs)...)...)
+	out, err := exec.Command(evalpadBinary(t), "provision", "--central", hub.base, "--code", code,
+		"--data", padDir, "--config", cfg, "--yes", "--timeout", "1s").CombinedOutput()
+	if err != nil {
+		t.Fatalf("evalpad provision: %v\n%s", err, out)
+	}
+}
+
 func (h *e2eHub) get(path string, out any) error {
-	resp, err := client.Get(h.base + path)
+	req, err := http.NewRequest("GET", h.base+path, nil)
+	if err != nil {
+		return err
+	}
+	if h.token != "" {
+		req.Header.Set("Authorization", "Bearer "+h.token)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

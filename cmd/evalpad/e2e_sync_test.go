@@ -22,7 +22,9 @@ func e2eSetup(t *testing.T, device string, startHub func(testing.TB, ...string) 
 	dir = t.TempDir()
 	hubArgs = append([]string{"--broker", b.URL(), "--data", filepath.Join(dir, "hub")}, hubArgs...)
 	hub = startHub(t, hubArgs...)
-	return b, hub, hubArgs, dir, e2eConfig(t, dir, device)
+	cfg = e2eConfig(t, dir, device)
+	e2eProvision(t, hub, hubArgs, device, filepath.Join(dir, "pad"), cfg)
+	return b, hub, hubArgs, dir, cfg
 }
 
 func e2ePadArgs(dir, cfg, broker string, extra ...string) []string {
