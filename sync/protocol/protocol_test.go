@@ -181,6 +181,9 @@ func TestParseRecord(t *testing.T) {
 		{"target", func(m map[string]any) { m["target"] = "P9" }, "target"},
 		{"mode", func(m map[string]any) { m["mode"] = "solo" }, "mode"},
 		{"seq string", func(m map[string]any) { m["seq"] = "3" }, "seq: expected uint64"},
+		{"case variant", func(m map[string]any) { m["Stars"] = 5 }, `member "Stars"`},
+		{"case variant inside", func(m map[string]any) { m["staff"] = map[string]string{"id": "TA1", "ID": "TA2"} }, `member "ID"`},
+		{"upper case in a value", func(m map[string]any) { m["hall"] = "Hall \"A\": B" }, ""},
 	} {
 		m := validRecord()
 		tc.edit(m)

@@ -83,6 +83,12 @@ func ParseRecord(raw []byte, device string) (rating.Record, error) {
 	if err := decode("record", raw, &r); err != nil {
 		return rating.Record{}, err
 	}
+	if name := upperMemberName(raw); name != "" {
+		// Go's decoder matches member names case-insensitively: a signed
+		// record holding "stars":1 and "Stars":5 would count as 5★ while
+		// any other reader sees 1★.
+		return rating.Record{}, invalid("record", "member %q: protocol v1 names are lower case", name)
+	}
 	bad := func(format string, args ...any) (rating.Record, error) {
 		return rating.Record{}, invalid("record "+r.ID, format, args...)
 	}
@@ -146,4 +152,32 @@ func ParseRecord(raw []byte, device string) (rating.Record, error) {
 		return bad("%v", err)
 	}
 	return r, nil
+}
+
+// upperMemberName returns the first object member name in the JSON text
+// raw that has an upper-case ASCII letter, "" if none: one pass, no
+// allocation, for the central's ingest path.
+func upperMemberName(raw []byte) string {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '"' {
+			continue
+		}
+		start, upper := i+1, false
+		for i++; i < len(raw) && raw[i] != '"'; i++ {
+			switch c := raw[i]; {
+			case c == '\\':
+				i++
+			case c >= 'A' && c <= 'Z':
+				upper = true
+			}
+		}
+		end := i
+		for i++; i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r'); i++ {
+		}
+		if i < len(raw) && raw[i] == ':' && upper {
+			return string(raw[start:end])
+		}
+		i-- // the loop's i++ looks at this byte again
+	}
+	return ""
 }
