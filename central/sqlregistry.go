@@ -290,6 +290,24 @@ func (s *SQLStore) SetConfig(ctx context.Context, id string, c *protocol.Config)
 	return nil
 }
 
+// SetStatus sets a device's status (DeviceActive, DeviceRevoked). A
+// revoked device's records are refused and it may not log in to the
+// embedded broker or appear in broker-users' files; a new enrollment code
+// makes it active again.
+func (s *SQLStore) SetStatus(ctx context.Context, id, status string) error {
+	if status != DeviceActive && status != DeviceRevoked {
+		return fmt.Errorf("central: set status: %q is not a device status", status)
+	}
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE devices SET status = ? WHERE device_id = ?"), status, id)
+	if err != nil {
+		return fmt.Errorf("central: set status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: %s", ErrNoDevice, id)
+	}
+	return nil
+}
+
 // AddToken stores the hash of an API token with its role.
 func (s *SQLStore) AddToken(ctx context.Context, hash, role, note string, now time.Time) error {
 	if _, err := s.db.ExecContext(ctx, s.q("INSERT INTO api_tokens (token_hash, role, note, created_ms) VALUES (?, ?, ?, ?)"),

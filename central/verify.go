@@ -2,7 +2,9 @@ package central
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"evalpad/trust"
@@ -41,14 +43,35 @@ type Check struct {
 	Skew    time.Duration
 }
 
-// Apply moves the rows of p that fail the check to p.Rejects.
+// Apply moves the rows of p that fail the check to p.Rejects. The
+// signatures of a large message are verified on every core: an ed25519
+// verification costs about 100 µs here, most of a drain's time.
 func (c Check) Apply(p *Parsed) {
 	if p.Device == "" {
 		return
 	}
+	reasons := make([]string, len(p.Rows))
+	workers := min(runtime.GOMAXPROCS(0), len(p.Rows)/parallelRows)
+	if workers < 2 {
+		for i := range p.Rows {
+			reasons[i] = c.reason(&p.Rows[i])
+		}
+	} else {
+		var wg sync.WaitGroup
+		chunk := (len(p.Rows) + workers - 1) / workers
+		for lo := 0; lo < len(p.Rows); lo += chunk {
+			hi := min(lo+chunk, len(p.Rows))
+			wg.Go(func() {
+				for i := lo; i < hi; i++ {
+					reasons[i] = c.reason(&p.Rows[i])
+				}
+			})
+		}
+		wg.Wait()
+	}
 	kept := p.Rows[:0]
-	for _, r := range p.Rows {
-		if reason := c.reason(&r); reason != "" {
+	for i, r := range p.Rows {
+		if reason := reasons[i]; reason != "" {
 			p.Rejects = append(p.Rejects, Reject{ID: r.ID, DeviceID: p.Device, Reason: reason, Body: r.Body, ReceivedAt: r.ReceivedAt})
 			continue
 		}
@@ -56,6 +79,9 @@ func (c Check) Apply(p *Parsed) {
 	}
 	p.Rows = kept
 }
+
+// parallelRows is the fewest rows per worker worth a goroutine.
+const parallelRows = 32
 
 func (c Check) reason(r *Row) string {
 	d, ok := c.Devices[r.DeviceID]

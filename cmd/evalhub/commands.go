@@ -92,6 +92,32 @@ func enroll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
+// revoke retires a device (a stolen or scrapped pad): its records are
+// refused from now on, the embedded broker refuses its login, and
+// broker-users leaves it out. A new enrollment code reinstates it.
+func revoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("evalhub revoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	device := fs.String("device", "", "the pad's device id (required)")
+	data, db := storeFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *device == "" {
+		return usageError{errors.New("revoke: --device is required")}
+	}
+	a, err := server.OpenAdmin(ctx, *db, *data)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Store.SetStatus(ctx, *device, central.DeviceRevoked); err != nil {
+		return fmt.Errorf("revoke: %w", err)
+	}
+	fmt.Fprintf(stdout, "device %s revoked: its records are refused and its broker login too (run evalhub broker-users again for Mosquitto)\n", *device)
+	return nil
+}
+
 // token makes an API token and prints it alone on the last line.
 func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("evalhub token", flag.ContinueOnError)

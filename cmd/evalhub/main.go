@@ -51,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = enroll(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = token(ctx, args[1:], stdout, stderr)
+	case "revoke":
+		err = revoke(ctx, args[1:], stdout, stderr)
 	case "broker-users":
 		err = brokerUsers(ctx, args[1:], stdout, stderr)
 	default:

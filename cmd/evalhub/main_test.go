@@ -282,3 +282,52 @@ func flagDefaults(t *testing.T) map[string]string {
 	}
 	return m
 }
+
+// TestRevoke: a stolen pad is revoked; what it sends afterwards is refused
+// (acked, kept as rejected), it cannot log in to the embedded broker again,
+// broker-users leaves it out; a new enrollment code reinstates it.
+func TestRevoke(t *testing.T) {
+	data := t.TempDir()
+	base, broker := hub(t, "--data", data)
+	p := enrollAndSend(t, base, "", []string{"--data", data}, 5)
+	cl := p.Connect(t, broker, nil) // a session still open when the pad is revoked
+	_, out := command(t, "revoke", "--device", "TA-1", "--data", data)
+	if !strings.Contains(out, "TA-1 revoked") {
+		t.Errorf("revoke said %q", out)
+	}
+	var errs strings.Builder
+	if code := run([]string{"revoke", "--device", "TA-NONE", "--data", data}, io.Discard, &errs); code != 1 || !strings.Contains(errs.String(), "not registered") {
+		t.Errorf("revoking an unknown device: exit %d, %q", code, errs.String())
+	}
+	p.Send(t, cl, p.Sign(t, p.Record(100, time.Now(), nil)))
+	centraltest.Eventually(t, "the revoked pad's record acked", func() bool { return len(p.Acked()) == 6 })
+	tok, _ := command(t, "token", "--role", "supervisor", "--data", data)
+	var rej struct {
+		Rejected []struct{ ID, Reason string }
+	}
+	getJSON(t, tok, base+"/api/v1/rejected", &rej)
+	if len(rej.Rejected) != 1 || rej.Rejected[0].ID != centraltest.RecordID(100) || !strings.Contains(rej.Rejected[0].Reason, "revoked") {
+		t.Errorf("rejected: %+v", rej)
+	}
+	var page struct{ Records []json.RawMessage }
+	if getJSON(t, tok, base+"/api/v1/records?limit=100", &page); len(page.Records) != 5 {
+		t.Errorf("%d records stored, want the 5 from before", len(page.Records))
+	}
+	if c, err := centraltest.Dial(broker, nil, centraltest.PadCreds(p), ""); err == nil {
+		c.Disconnect(0)
+		t.Error("the revoked pad logged in to the embedded broker")
+	}
+	users := t.TempDir()
+	t.Setenv("EVALHUB_BROKER_PASSWORD", "central-secret")
+	command(t, "broker-users", "--out", users, "--data", data)
+	if pw, _ := os.ReadFile(filepath.Join(users, "passwd")); strings.Contains(string(pw), "TA-1:") {
+		t.Errorf("broker-users wrote the revoked pad:\n%s", pw)
+	}
+	code, _ := command(t, "enroll", "--device", "TA-1", "--data", data)
+	p.Enroll(t, base, code)
+	p.Send(t, p.Connect(t, broker, nil), p.Sign(t, p.Record(200, time.Now(), nil)))
+	centraltest.Eventually(t, "the reinstated pad's record acked", func() bool { return len(p.Acked()) == 7 })
+	if getJSON(t, tok, base+"/api/v1/records?limit=100", &page); len(page.Records) != 6 {
+		t.Errorf("%d records after reinstating, want 6", len(page.Records))
+	}
+}
