@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -15,6 +16,7 @@ const (
 	CmdResume       = "resume"        // leave 暂停服务
 	CmdMessage      = "message"       // show Text on the screen
 	CmdPrintReceipt = "print_receipt" // print the case receipt of ProjectNo and TaskName
+	CmdUpdate       = "update"        // install the firmware artifact at URL (firmware/)
 )
 
 // MaxMessageRunes bounds a message command's text.
@@ -31,7 +33,19 @@ type Cmd struct {
 	ProjectNo string `json:"project_no,omitempty"`
 	TaskName  string `json:"task_name,omitempty"`
 	StaffID   string `json:"staff_id,omitempty"`
+	// update: the artifact to fetch (http or https; the pad resumes a cut
+	// download with Range), the sha256 (hex) and size of the whole artifact
+	// file, and the version its signed manifest must name. The pad verifies
+	// the artifact's own signature whatever the command says.
+	URL     string `json:"url,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
+	Size    int64  `json:"size,omitempty"`
+	Version string `json:"version,omitempty"`
 }
+
+// MaxArtifactSize bounds an update command's size: 2 GiB (a root
+// filesystem image).
+const MaxArtifactSize = 2 << 30
 
 // ParseCmd decodes and validates a down/cmd payload. When the payload
 // carries a usable id, the returned Cmd has it even on error, so the pad can
@@ -78,12 +92,48 @@ func ParseCmd(data []byte) (Cmd, error) {
 				return bad("%v", strings.TrimPrefix(err.Error(), rating.ErrInvalidSession.Error()+": "))
 			}
 		}
+	case CmdUpdate:
+		u, err := url.Parse(c.URL)
+		switch {
+		case c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return bad("url: %q is not an http(s) URL", c.URL)
+		case u.User != nil:
+			return bad("url: credentials in the URL are not allowed")
+		case !isHex(c.SHA256, 64):
+			return bad("sha256: %q is not 64 lower-case hex digits", c.SHA256)
+		case c.Size <= 0 || c.Size > MaxArtifactSize:
+			return bad("size: %d, must be 1 to %d", c.Size, int64(MaxArtifactSize))
+		case c.Version == "" || len(c.Version) > 64 || !isVersionText(c.Version):
+			return bad("version: %q is not a version", c.Version)
+		}
 	case "":
 		return bad("cmd: required")
 	default:
-		return Cmd{ID: c.ID, Cmd: c.Cmd}, fmt.Errorf("%w: cmd: %q (known: pause, resume, message, print_receipt)", ErrUnknownCmd, c.Cmd)
+		return Cmd{ID: c.ID, Cmd: c.Cmd}, fmt.Errorf("%w: cmd: %q (known: pause, resume, message, print_receipt, update)", ErrUnknownCmd, c.Cmd)
 	}
 	return c, nil
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isVersionText: digits, letters, '.', '-', '+' (semantic versions).
+func isVersionText(s string) bool {
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '.' || r == '-' || r == '+') {
+			return false
+		}
+	}
+	return true
 }
 
 // Marshal encodes c.
