@@ -65,11 +65,11 @@ type BootControl interface {
 
 // State is the boot control's state.
 type State struct {
-	Active    string            `json:"active"`              // the slot running (agent slots: "current")
-	Good      string            `json:"good"`                // the last slot marked good
-	Versions  map[string]string `json:"versions"`            // slot → version installed ("" unknown)
-	Trial     *Trial            `json:"trial,omitempty"`     // the version on trial, nil for none
-	Failed    *Failed           `json:"failed,omitempty"`    // the last trial that failed, until the next good one
+	Active    string            `json:"active"`               // the slot running (agent slots: "current")
+	Good      string            `json:"good"`                 // the last slot marked good
+	Versions  map[string]string `json:"versions"`             // slot → version installed ("" unknown)
+	Trial     *Trial            `json:"trial,omitempty"`      // the version on trial, nil for none
+	Failed    *Failed           `json:"failed,omitempty"`     // the last trial that failed, until the next good one
 	BootLimit int               `json:"boot_limit,omitempty"` // boots a trial gets
 }
 
@@ -77,8 +77,8 @@ type State struct {
 type Trial struct {
 	Slot     string    `json:"slot"`
 	Version  string    `json:"version"`
-	From     string    `json:"from,omitempty"` // the good version it replaces
-	Boots    int       `json:"boots"`          // boots of the trial slot so far
+	From     string    `json:"from,omitempty"`    // the good version it replaces
+	Boots    int       `json:"boots"`             // boots of the trial slot so far
 	Deadline time.Time `json:"deadline,omitzero"` // set at its first boot: mark good before it
 }
 
