@@ -66,6 +66,7 @@ func (d downlink) ApplyConfig(c protocol.Config) error { return d.a.applyCentral
 // Health is the status's part from the agent: the same faults as the
 // local state.
 func (d downlink) Health() link.Health {
+	d.a.upd.wake() // the link is connected: a trial may be over
 	st := d.a.State()
 	h := link.Health{Screen: string(st.Screen), Printer: "none", Faults: st.Faults, Update: d.a.upd.current()}
 	if d.a.hw.Printer != nil {

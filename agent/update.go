@@ -219,6 +219,7 @@ type updater struct {
 	busy    bool
 	onTrial bool
 
+	poke    chan struct{} // wakes watchTrial
 	restart chan struct{} // closed to end Run with ErrRestart
 	once    sync.Once
 }
@@ -236,7 +237,7 @@ func newUpdater(a *Agent, cfg config.Config) (*updater, error) {
 		return nil, nil
 	}
 	u := &updater{a: a, boot: bc, keys: cfg.Update.VendorKeys, dir: filepath.Join(cfg.DataDir, "update"),
-		trial: cfg.Update.Trial.Duration, restart: make(chan struct{})}
+		trial: cfg.Update.Trial.Duration, restart: make(chan struct{}), poke: make(chan struct{}, 1)}
 	var saved *protocol.UpdateStatus
 	if b, err := os.ReadFile(filepath.Join(u.dir, statusFile)); err == nil {
 		var s protocol.UpdateStatus
@@ -301,7 +302,7 @@ func (u *updater) set(s protocol.UpdateStatus) {
 		}
 	}
 	if u.a.link != nil {
-		u.a.link.Kick()
+		u.a.link.PublishStatus()
 	}
 }
 
@@ -420,15 +421,17 @@ func (u *updater) install(ctx context.Context, c protocol.Cmd, from string) erro
 // listening (Run started it), and the broker reached when one is
 // configured — it marks the version good. Past the trial time without
 // that, it rolls back and ends Run to restart into the good version
-// (the boot supervisor would stop it at the deadline all the same).
+// (the boot supervisor would stop it at the deadline all the same). The
+// link's status at each connect (Health) wakes it.
 func (u *updater) watchTrial(ctx context.Context) {
 	if u == nil || !u.onTrial {
 		return
 	}
-	deadline := u.a.clock.Now().Add(u.trial)
+	expired := make(chan struct{})
+	t := u.a.clock.AfterFunc(u.trial, func() { close(expired) })
+	defer t.Stop()
 	for {
-		healthy := u.a.link == nil || u.a.link.Counters().Connected
-		if healthy {
+		if u.a.link == nil || u.a.link.Counters().Connected {
 			if err := u.boot.MarkGood(); err != nil {
 				u.a.log.Error("update: mark good", "err", err)
 				return
@@ -441,7 +444,11 @@ func (u *updater) watchTrial(ctx context.Context) {
 			u.set(protocol.UpdateStatus{ID: s.ID, State: protocol.UpdateGood, Version: s.Version, From: s.From})
 			return
 		}
-		if !u.a.clock.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-u.poke:
+		case <-expired:
 			reason := "not healthy within the trial: the broker was not reached"
 			u.a.log.Error("update: trial failed: rolling back", "reason", reason)
 			if err := u.boot.Rollback(reason); err != nil {
@@ -450,19 +457,18 @@ func (u *updater) watchTrial(ctx context.Context) {
 			u.once.Do(func() { close(u.restart) })
 			return
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-u.wait(250 * time.Millisecond):
-		}
 	}
 }
 
-// wait is a channel closed after d on the agent's clock.
-func (u *updater) wait(d time.Duration) <-chan struct{} {
-	ch := make(chan struct{})
-	u.a.clock.AfterFunc(d, func() { close(ch) })
-	return ch
+// wake tells the trial's watch to look at the pad's health again.
+func (u *updater) wake() {
+	if u == nil {
+		return
+	}
+	select {
+	case u.poke <- struct{}{}:
+	default:
+	}
 }
 
 func (u *updater) restarting() <-chan struct{} {

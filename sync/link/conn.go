@@ -135,6 +135,8 @@ func (c *conn) serve(ctx context.Context) error {
 			err = c.fill()
 		case a := <-l.answers:
 			err = c.publishAnswer(a)
+		case <-l.status:
+			c.publishStatus(true)
 		case m := <-c.down:
 			err = c.handleDown(ctx, m)
 		case <-timer.C():

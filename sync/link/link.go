@@ -144,6 +144,7 @@ type Link struct {
 	log     *slog.Logger
 	kick    chan struct{}
 	answers chan answerReq // Answer's cmdresults, for the connection to publish
+	status  chan struct{}  // PublishStatus
 
 	mu  sync.Mutex
 	cnt Counters
@@ -219,7 +220,7 @@ func New(o Options, ob Outbox, ag Agent) (*Link, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Link{o: o, ob: ob, ag: ag, log: log.With("broker", protocol.RedactURL(o.Broker)), kick: make(chan struct{}, 1),
-		answers: make(chan answerReq)}, nil
+		answers: make(chan answerReq), status: make(chan struct{}, 1)}, nil
 }
 
 // TLSConfig builds the client TLS config from PEM files: caFile to verify
@@ -286,6 +287,17 @@ func (l *Link) Answer(ctx context.Context, r protocol.CmdResult) error {
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// PublishStatus publishes the status now, without waiting for
+// Options.StatusMin: for events the central acts on (a firmware update's
+// steps), which the agent throttles itself. It never blocks; calls while
+// one is pending make one status.
+func (l *Link) PublishStatus() {
+	select {
+	case l.status <- struct{}{}:
+	default:
 	}
 }
 
