@@ -1,6 +1,7 @@
 package firmware
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -236,5 +237,41 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// script writes an executable shell script into slot.
+func script(t *testing.T, s *AgentSlots, slot, body string) {
+	t.Helper()
+	must(t, os.MkdirAll(filepath.Join(s.Root, slot), 0o755))
+	must(t, os.WriteFile(s.Binary(slot), []byte("#!/bin/sh\n"+body), 0o755))
+}
+
+// A version on trial that hangs, never marking itself good: the
+// supervisor stops it at the trial's deadline and rolls it back; the next
+// boot runs the good slot.
+func TestSuperviseStopsATrialPastItsDeadline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits a 1 s trial")
+	}
+	s := newSlots(t)
+	s.TrialTime = time.Second
+	script(t, s, SlotA, "echo good; exit 7\n")
+	body := "exec sleep 60\n"
+	must(t, s.Switch(install(t, s, "#!/bin/sh\n"+body, "1.1.0")))
+	code, err := Supervise(context.Background(), s, nil, nil, nil)
+	if err != nil || code != ExitRestart {
+		t.Fatalf("Supervise = %d, %v; want ExitRestart", code, err)
+	}
+	st := state(t, s)
+	if st.Active != SlotA || st.Trial != nil || st.Failed == nil || !strings.Contains(st.Failed.Reason, "deadline") {
+		t.Fatalf("after the deadline: %+v %+v", st, st.Failed)
+	}
+	// The next boot runs the good slot, whose exit code comes back.
+	if code, err := Supervise(context.Background(), s, nil, nil, nil); err != nil || code != 7 {
+		t.Errorf("the next boot: %d, %v; want the good slot's 7", code, err)
+	}
+	if ok, err := RequestRestart(s.Root); ok || err != nil {
+		t.Errorf("RequestRestart with no supervisor: %v, %v", ok, err)
 	}
 }

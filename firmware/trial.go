@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -206,6 +207,14 @@ func RequestRestart(root string) (bool, error) {
 	pid, err := strconv.Atoi(string(trimSpace(b)))
 	if err != nil || pid <= 1 {
 		return false, fmt.Errorf("%w: %s/boot.pid: %q", ErrSlot, root, b)
+	}
+	// A supervisor killed without removing its pid file may have left its
+	// pid to another process: signal it only if it is an `evalpad boot`.
+	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil &&
+		!strings.Contains(string(cmdline), "\x00boot\x00") {
+		return false, nil
+	} else if errors.Is(err, os.ErrNotExist) {
+		return false, nil
 	}
 	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
