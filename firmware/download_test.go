@@ -252,3 +252,40 @@ func TestDownloadBadArguments(t *testing.T) {
 		t.Errorf("bad arguments wrote %v", entries)
 	}
 }
+
+// A partial file already complete (the power went between the last byte
+// and the rename) is checked and put in place without asking the server;
+// one of the right size but another content is deleted.
+func TestDownloadCompletePart(t *testing.T) {
+	data, sum := testFile(50_000)
+	fs := &fileServer{data: data, etag: `"v1"`, status: 503}
+	srv := httptest.NewServer(fs)
+	defer srv.Close()
+	dest := filepath.Join(t.TempDir(), "update.fw")
+	meta := fmt.Sprintf(`{"sha256":%q,"size":%d,"validator":"\"v1\""}`, sum, len(data))
+	os.WriteFile(dest+".part", data, 0o644)
+	os.WriteFile(dest+".part.meta", []byte(meta), 0o644)
+	if err := firmware.Download(context.Background(), srv.URL, dest, int64(len(data)), sum, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dest); !bytes.Equal(got, data) || exists(dest+".part") || exists(dest+".part.meta") {
+		t.Fatal("the complete part is not in place")
+	}
+	fs.mu.Lock()
+	if len(fs.ranges) != 0 {
+		t.Errorf("asked the server %d times", len(fs.ranges))
+	}
+	fs.mu.Unlock()
+
+	dest2 := filepath.Join(filepath.Dir(dest), "update2.fw")
+	bad := bytes.Clone(data)
+	bad[0] ^= 1
+	os.WriteFile(dest2+".part", bad, 0o644)
+	os.WriteFile(dest2+".part.meta", []byte(meta), 0o644)
+	if err := firmware.Download(context.Background(), srv.URL, dest2, int64(len(data)), sum, nil); !errors.Is(err, firmware.ErrHash) {
+		t.Fatalf("a complete part of another content: %v", err)
+	}
+	if exists(dest2) || exists(dest2+".part") {
+		t.Error("a bad complete part was kept or put in place")
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"evalpad/firmware"
+	"evalpad/store"
 )
 
 const usage = `build-artifact: make a signed evalpad firmware artifact (format: firmware/doc.go)
@@ -29,7 +30,10 @@ usage:
   build-artifact --key KEY --version V --arch ARCH --out FILE --payload FILE
                  [--kind agent|rootfs] [--min-version V] [--store-format N]
                                   sign PAYLOAD as version V for ARCH into FILE; print what the
-                                  update command needs (the file's size and sha256)
+                                  update command needs (the file's size and sha256).
+                                  --kind: agent (default) or rootfs; --min-version: the oldest
+                                  version that may install it (default: any); --store-format: the
+                                  store format the payload reads (default: this tree's store.Format)
 
   SOURCE_DATE_EPOCH, when set, is the manifest's "created" (reproducible builds).
 `
@@ -47,8 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	payload := fl.String("payload", "", "")
 	kind := fl.String("kind", firmware.KindAgent, "")
 	minVersion := fl.String("min-version", "", "")
-	// 1 until store.Format exists on this branch (fw-boot adds it).
-	storeFormat := fl.Int("store-format", 1, "")
+	// The store format of the evalpad in this tree, which the script builds.
+	storeFormat := fl.Int("store-format", store.Format, "")
 	if err := fl.Parse(args); err != nil || fl.NArg() != 0 {
 		fmt.Fprint(stderr, usage)
 		if err == nil {

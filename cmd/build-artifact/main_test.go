@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"evalpad/firmware"
+	"evalpad/store"
 )
 
 // keygen, then an artifact of a given payload, which firmware.Verify
@@ -127,5 +128,26 @@ func TestScript(t *testing.T) {
 	}
 	if _, err := firmware.Verify(art, keys, firmware.Target{Product: "evalpad", Arch: "riscv64", Version: "dev"}); !errors.Is(err, firmware.ErrArch) {
 		t.Errorf("another arch: %v", err)
+	}
+}
+
+// Without --store-format the artifact says the tree's store format.
+func TestDefaultStoreFormat(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := firmware.GenerateVendorKey(dir); err != nil {
+		t.Fatal(err)
+	}
+	payload := filepath.Join(dir, "payload")
+	os.WriteFile(payload, []byte("x"), 0o644)
+	art := filepath.Join(dir, "a.fw")
+	if code := run([]string{"--key", filepath.Join(dir, "vendor.key"), "--version", "1.0.0", "--arch", "amd64", "--out", art, "--payload", payload}, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	m, err := firmware.ReadManifest(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.StoreFormat != store.Format || m.Kind != "agent" || m.MinVersion != "" {
+		t.Errorf("defaults: store_format %d (store.Format %d), kind %q, min_version %q", m.StoreFormat, store.Format, m.Kind, m.MinVersion)
 	}
 }
