@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -157,6 +158,31 @@ func TestUpdateCommand(t *testing.T) {
 	rate(a, "S-before")
 	central.Until(ctx, "the rating at the central", func() bool { return len(central.Records(padA)) == 1 })
 
+	// An artifact signed with a key the pad does not trust: refused after
+	// the download, nothing changed, nothing kept.
+	other := ed25519.NewKeyFromSeed([]byte("another vendor key, not trusted!"))
+	untrusted, err := os.ReadFile(firmwaretest.Artifact(t, t.TempDir(), other, firmwaretest.Manifest("1.1.0", runtime.GOARCH), payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	usum := sha256.Sum256(untrusted)
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "x.fw", time.Time{}, bytes.NewReader(untrusted))
+	}))
+	defer plain.Close()
+	central.Send(padA, protocol.DownCmd, fmt.Appendf(nil, `{"id":"u0","cmd":"update","url":%q,"sha256":%q,"size":%d,"version":"1.1.0"}`,
+		plain.URL+"/x.fw", hex.EncodeToString(usum[:]), len(untrusted)), false)
+	central.Until(ctx, "the answer to u0", func() bool { _, ok := central.Result("u0"); return ok })
+	if res, _ := central.Result("u0"); res.OK || !strings.Contains(res.Error, "unknown vendor key") {
+		t.Fatalf("u0 answered %+v, want refused: unknown vendor key", res)
+	}
+	if st, err := slots.State(); err != nil || st.Trial != nil || st.Active != firmware.SlotA || st.Versions[firmware.SlotB] != "" {
+		t.Fatalf("after a refused artifact the slots are %+v, %v", st, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cfg.DataDir, "update", "*.fw*")); len(left) != 0 {
+		t.Errorf("a refused artifact was kept: %q", left)
+	}
+
 	// The first try: cut midway.
 	central.Send(padA, protocol.DownCmd, cmd("u1"), false)
 	central.Until(ctx, "the answer to u1", func() bool { _, ok := central.Result("u1"); return ok })
@@ -228,7 +254,7 @@ func TestUpdateCommand(t *testing.T) {
 	}
 	// Steps close together may share one status message: each state comes
 	// in this order, the outcomes all of them.
-	want := []string{"downloading", "failed", "downloading", "verifying", "installing", "trial", "good"}
+	want := []string{"downloading", "verifying", "failed", "downloading", "failed", "downloading", "verifying", "installing", "trial", "good"}
 	i := 0
 	for _, s := range states {
 		for i < len(want) && want[i] != s {

@@ -39,6 +39,23 @@ var (
 	ErrKind = errors.New("firmware: wrong payload kind for this pad")
 )
 
+// Boot control: a pad has two slots and runs one. An update goes into the
+// other, and runs on trial until it proves healthy:
+//
+//	          Install(payload)        Switch(slot)             boot (counted)
+//	good a ─────────────────▶ b written ──────────▶ b on trial ───────────────┐
+//	  ▲                                               │    ▲                   │
+//	  │ Rollback, boots > limit, deadline passed      │    └── crash, restart ─┘
+//	  └───────────────────────────────────────────────┤
+//	                                                  │ MarkGood (healthy in time)
+//	                                                  ▼
+//	                                               good b
+//
+// Two backends: AgentSlots (the agent binary in ROOT/a and ROOT/b, the
+// good binary acting as the bootloader: Boot, Supervise) and UBoot (root
+// filesystem images, U-Boot's bootcount/bootlimit/altbootcmd). The pad's
+// data (store, keys) is in neither slot.
+
 // BootControl switches a pad between its two slots. Install writes only
 // the slot that is not running and syncs it before it returns; Switch
 // makes that slot the next boot, on trial; the version on trial (or the
