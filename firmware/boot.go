@@ -97,6 +97,10 @@ type Trial struct {
 	From     string    `json:"from,omitempty"`    // the good version it replaces
 	Boots    int       `json:"boots"`             // boots of the trial slot so far
 	Deadline time.Time `json:"deadline,omitzero"` // set at its first boot: mark good before it
+	// The limits Switch was given (the pad's config): boots, and seconds
+	// from the first boot to the deadline. 0: the boot step's own.
+	BootLimit    int `json:"boot_limit,omitempty"`
+	TrialSeconds int `json:"trial_seconds,omitempty"`
 }
 
 // Failed is a trial that failed and was rolled back.

@@ -232,7 +232,8 @@ func (s *AgentSlots) Switch(slot string) error {
 	if f.Versions[slot] == "" {
 		return fmt.Errorf("%w: slot %s holds no complete install", ErrSlot, slot)
 	}
-	f.Trial = &Trial{Slot: slot, Version: f.Versions[slot], From: f.Versions[cur]}
+	f.Trial = &Trial{Slot: slot, Version: f.Versions[slot], From: f.Versions[cur], BootLimit: s.BootLimit,
+		TrialSeconds: int(s.TrialTime / time.Second)}
 	if err := s.writeState(f); err != nil {
 		return err
 	}

@@ -275,3 +275,19 @@ func TestSuperviseStopsATrialPastItsDeadline(t *testing.T) {
 		t.Errorf("RequestRestart with no supervisor: %v, %v", ok, err)
 	}
 }
+
+// The limits are the pad's config, given to Switch (agent.BootControl),
+// not the boot step's defaults: the boot supervisor counts by them.
+func TestSlotsTrialCarriesItsLimits(t *testing.T) {
+	s := newSlots(t)
+	s.BootLimit, s.TrialTime = 1, 10*time.Second
+	must(t, s.Switch(install(t, s, "new", "1.1.0")))
+	bootloader := &AgentSlots{Root: s.Root} // evalpad boot's defaults: 3 boots, 5m
+	r := boot(t, bootloader, boot0)
+	if r.Trial == nil || !r.Trial.Deadline.Equal(boot0.Add(10*time.Second)) {
+		t.Fatalf("first boot: %+v", r.Trial)
+	}
+	if r := boot(t, bootloader, boot0); r.Slot != SlotA || r.RolledBack == nil || !strings.Contains(r.RolledBack.Reason, "boot limit 1") {
+		t.Fatalf("second boot: %+v %+v", r, r.RolledBack)
+	}
+}

@@ -58,10 +58,17 @@ func (s *AgentSlots) Boot(now time.Time) (BootResult, error) {
 		return BootResult{Slot: st.Active}, s.writeState(f)
 	}
 	t.Boots++
+	limit, trial := s.limit(), s.trialTime()
+	if t.BootLimit > 0 {
+		limit = t.BootLimit
+	}
+	if t.TrialSeconds > 0 {
+		trial = time.Duration(t.TrialSeconds) * time.Second
+	}
 	reason := ""
 	switch {
-	case t.Boots > s.limit():
-		reason = fmt.Sprintf("started %d times without marking itself good (boot limit %d)", t.Boots-1, s.limit())
+	case t.Boots > limit:
+		reason = fmt.Sprintf("started %d times without marking itself good (boot limit %d)", t.Boots-1, limit)
 	case !t.Deadline.IsZero() && now.After(t.Deadline):
 		reason = fmt.Sprintf("not marked good by its trial deadline %s", t.Deadline.Format(time.RFC3339))
 	}
@@ -76,7 +83,7 @@ func (s *AgentSlots) Boot(now time.Time) (BootResult, error) {
 		return BootResult{Slot: st.Good, RolledBack: st.Failed}, nil
 	}
 	if t.Deadline.IsZero() {
-		t.Deadline = now.Add(s.trialTime()).UTC()
+		t.Deadline = now.Add(trial).UTC()
 	}
 	if err := s.writeState(f); err != nil {
 		return BootResult{}, err

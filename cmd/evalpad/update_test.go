@@ -580,3 +580,26 @@ func TestUpdateStoreFormat(t *testing.T) {
 	c = p.restart()
 	p.check(c, "2.0.0", ids)
 }
+
+// Bad command lines are refused with exit 2 and a message saying what is
+// missing, before anything is read or written.
+func TestUpdateUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"update"}, "--file FILE or --url URL"},
+		{[]string{"update", "--file", "a.fw", "--url", "http://x/a.fw"}, "--file FILE or --url URL"},
+		{[]string{"update", "--url", "http://x/a.fw"}, "--url needs --sha256 and --size"},
+		{[]string{"update", "--file", "a.fw"}, "--vendor-key PUB is required"},
+		{[]string{"update", "--file", "a.fw", "extra"}, "unexpected argument"},
+		{[]string{"boot", "--slots", "/s"}, "--slots DIR -- ARGS"},
+		{[]string{"boot", "--", "run"}, "--slots DIR -- ARGS"},
+		{[]string{"boot", "--slots", "/s", "--boot-limit", "0", "--", "run"}, "--boot-limit is 1 to 20"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(tc.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("evalpad %q: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
