@@ -90,6 +90,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	cancel()
 	wg.Wait()
+	a.upd.stop()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

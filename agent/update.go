@@ -219,8 +219,9 @@ type updater struct {
 	busy    bool
 	onTrial bool
 
-	poke    chan struct{} // wakes watchTrial
-	restart chan struct{} // closed to end Run with ErrRestart
+	poke    chan struct{}  // wakes watchTrial
+	restart chan struct{}  // closed to end Run with ErrRestart
+	wg      sync.WaitGroup // the update in progress; Run waits for it
 	once    sync.Once
 }
 
@@ -330,12 +331,14 @@ func (u *updater) command(ctx context.Context, c protocol.Cmd) error {
 	}
 	u.mu.Lock()
 	busy := u.busy || u.onTrial
-	u.busy = u.busy || !busy
+	if !busy {
+		u.busy = true
+	}
 	u.mu.Unlock()
 	if busy {
 		return errors.New("update: an update is in progress or on trial")
 	}
-	go u.run(ctx, c)
+	u.wg.Go(func() { u.run(ctx, c) })
 	return fmt.Errorf("update: %w", link.ErrLater)
 }
 
@@ -468,6 +471,13 @@ func (u *updater) wake() {
 	select {
 	case u.poke <- struct{}{}:
 	default:
+	}
+}
+
+// stop waits for the update in progress, which ends with Run's ctx.
+func (u *updater) stop() {
+	if u != nil {
+		u.wg.Wait()
 	}
 }
 
