@@ -34,8 +34,10 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	a.runCtx = ctx
 	var wg sync.WaitGroup
 	a.pad.Start()
+	wg.Go(func() { a.upd.watchTrial(ctx) })
 	wg.Go(func() { a.every(ctx, time.Hour, a.prune) })
 	if a.link != nil {
 		unsub := a.pad.Subscribe(func(pad.View) { a.link.Kick() }) // a record may have landed
@@ -73,9 +75,14 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	restart := false
 	select {
 	case err = <-errc:
+	case <-a.upd.restarting():
+		restart = true
 	case <-ctx.Done():
+	}
+	if err == nil {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = srv.Shutdown(sctx)
 		scancel()
@@ -83,8 +90,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	cancel()
 	wg.Wait()
+	a.upd.stop()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	if err == nil && restart {
+		err = ErrRestart
 	}
 	return err
 }

@@ -118,7 +118,8 @@ func (s *Store) Format() int { return s.format }
 // after the same page checks Open makes. When the agent holds it, or the
 // file is damaged (Open will salvage it), it reads path.format, which Open
 // writes beside the store every time it opens one: the format of the file
-// as the last Open left it.
+// as the last Open left it; without that file, the store's holder is a
+// binary from before formats, which wrote format 1.
 func FileFormat(path string) (int, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -133,6 +134,11 @@ func FileFormat(path string) (int, error) {
 		return n, nil
 	}
 	b, ferr := os.ReadFile(formatPath(path))
+	if errors.Is(ferr, fs.ErrNotExist) {
+		// Every binary that knows formats writes the file at Open: the
+		// store is held by one from before, which wrote format 1.
+		return 1, nil
+	}
 	if ferr != nil {
 		return 0, fmt.Errorf("store: format of %s: %v; and %s: %w", path, err, formatPath(path), ferr)
 	}

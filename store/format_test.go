@@ -78,6 +78,19 @@ func TestFileFormat(t *testing.T) {
 	if n, err := FileFormat(path); err != nil || n != Format {
 		t.Errorf("FileFormat(open store) = %d, %v; want %d", n, err, Format)
 	}
+	// Held by a binary from before formats, which writes no such file.
+	if err := os.Remove(formatPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := FileFormat(path); err != nil || n != 1 {
+		t.Errorf("FileFormat(store held by a pre-format binary) = %d, %v; want 1", n, err)
+	}
+	if err := os.WriteFile(formatPath(path), []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FileFormat(path); err == nil {
+		t.Error("FileFormat with an unreadable format file beside a held store: no error")
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

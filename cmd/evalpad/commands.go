@@ -18,6 +18,7 @@ import (
 	"evalpad/agent"
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
+	"evalpad/firmware"
 )
 
 func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
@@ -134,6 +135,7 @@ func brokerPassword(id *agent.Identity) string {
 // runAgent builds the agent from cfg and parts and runs it until ctx ends.
 func runAgent(ctx context.Context, mode string, cfg config.Config, id *agent.Identity, parts agent.Parts, stderr io.Writer) error {
 	parts.Version = versionString()
+	parts.Slots = os.Getenv(firmware.EnvSlots) // set by evalpad boot
 	parts.BrokerPassword = brokerPassword(id)
 	parts.OnListen = func(addr net.Addr) { fmt.Fprintf(stderr, "evalpad: listening on http://%s\n", addr) }
 	a, err := agent.New(cfg, parts)
