@@ -3,8 +3,12 @@ package central
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -406,5 +410,82 @@ func TestRolloutCreate(t *testing.T) {
 	// the artifact's arch themselves.)
 	if r4, err := rs.Create(ctx, RolloutSpec{Version: "1.3.0", Arch: "amd64"}); err != nil || len(r4.Pads) != 21 || len(r4.Skipped) != 0 {
 		t.Errorf("amd64: %v %d pads, skipped %v", err, len(r4.Pads), r4.Skipped)
+	}
+}
+
+// TestRolloutRoutes: reading rollouts needs a supervisor's token, making
+// and halting them an operator's; bad specs are 400, unknown ids 404, a
+// halt of a halted rollout 409.
+func TestRolloutRoutes(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir()+"/h.db")
+	key := testKey(t)
+	for _, id := range []string{"TA-1", "TA-2"} {
+		enrollPad(t, st, centraltest.NewPad(id), key, t0)
+	}
+	st.AddFirmware(ctx, testFirmware)
+	mux := http.NewServeMux()
+	(&API{Auth: &Auth{Tokens: st}, Store: st, Rollouts: &Rollouts{Store: st}}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	sup, _ := IssueToken(ctx, st, RoleSupervisor, "", time.Now())
+	op, _ := IssueToken(ctx, st, RoleOperator, "", time.Now())
+	do := func(method, path, tok, body string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	spec := `{"version":"1.3.0","devices":["TA-1","TA-2"],"canary":1,"max_failures":0.5,"timeout":"20m"}`
+	for _, tc := range []struct {
+		method, path, tok, body string
+		want                    int
+	}{
+		{"POST", "/api/v1/rollouts", "", spec, 401},
+		{"POST", "/api/v1/rollouts", sup, spec, 403},
+		{"GET", "/api/v1/rollouts", "", "", 401},
+		{"GET", "/api/v1/firmware", "", "", 401},
+		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","hall":"A","devices":["TA-1"]}`, 400},
+		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","colour":"blue"}`, 400},
+		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","timeout":"soon"}`, 400},
+		{"POST", "/api/v1/rollouts", op, `{"version":"2.0.0"}`, 404},
+		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","devices":["TA-9"]}`, 404},
+		{"GET", "/api/v1/rollouts/" + NewID(), sup, "", 404},
+		{"POST", "/api/v1/rollouts/" + NewID() + "/halt", op, "", 404},
+	} {
+		if got, b := do(tc.method, tc.path, tc.tok, tc.body); got != tc.want {
+			t.Errorf("%s %s %s: %d %s, want %d", tc.method, tc.path, tc.body, got, b, tc.want)
+		}
+	}
+	code, b := do("POST", "/api/v1/rollouts", op, spec)
+	var r Rollout
+	if err := json.Unmarshal(b, &r); code != 201 || err != nil || len(r.Pads) != 2 || r.Canary != 1 || r.MaxFailures != 0.5 || r.Timeout.Duration != 20*time.Minute {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	if code, b := do("GET", "/api/v1/rollouts/"+r.ID, sup, ""); code != 200 || !strings.Contains(string(b), `"pending":2`) {
+		t.Errorf("get: %d %s", code, b)
+	}
+	if code, b := do("GET", "/api/v1/rollouts?state=running", sup, ""); code != 200 || !strings.Contains(string(b), r.ID) {
+		t.Errorf("list: %d %s", code, b)
+	}
+	if code, b := do("GET", "/api/v1/firmware", sup, ""); code != 200 || !strings.Contains(string(b), testFirmware.SHA256) {
+		t.Errorf("firmware: %d %s", code, b)
+	}
+	if code, _ := do("POST", "/api/v1/rollouts/"+r.ID+"/halt", sup, ""); code != 403 {
+		t.Errorf("halt with a supervisor's token: %d", code)
+	}
+	if code, b := do("POST", "/api/v1/rollouts/"+r.ID+"/halt", op, `{"reason":"wrong build"}`); code != 200 || !strings.Contains(string(b), "wrong build") {
+		t.Errorf("halt: %d %s", code, b)
+	}
+	if code, _ := do("POST", "/api/v1/rollouts/"+r.ID+"/halt", op, ""); code != 409 {
+		t.Errorf("halt again: %d, want 409", code)
 	}
 }
