@@ -266,6 +266,8 @@ func (rs *Rollouts) Create(ctx context.Context, spec RolloutSpec) (Rollout, erro
 	switch {
 	case spec.Version == "":
 		return bad("version: required")
+	case spec.Hall == "" && len(spec.Devices) == 0 && spec.Percent == 0:
+		return bad("a hall, devices or a percent is required (percent 100 for every pad)")
 	case len(spec.Devices) > 0 && spec.Hall != "":
 		return bad("a hall or devices, not both")
 	case len(spec.Devices) > 0 && spec.Percent != 0:

@@ -235,7 +235,7 @@ func TestRolloutHalts(t *testing.T) {
 				halls[fmt.Sprintf("TA-%02d", i)] = ""
 			}
 			f := newFleet(t, b.open(t), halls)
-			r, err := f.rs.Create(ctx, RolloutSpec{Version: "1.3.0", Batch: 5, Timeout: protocol.Duration{Duration: 30 * time.Minute}})
+			r, err := f.rs.Create(ctx, RolloutSpec{Version: "1.3.0", Percent: 100, Batch: 5, Timeout: protocol.Duration{Duration: 30 * time.Minute}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,7 +301,7 @@ func TestRolloutCanaryFails(t *testing.T) {
 	f := newFleet(t, t.TempDir()+"/h.db", map[string]string{"TA-1": "", "TA-2": "", "TA-3": "", "TA-4": ""})
 	f.set(map[string]string{"TA-1": protocol.UpdateRolledBack, "TA-2": protocol.UpdateRolledBack, "TA-3": protocol.UpdateRolledBack, "TA-4": protocol.UpdateRolledBack})
 	mf := 0.9
-	r, err := f.rs.Create(ctx, RolloutSpec{Version: "1.3.0", Canary: 1, MaxFailures: &mf})
+	r, err := f.rs.Create(ctx, RolloutSpec{Version: "1.3.0", Percent: 100, Canary: 1, MaxFailures: &mf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +368,7 @@ func TestRolloutCreate(t *testing.T) {
 	other := centraltest.NewPad("TA-X86")
 	enrollPad(t, st, other, key, t0)
 	st.db.Exec(`UPDATE devices SET hardware = '{"arch":"amd64"}' WHERE device_id = 'TA-X86'`)
-	if r3, err := rs.Create(ctx, RolloutSpec{Version: "1.3.0"}); err != nil || len(r3.Pads) != 20 || len(r3.Skipped) != 1 {
+	if r3, err := rs.Create(ctx, RolloutSpec{Version: "1.3.0", Percent: 100}); err != nil || len(r3.Pads) != 20 || len(r3.Skipped) != 1 {
 		t.Errorf("all pads: %v, %d pads, skipped %v", err, len(r3.Pads), r3.Skipped)
 	}
 	before, _ := st.Rollouts(ctx, "", 100)
@@ -379,14 +379,15 @@ func TestRolloutCreate(t *testing.T) {
 		msg  string
 	}{
 		{RolloutSpec{}, ErrRollout, "version"},
-		{RolloutSpec{Version: "9.9.9"}, ErrNoFirmware, "9.9.9"},
-		{RolloutSpec{Version: "1.3.0", Arch: "riscv64"}, ErrNoFirmware, "riscv64"},
+		{RolloutSpec{Version: "1.3.0"}, ErrRollout, "percent 100"},
+		{RolloutSpec{Version: "9.9.9", Percent: 100}, ErrNoFirmware, "9.9.9"},
+		{RolloutSpec{Version: "1.3.0", Percent: 100, Arch: "riscv64"}, ErrNoFirmware, "riscv64"},
 		{RolloutSpec{Version: "1.3.0", Hall: "A厅", Devices: []string{"TA-01"}}, ErrRollout, "not both"},
 		{RolloutSpec{Version: "1.3.0", Devices: []string{"TA-01"}, Percent: 10}, ErrRollout, "percent"},
 		{RolloutSpec{Version: "1.3.0", Percent: 101}, ErrRollout, "percent"},
-		{RolloutSpec{Version: "1.3.0", MaxFailures: &mf}, ErrRollout, "max_failures"},
-		{RolloutSpec{Version: "1.3.0", Canary: -1}, ErrRollout, "canary"},
-		{RolloutSpec{Version: "1.3.0", Timeout: protocol.Duration{Duration: 30 * 24 * time.Hour}}, ErrRollout, "timeout"},
+		{RolloutSpec{Version: "1.3.0", Percent: 100, MaxFailures: &mf}, ErrRollout, "max_failures"},
+		{RolloutSpec{Version: "1.3.0", Percent: 100, Canary: -1}, ErrRollout, "canary"},
+		{RolloutSpec{Version: "1.3.0", Percent: 100, Timeout: protocol.Duration{Duration: 30 * 24 * time.Hour}}, ErrRollout, "timeout"},
 		{RolloutSpec{Version: "1.3.0", Devices: []string{"TA-01", "TA-GHOST"}}, ErrNoDevice, "TA-GHOST"},
 		{RolloutSpec{Version: "1.3.0", Devices: []string{"TA-01", "TA-01"}}, ErrRollout, "twice"},
 		{RolloutSpec{Version: "1.3.0", Devices: []string{"TA-X86"}}, ErrRollout, "amd64"},
@@ -403,12 +404,12 @@ func TestRolloutCreate(t *testing.T) {
 	second := testFirmware
 	second.SHA256, second.Arch = strings.Repeat("cd", 32), "amd64"
 	st.AddFirmware(ctx, second)
-	if _, err := rs.Create(ctx, RolloutSpec{Version: "1.3.0"}); !errors.Is(err, ErrRollout) || !strings.Contains(err.Error(), "say which arch") {
+	if _, err := rs.Create(ctx, RolloutSpec{Version: "1.3.0", Percent: 100}); !errors.Is(err, ErrRollout) || !strings.Contains(err.Error(), "say which arch") {
 		t.Errorf("ambiguous version: %v", err)
 	}
 	// (Pads that did not say their arch at enrollment are in: they verify
 	// the artifact's arch themselves.)
-	if r4, err := rs.Create(ctx, RolloutSpec{Version: "1.3.0", Arch: "amd64"}); err != nil || len(r4.Pads) != 21 || len(r4.Skipped) != 0 {
+	if r4, err := rs.Create(ctx, RolloutSpec{Version: "1.3.0", Percent: 100, Arch: "amd64"}); err != nil || len(r4.Pads) != 21 || len(r4.Skipped) != 0 {
 		t.Errorf("amd64: %v %d pads, skipped %v", err, len(r4.Pads), r4.Skipped)
 	}
 }
@@ -454,9 +455,9 @@ func TestRolloutRoutes(t *testing.T) {
 		{"GET", "/api/v1/rollouts", "", "", 401},
 		{"GET", "/api/v1/firmware", "", "", 401},
 		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","hall":"A","devices":["TA-1"]}`, 400},
-		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","colour":"blue"}`, 400},
-		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","timeout":"soon"}`, 400},
-		{"POST", "/api/v1/rollouts", op, `{"version":"2.0.0"}`, 404},
+		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","percent":100,"colour":"blue"}`, 400},
+		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","percent":100,"timeout":"soon"}`, 400},
+		{"POST", "/api/v1/rollouts", op, `{"version":"2.0.0","percent":100}`, 404},
 		{"POST", "/api/v1/rollouts", op, `{"version":"1.3.0","devices":["TA-9"]}`, 404},
 		{"GET", "/api/v1/rollouts/" + NewID(), sup, "", 404},
 		{"POST", "/api/v1/rollouts/" + NewID() + "/halt", op, "", 404},
