@@ -216,7 +216,7 @@ type RolloutStore interface {
 	ClaimRolloutPad(ctx context.Context, rollout, device, cmdID string, now time.Time) (bool, error)
 	UnclaimRolloutPad(ctx context.Context, rollout, device, cmdID string, now time.Time) error
 	UpdateRolloutPad(ctx context.Context, device, cmdID string, p RolloutPad, now time.Time) (string, error)
-	TimeOutRolloutPads(ctx context.Context, rollout string, before, now time.Time) (int, error)
+	TimeOutRolloutPads(ctx context.Context, now time.Time) (int, error)
 	SetRolloutState(ctx context.Context, rollout, from, to, reason string, now time.Time) (bool, error)
 }
 
@@ -504,9 +504,15 @@ func NewRollouts(rs Rollouts) *Rollouts {
 	return &rs
 }
 
-// Step moves every running rollout on: timeouts, the halt rule, done,
-// and the commands due.
+// Step moves every rollout on: timeouts (of halted ones too), then for
+// each running one the halt rule, done, and the commands due.
 func (rs *Rollouts) Step(ctx context.Context) error {
+	// Timeouts first, of halted rollouts too: their pads sent go on.
+	if n, err := rs.Store.TimeOutRolloutPads(ctx, rs.now()); err != nil {
+		return err
+	} else if n > 0 {
+		rs.log().Warn("evalhub: rollout pads without an outcome in time", "pads", n)
+	}
 	list, err := rs.Store.Rollouts(ctx, RolloutRunning, 1000)
 	if err != nil {
 		return err
@@ -522,15 +528,6 @@ func (rs *Rollouts) Step(ctx context.Context) error {
 
 func (rs *Rollouts) step(ctx context.Context, r Rollout) error {
 	now := rs.now()
-	n, err := rs.Store.TimeOutRolloutPads(ctx, r.ID, now.Add(-r.Timeout.Duration), now)
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		if r, err = rs.Store.Rollout(ctx, r.ID); err != nil {
-			return err
-		}
-	}
 	finished, failures, canaryGood := 0, 0, 0
 	for _, p := range r.Pads {
 		if Finished(p.State) {

@@ -38,6 +38,7 @@ func (c *clock) Add(d time.Duration) {
 type fleet struct {
 	st    *SQLStore
 	rs    *Rollouts
+	rs2   *Rollouts
 	clock *clock
 	pads  map[string]*centraltest.Updater
 
@@ -66,6 +67,8 @@ func newFleet(t *testing.T, dsn string, halls map[string]string) *fleet {
 	down = &Downlinks{Key: key, Store: f.st, Publish: hub.Publish}
 	f.rs = NewRollouts(Rollouts{Store: f.st, Send: down.SendCmd, Now: f.clock.Now,
 		URL: func(sha string) string { return "http://hub.example:8090/firmware/" + sha }})
+	// A second instance on the same database steps at the same time.
+	f.rs2 = NewRollouts(*f.rs)
 	for id, hall := range halls {
 		p := centraltest.NewPad(id)
 		enrollPad(t, f.st, p, key, time.Now().Add(-time.Hour))
@@ -116,9 +119,15 @@ func (f *fleet) sentTo() []string {
 func (f *fleet) step(t *testing.T, id string) Rollout {
 	t.Helper()
 	ctx := context.Background()
-	if err := f.rs.Step(ctx); err != nil {
-		t.Fatal(err)
+	var wg sync.WaitGroup
+	for _, rs := range []*Rollouts{f.rs, f.rs2} {
+		wg.Go(func() {
+			if err := rs.Step(ctx); err != nil {
+				t.Error(err)
+			}
+		})
 	}
+	wg.Wait()
 	var r Rollout
 	centraltest.Eventually(t, "the pads' outcomes", func() bool {
 		var err error
@@ -258,9 +267,10 @@ func TestRolloutHalts(t *testing.T) {
 				t.Fatalf("batch 2 went before batch 1 finished: %v", f.sentTo())
 			}
 			// Its time runs out: 1 failure of 5 finished is 0.2, not more
-			// than 0.2, so batch 2 goes: one rolls back, one refuses.
+			// than 0.2, so batch 2 goes: one rolls back, one refuses, one
+			// is silent too.
 			f.clock.Add(31 * time.Minute)
-			f.set(map[string]string{order[5]: protocol.UpdateRolledBack, order[6]: "refuse"})
+			f.set(map[string]string{order[5]: protocol.UpdateRolledBack, order[6]: "refuse", order[7]: "silent"})
 			r = f.step(t, r.ID)
 			if r.Pads[0].State != PadTimedOut {
 				t.Errorf("the silent pad is %s, want timed_out", r.Pads[0].State)
@@ -269,10 +279,10 @@ func TestRolloutHalts(t *testing.T) {
 				t.Fatalf("batch 2: sent to %d pads, want 10", len(f.sentTo()))
 			}
 			r = f.step(t, r.ID)
-			if r.State != RolloutHalted || !strings.Contains(r.Reason, "3 of 10 finished pads failed") {
+			if r.State != RolloutHalted || !strings.Contains(r.Reason, "3 of 9 finished pads failed") {
 				t.Fatalf("rollout %s (%s), counts %v", r.State, r.Reason, r.Counts)
 			}
-			if r.Counts[PadRolledBack] != 1 || r.Counts[PadFailed] != 1 || r.Counts[PadTimedOut] != 1 || r.Counts[PadPending] != 5 {
+			if r.Counts[PadRolledBack] != 1 || r.Counts[PadFailed] != 1 || r.Counts[PadTimedOut] != 1 || r.Counts[PadSent] != 1 || r.Counts[PadPending] != 5 {
 				t.Errorf("counts %v", r.Counts)
 			}
 			for _, p := range r.Pads {
@@ -286,6 +296,10 @@ func TestRolloutHalts(t *testing.T) {
 			}
 			if got := f.sentTo(); len(got) != 10 {
 				t.Errorf("after the halt %d pads were sent the update, want 10", len(got))
+			}
+			// The silent pad of batch 2 timed out, halted or not.
+			if r, _ = f.st.Rollout(ctx, r.ID); r.Counts[PadTimedOut] != 2 || r.Counts[PadSent] != 0 {
+				t.Errorf("after the halt, counts %v", r.Counts)
 			}
 			if _, err := f.rs.Halt(ctx, r.ID, "again"); !errors.Is(err, ErrRolloutOver) {
 				t.Errorf("halting a halted rollout: %v", err)

@@ -328,11 +328,14 @@ func (s *SQLStore) UpdateRolloutPad(ctx context.Context, device, cmdID string, p
 	return rollout, nil
 }
 
-// TimeOutRolloutPads marks timed_out the pads of rollout sent before
-// `before` that have no outcome yet, and returns how many.
-func (s *SQLStore) TimeOutRolloutPads(ctx context.Context, rollout string, before, now time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, s.q("UPDATE rollout_pads SET state = ?, error = ?, updated_ms = ? WHERE rollout_id = ? AND sent_ms > 0 AND sent_ms < ? AND state IN (?, ?, ?, ?, ?)"),
-		PadTimedOut, "no outcome in time", now.UnixMilli(), rollout, before.UnixMilli(), PadSent, PadDownloading, PadVerifying, PadInstalling, PadTrial)
+// TimeOutRolloutPads marks timed_out every pad, of any rollout, that was
+// sent its command longer ago than its rollout's timeout and has no
+// outcome yet, and returns how many.
+func (s *SQLStore) TimeOutRolloutPads(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE rollout_pads SET state = ?, error = ?, updated_ms = ?
+		WHERE state IN (?, ?, ?, ?, ?) AND sent_ms > 0
+		AND sent_ms + (SELECT timeout_ms FROM rollouts WHERE rollouts.id = rollout_pads.rollout_id) < ?`),
+		PadTimedOut, "no outcome in time", now.UnixMilli(), PadSent, PadDownloading, PadVerifying, PadInstalling, PadTrial, now.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("central: rollout timeouts: %w", err)
 	}
