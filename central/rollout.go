@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"evalpad/sync/protocol"
 	"evalpad/trust"
@@ -266,6 +267,10 @@ func (rs *Rollouts) Create(ctx context.Context, spec RolloutSpec) (Rollout, erro
 	switch {
 	case spec.Version == "":
 		return bad("version: required")
+	case !plainText(spec.Version, 64) || !plainText(spec.Arch, 64) || !plainText(spec.Kind, 64) || !plainText(spec.Hall, 200):
+		return bad("version, arch, kind, hall: at most 64 (a hall 200) bytes of text without control characters")
+	case len(spec.Devices) > 100000:
+		return bad("devices: %d, at most 100000", len(spec.Devices))
 	case spec.Hall == "" && len(spec.Devices) == 0 && spec.Percent == 0:
 		return bad("a hall, devices or a percent is required (percent 100 for every pad)")
 	case len(spec.Devices) > 0 && spec.Hall != "":
@@ -628,4 +633,10 @@ func cleanText(s string, n int) string {
 		s = string(r[:n]) + "…"
 	}
 	return s
+}
+
+// plainText: valid UTF-8 of at most n bytes without control or format
+// characters.
+func plainText(s string, n int) bool {
+	return len(s) <= n && utf8.ValidString(s) && cleanText(s, n) == s
 }

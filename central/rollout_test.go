@@ -406,6 +406,8 @@ func TestRolloutCreate(t *testing.T) {
 		{RolloutSpec{Version: "1.3.0", Devices: []string{"TA-01", "TA-01"}}, ErrRollout, "twice"},
 		{RolloutSpec{Version: "1.3.0", Devices: []string{"TA-X86"}}, ErrRollout, "amd64"},
 		{RolloutSpec{Version: "1.3.0", Hall: "无此大厅"}, ErrRollout, "no active pad"},
+		{RolloutSpec{Version: "1.3.0", Hall: "大厅\u202e"}, ErrRollout, "control characters"},
+		{RolloutSpec{Version: strings.Repeat("1", 65), Percent: 100}, ErrRollout, "at most 64"},
 	} {
 		if _, err := rs.Create(ctx, tc.spec); !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%+v: %v, want %v with %q", tc.spec, err, tc.err, tc.msg)
