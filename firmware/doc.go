@@ -76,6 +76,18 @@
 // shipping the new vendor.pub beside the old one, signing with the new
 // key, and later removing the old file.
 //
+// # Download
+//
+// Download fetches an artifact over HTTP(S) into dest+".part", with
+// dest+".part.meta" ({"sha256","size","validator"}) saying what the part is
+// a prefix of. A later call for the same sha256 resumes with
+// "Range: bytes=N-" and "If-Range: <ETag or Last-Modified>"; a 206 from N
+// appends, a 200 starts again from 0. A cut connection, a stall of
+// StallTimeout, a server error or the context's end keep the part
+// (ErrDownload: retry); a 416, a body longer than the size, or a complete
+// file of another size (ErrSize) or hash (ErrHash) delete it. The file is
+// renamed to dest only after its whole size and SHA-256 are checked.
+//
 // # Test vector
 //
 // Key: ed25519 seed "evalpad firmware test vendor!!!!" (32 ASCII bytes;

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 
 	"evalpad/central"
 	"evalpad/central/centraltest"
+	"evalpad/firmware"
 	"evalpad/firmware/firmwaretest"
 	"evalpad/sync/protocol"
 )
@@ -36,8 +38,29 @@ func artifact(t *testing.T, version string) (string, []byte) {
 }
 
 // download is a pad's download: the first half, then the rest resumed
-// with Range and If-Range, checked against the command's size and sha256.
-func download(c protocol.Cmd) error {
+// with Range and If-Range, checked against the command's size and sha256;
+// then the pad's own downloader (firmware.Download) fetches it into dir
+// and firmware.Verify checks it with the vendor key, as the pad would
+// before installing.
+func download(c protocol.Cmd, dir string) error {
+	if err := byRange(c); err != nil {
+		return err
+	}
+	dest := filepath.Join(dir, "update.fw")
+	if err := firmware.Download(context.Background(), c.URL, dest, c.Size, c.SHA256, nil); err != nil {
+		return err
+	}
+	m, err := firmware.Verify(dest, firmwaretest.Keys(), firmware.Target{Product: firmware.Product, Arch: "arm64", Version: "1.2.0", StoreFormat: 1})
+	if err != nil {
+		return err
+	}
+	if m.Version != c.Version {
+		return fmt.Errorf("the artifact is %s, the command says %s", m.Version, c.Version)
+	}
+	return nil
+}
+
+func byRange(c protocol.Cmd) error {
 	get := func(hdr ...string) ([]byte, int, string, error) {
 		req, _ := http.NewRequest("GET", c.URL, nil)
 		for i := 0; i+1 < len(hdr); i += 2 {
@@ -120,11 +143,12 @@ func TestFirmwareRollout(t *testing.T) {
 		p := centraltest.NewPad(id)
 		p.Enroll(t, base, code)
 		cl := p.Connect(t, p.Enrolled.Broker, nil)
+		dir := t.TempDir()
 		p.AnswerUpdates(t, cl, func(c protocol.Cmd) []centraltest.UpdateStep {
 			mu.Lock()
 			got[id] = append(got[id], c)
 			mu.Unlock()
-			if err := download(c); err != nil {
+			if err := download(c, dir); err != nil {
 				mu.Lock()
 				failures = append(failures, id+": "+err.Error())
 				mu.Unlock()
