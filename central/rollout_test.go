@@ -114,20 +114,37 @@ func (f *fleet) sentTo() []string {
 	return out
 }
 
-// step steps the rollouts and waits until no pad of r is on its way
-// (each one sent has its outcome, or is silent).
+// step steps the rollouts and waits until no pad of rollout id is on
+// its way.
 func (f *fleet) step(t *testing.T, id string) Rollout {
 	t.Helper()
 	ctx := context.Background()
+	if err := f.rs.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return f.wait(t, id)
+}
+
+// stepBoth steps two instances at once, then waits as step does.
+func (f *fleet) stepBoth(t *testing.T, id string) Rollout {
+	t.Helper()
 	var wg sync.WaitGroup
 	for _, rs := range []*Rollouts{f.rs, f.rs2} {
 		wg.Go(func() {
-			if err := rs.Step(ctx); err != nil {
+			if err := rs.Step(context.Background()); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
+	return f.wait(t, id)
+}
+
+// wait waits until no pad of rollout id is on its way (each one sent has
+// its outcome, or is silent).
+func (f *fleet) wait(t *testing.T, id string) Rollout {
+	t.Helper()
+	ctx := context.Background()
 	var r Rollout
 	centraltest.Eventually(t, "the pads' outcomes", func() bool {
 		var err error
@@ -227,6 +244,38 @@ func TestRolloutCanaryThenBatches(t *testing.T) {
 			f.rs.OnStatus(ctx, p.DeviceID, protocol.Status{Update: &protocol.UpdateStatus{ID: p.CmdID, State: PadDownloading, Bytes: 1, Total: 2}})
 			if again, _ := f.st.Rollout(ctx, r.ID); again.Pads[0].State != PadGood {
 				t.Errorf("an old report moved a good pad back to %s", again.Pads[0].State)
+			}
+		})
+	}
+}
+
+// TestRolloutTwoInstances: two centrals on one database step a rollout at
+// the same time, again and again: each pad is sent the update once.
+func TestRolloutTwoInstances(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			halls := map[string]string{}
+			for i := 1; i <= 12; i++ {
+				halls[fmt.Sprintf("TA-%02d", i)] = ""
+			}
+			f := newFleet(t, b.open(t), halls)
+			r, err := f.rs.Create(context.Background(), RolloutSpec{Version: "1.3.0", Percent: 100, Canary: 2, Batch: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; r.State == RolloutRunning; i++ {
+				if i == 20 {
+					t.Fatalf("not done after 20 steps: %v", r.Counts)
+				}
+				r = f.stepBoth(t, r.ID)
+			}
+			if r.State != RolloutDone || r.Counts[PadGood] != 12 {
+				t.Errorf("rollout %s, counts %v", r.State, r.Counts)
+			}
+			for id, u := range f.pads {
+				if n := len(u.Cmds()); n != 1 {
+					t.Errorf("%s was sent %d commands", id, n)
+				}
 			}
 		})
 	}
