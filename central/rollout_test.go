@@ -52,13 +52,18 @@ var testFirmware = Firmware{SHA256: strings.Repeat("ab", 32), Version: "1.3.0", 
 // newFleet enrolls pads named by halls (device id → hall set by config;
 // "" for none) on a central of dsn.
 func newFleet(t *testing.T, dsn string, halls map[string]string) *fleet {
+	return newFleetOn(t, "embedded", dsn, halls)
+}
+
+// newFleetOn is newFleet on broker "embedded" or "mosquitto" (testBroker).
+func newFleetOn(t *testing.T, broker, dsn string, halls map[string]string) *fleet {
 	ctx := context.Background()
 	f := &fleet{st: openStore(t, dsn), clock: &clock{t: time.Now()}, pads: map[string]*centraltest.Updater{}, outcome: map[string]string{}}
 	key := testKey(t)
 	if _, err := f.st.AddFirmware(ctx, testFirmware); err != nil {
 		t.Fatal(err)
 	}
-	url, user, pw := testBroker(t, "embedded", f.st)
+	url, user, pw := testBroker(t, broker, f.st)
 	var down *Downlinks
 	var hub *Hub
 	hub = runHub(t, HubOptions{Broker: url, ClientID: "evalhub-1", Username: user, Password: pw, Key: key, Devices: f.st.DevicesByID,
@@ -359,9 +364,16 @@ func TestRolloutHalts(t *testing.T) {
 
 // TestRolloutCanaryFails: a canary pad that rolls back halts the rollout
 // at once; the others get nothing. An operator's halt stops another.
+// It runs on Mosquitto too.
 func TestRolloutCanaryFails(t *testing.T) {
+	for _, broker := range []string{"embedded", "mosquitto"} {
+		t.Run(broker, func(t *testing.T) { testRolloutCanaryFails(t, broker) })
+	}
+}
+
+func testRolloutCanaryFails(t *testing.T, broker string) {
 	ctx := context.Background()
-	f := newFleet(t, t.TempDir()+"/h.db", map[string]string{"TA-1": "", "TA-2": "", "TA-3": "", "TA-4": ""})
+	f := newFleetOn(t, broker, t.TempDir()+"/h.db", map[string]string{"TA-1": "", "TA-2": "", "TA-3": "", "TA-4": ""})
 	f.set(map[string]string{"TA-1": protocol.UpdateRolledBack, "TA-2": protocol.UpdateRolledBack, "TA-3": protocol.UpdateRolledBack, "TA-4": protocol.UpdateRolledBack})
 	mf := 0.9
 	r, err := f.rs.Create(ctx, RolloutSpec{Version: "1.3.0", Percent: 100, Canary: 1, MaxFailures: &mf})

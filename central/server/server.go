@@ -186,12 +186,15 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		Devices: func() any { return hub.Devices() }, Logger: s.log}).Register(mux)
 	mux.Handle(central.FirmwareRoute, &central.FirmwareFiles{Dir: central.FirmwareDir(o.Data), Store: s.st, Limiter: &central.Limiter{}, Logger: s.log})
 	central.RegisterPage(mux)
+	base, err := checkPadsURL(o.PadsURL)
+	if err != nil {
+		return err
+	}
 	if s.ln, err = net.Listen("tcp", cmp.Or(o.Listen, DefaultListen)); err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
-	base, err := s.padsURL(o.PadsURL)
-	if err != nil {
-		return err
+	if base == "" {
+		base = s.listenURL()
 	}
 	s.roll.URL = func(sha string) string { return base + "/firmware/" + sha }
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -232,27 +235,31 @@ func (s *Server) padsBroker(given string) func(r *http.Request) string {
 	}
 }
 
-// padsURL is the base URL pads fetch artifacts at: given, else the
-// listener's address.
-func (s *Server) padsURL(given string) (string, error) {
-	if given != "" {
-		u, err := url.Parse(given)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" {
-			return "", fmt.Errorf("server: pads' URL %q is not http(s)://HOST[:PORT][/PATH]", given)
-		}
-		return strings.TrimSuffix(given, "/"), nil
+// checkPadsURL checks the base URL pads fetch artifacts at, as given
+// ("" stays "": the listener's address is used).
+func checkPadsURL(given string) (string, error) {
+	if given == "" {
+		return "", nil
 	}
+	u, err := url.Parse(given)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("server: pads' URL %q is not http(s)://HOST[:PORT][/PATH]", given)
+	}
+	return strings.TrimSuffix(given, "/"), nil
+}
+
+// listenURL is http:// and the listener's address, with the host's name
+// when it listens on every interface.
+func (s *Server) listenURL() string {
 	a := s.ln.Addr().(*net.TCPAddr)
 	host := a.IP.String()
 	if a.IP.IsUnspecified() {
-		h, err := os.Hostname()
-		if err != nil {
-			return "", fmt.Errorf("server: pads' URL: no host name (%v): set it", err)
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
 		}
-		host = h
-		s.log.Warn("evalhub: pads are told to fetch firmware from this host's name; set the pads' URL if they know it otherwise", "host", h)
+		s.log.Warn("evalhub: pads are told to fetch firmware from this host's name; set the pads' URL (--pads-url) if they reach it otherwise", "host", host)
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port)), nil
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
 }
 
 // enrolled runs after a pad enrolled: a renewed or replaced pad's
