@@ -213,6 +213,7 @@ type RolloutStore interface {
 	Firmwares(ctx context.Context, version string) ([]Firmware, error)
 	AddRollout(ctx context.Context, r Rollout) error
 	Rollout(ctx context.Context, id string) (Rollout, error)
+	RolloutState(ctx context.Context, id string) (string, error)
 	Rollouts(ctx context.Context, state string, limit int) ([]Rollout, error)
 	ClaimRolloutPad(ctx context.Context, rollout, device, cmdID string, now time.Time) (bool, error)
 	UnclaimRolloutPad(ctx context.Context, rollout, device, cmdID string, now time.Time) error
@@ -589,7 +590,7 @@ func (rs *Rollouts) step(ctx context.Context, r Rollout) error {
 	var errs []error
 	for _, p := range due {
 		// Halted meanwhile (an operator, another instance): send nothing more.
-		if cur, err := rs.Store.Rollout(ctx, r.ID); err != nil || cur.State != RolloutRunning {
+		if state, err := rs.Store.RolloutState(ctx, r.ID); err != nil || state != RolloutRunning {
 			return err
 		}
 		c := protocol.Cmd{ID: NewID(), Cmd: protocol.CmdUpdate, URL: url, SHA256: r.SHA256, Size: r.Size, Version: r.Version}

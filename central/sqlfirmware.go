@@ -208,6 +208,19 @@ func (s *SQLStore) Rollout(ctx context.Context, id string) (Rollout, error) {
 	return r, nil
 }
 
+// RolloutState is the state of rollout id (ErrNoRollout).
+func (s *SQLStore) RolloutState(ctx context.Context, id string) (string, error) {
+	var state string
+	err := s.db.QueryRowContext(ctx, s.q("SELECT state FROM rollouts WHERE id = ?"), id).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%w: %s", ErrNoRollout, id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("central: rollout: %w", err)
+	}
+	return state, nil
+}
+
 // Rollouts lists the last limit rollouts, newest first, each with its
 // pads; a non-empty state keeps those in that state only.
 func (s *SQLStore) Rollouts(ctx context.Context, state string, limit int) ([]Rollout, error) {
