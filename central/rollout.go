@@ -466,10 +466,10 @@ func (rs *Rollouts) update(ctx context.Context, device, cmdID string, p RolloutP
 		rs.log().Error("evalhub: rollout pad", "device", device, "err", err)
 		return
 	}
-	if id != "" {
-		if Finished(p.State) {
-			rs.log().Info("evalhub: rollout pad finished", "rollout", id, "device", device, "state", p.State, "error", p.Error)
-		}
+	// Only an outcome can change what a step does: progress reports do
+	// not wake it.
+	if id != "" && Finished(p.State) {
+		rs.log().Info("evalhub: rollout pad finished", "rollout", id, "device", device, "state", p.State, "error", p.Error)
 		rs.Kick()
 	}
 }
@@ -486,7 +486,7 @@ func (rs *Rollouts) Kick() {
 }
 
 // Run steps the running rollouts every interval and whenever a pad
-// reports, until ctx ends. Rollouts made by another process (evalhub
+// reports an outcome, until ctx ends. Rollouts made by another process (evalhub
 // firmware rollout) start at the next interval.
 func (rs *Rollouts) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
