@@ -21,7 +21,7 @@
 //	  ├─ TimeRule.Run, hourly               default 4★ for sessions not rated in time
 //	  ├─ Downlinks.RunResign, daily         retained configs signed again before they expire
 //	  ├─ Rollouts.Run, every 5 s and on     firmware rollouts: commands due, timeouts, halts
-//	  │  each pad's report
+//	  │  each pad's outcome
 //	  └─ http.Server.Serve                  /api/v1/…, / (the figures page)
 //	  then shuts the HTTP server down, stops the hub and the rule, and
 //	  closes the broker and the store.
