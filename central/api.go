@@ -31,6 +31,8 @@ import (
 //	POST /api/v1/devices/{id}/cmd?ttl= (operator) {"cmd":…} → 202 Downlink: signed, sent on down/cmd
 //	POST /api/v1/devices/{id}/session?ttl= (operator) a session → 202 Downlink: sent on down/session
 //	PUT /api/v1/devices/{id}/config?ttl= (operator) a protocol.Config → 202 Downlink: stored, sent retained on down/config
+//	GET /api/v1/firmware, POST|GET /api/v1/rollouts, GET /api/v1/rollouts/{id},
+//	POST /api/v1/rollouts/{id}/halt: rollout_api.go
 //	GET /api/v1/health → the hub's counters (public)
 type API struct {
 	Auth     *Auth // nil: every route but health answers 401
@@ -40,6 +42,7 @@ type API struct {
 		Downlinks(ctx context.Context, device string, limit int) ([]Downlink, error)
 	} // nil: registry routes not served
 	Downlinks *Downlinks       // nil: send routes not served
+	Rollouts  *Rollouts        // nil: firmware and rollout routes not served (rollout_api.go)
 	Rule      *TimeRule        // for GET /api/v1/unrated; nil: not served
 	Now       func() time.Time // default time.Now
 	Health    func() any       // the hub's counters; nil for none
@@ -83,6 +86,9 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.HandleFunc("POST /api/v1/devices/{id}/cmd", op(a.send(KindCmd)))
 		mux.HandleFunc("POST /api/v1/devices/{id}/session", op(a.send(KindSession)))
 		mux.HandleFunc("PUT /api/v1/devices/{id}/config", op(a.send(KindConfig)))
+	}
+	if a.Rollouts != nil {
+		a.registerRollouts(sup, op, mux)
 	}
 	mux.HandleFunc("GET /api/v1/devices", sup(func(w http.ResponseWriter, r *http.Request) {
 		var d any = []struct{}{}

@@ -21,11 +21,15 @@ import (
 //	role        may
 //	supervisor  read: records, figures, unrated sessions, rejected records,
 //	            the pads' status, the registry, the messages sent to pads
-//	operator    what a supervisor may, and send pads commands, sessions and configs
+//	            the firmware published and the rollouts
+//	operator    what a supervisor may, and send pads commands, sessions and
+//	            configs, make and halt rollouts
 //
 // Public (no token): GET /api/v1/health (the hub's counters), POST
-// /api/v1/enroll (a one-time code authenticates it) and the figures page's
-// files, which hold no data (the page asks for a token).
+// /api/v1/enroll (a one-time code authenticates it), the figures page's
+// files, which hold no data (the page asks for a token), and GET
+// /firmware/<sha256>, the published artifacts (signed by the vendor; pads
+// verify them).
 const (
 	RoleSupervisor = "supervisor"
 	RoleOperator   = "operator"

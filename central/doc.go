@@ -60,8 +60,17 @@
 // token's SHA-256 is stored); bad tokens and codes are rate-limited per
 // client (Limiter).
 //
+// Firmware: Publish verifies an artifact (package firmware) against the
+// vendor keys and keeps it in the firmware store (DATA/firmware/<sha256>,
+// table firmware); FirmwareFiles serves it at GET /firmware/<sha256> with
+// Range. Rollouts (rollout.go) send a version to a hall, devices or a
+// percentage of pads — canary first, then batches, halted when failures
+// cross the bound — as signed update commands (Downlinks.SendCmd), and
+// follow each pad through its up/status update reports (HubOptions.OnStatus)
+// and up/cmdresult; tables rollouts and rollout_pads.
+//
 // Storage is the Store and Registry interfaces; SQLStore implements both on
 // SQLite (modernc.org/sqlite, pure Go, the default) and PostgreSQL
-// (jackc/pgx), tables in sqlstore.go and sqlregistry.go. Package
+// (jackc/pgx), tables in sqlstore.go, sqlregistry.go and sqlfirmware.go. Package
 // central/server puts these together as evalhub runs them.
 package central

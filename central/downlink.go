@@ -129,6 +129,27 @@ func (d *Downlinks) Send(ctx context.Context, device, kind string, body []byte, 
 	return d.send(ctx, device, kind, id, suffix, msg, retained, now(), now().Add(ttl))
 }
 
+// SendCmd signs and publishes the command c, which carries its id (a
+// rollout records the id before it sends), exp ttl from now (0: the
+// default).
+func (d *Downlinks) SendCmd(ctx context.Context, device string, c protocol.Cmd, ttl time.Duration) error {
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	if ttl < 0 || ttl > trust.MaxLifetime {
+		return fmt.Errorf("%w: ttl: %v is not 0 to %v", ErrDownlink, ttl, trust.MaxLifetime)
+	}
+	if _, err := protocol.ParseCmd(c.Marshal()); err != nil {
+		return fmt.Errorf("%w: %w", ErrDownlink, err)
+	}
+	if _, err := d.Store.Device(ctx, device); err != nil {
+		return err
+	}
+	_, err := d.send(ctx, device, KindCmd, c.ID, protocol.DownCmd, c.Marshal(), false, now(), now().Add(cmpDur(ttl, DefaultCmdLifetime)))
+	return err
+}
+
 func cmpDur(v, def time.Duration) time.Duration {
 	if v == 0 {
 		return def

@@ -47,6 +47,10 @@ type HubOptions struct {
 	// command, session or config (every hub instance subscribes).
 	OnCmdResult func(device string, r protocol.CmdResult, raw []byte)
 
+	// OnStatus, if set, gets each pad's up/status (every hub instance
+	// subscribes): rollouts follow the update reports in it.
+	OnStatus func(device string, st protocol.Status)
+
 	// AfterCommit, if set, is called after each commit and before its acks
 	// are sent, with the number of commits so far: a seam for crash tests.
 	AfterCommit func(commits int)
@@ -125,6 +129,9 @@ func (h *Hub) onStatus(_ mqtt.Client, m mqtt.Message) {
 	}
 	h.devices[dev] = Device{DeviceID: dev, Status: st, ReceivedAt: h.o.Now().UTC()}
 	h.mu.Unlock()
+	if h.o.OnStatus != nil {
+		h.o.OnStatus(dev, st)
+	}
 }
 
 // onResult passes a pad's answer on.

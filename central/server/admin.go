@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"evalpad/central"
+	"evalpad/firmware"
 	"evalpad/sync/protocol"
 	"evalpad/trust"
 )
@@ -58,6 +59,7 @@ func LoadKey(data string, log *slog.Logger) (ed25519.PrivateKey, error) {
 type Admin struct {
 	Store *central.SQLStore
 	Key   ed25519.PrivateKey
+	Data  string // the data directory (the firmware store is in it)
 }
 
 // OpenAdmin opens the store of db (or data) and the key in data.
@@ -74,7 +76,7 @@ func OpenAdmin(ctx context.Context, db, data string) (*Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Admin{Store: st, Key: key}, nil
+	return &Admin{Store: st, Key: key, Data: data}, nil
 }
 
 // Close closes the store.
@@ -105,4 +107,27 @@ func (a *Admin) IssueCode(ctx context.Context, device string, valid time.Duratio
 		return Issued{}, err
 	}
 	return is, nil
+}
+
+// VendorKeysDir is the directory of vendor public keys (*.pub) in a data
+// directory that evalhub firmware publish uses when no --vendor-key is given.
+const VendorKeysDir = "vendor-keys"
+
+// VendorKeys loads the vendor public keys given (files or directories of
+// *.pub), else those in DATA/vendor-keys.
+func (a *Admin) VendorKeys(given []string) (firmware.Keys, error) {
+	if len(given) == 0 {
+		dir := filepath.Join(a.Data, VendorKeysDir)
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("server: no vendor keys: give --vendor-key PUB (a file or a directory of *.pub) or put them in %s", dir)
+		}
+		given = []string{dir}
+	}
+	return firmware.LoadKeys(given...)
+}
+
+// Publish verifies the artifact at path against keys and adds it to the
+// firmware store in the data directory and to the database.
+func (a *Admin) Publish(ctx context.Context, path string, keys firmware.Keys, now time.Time) (central.Firmware, bool, error) {
+	return central.Publish(ctx, a.Store, central.FirmwareDir(a.Data), path, keys, now)
 }

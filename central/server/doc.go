@@ -11,18 +11,25 @@
 //	  central.StartBroker(MQTTListen)       only when Hub.Broker is "": locked to the registry,
 //	                                        the central's user with a random password
 //	  central.NewHub(Hub, store)            signs acks, checks records against the registry
-//	  net.Listen(Listen)                    POST /api/v1/enroll, the API (tokens), the page
+//	  central.NewRollouts                   sends through the downlinks, fed by the hub's
+//	                                        up/status and up/cmdresult
+//	  net.Listen(Listen)                    POST /api/v1/enroll, the API (tokens), the page,
+//	                                        GET /firmware/<sha256> (DATA/firmware, no token)
 //	(*Server).Announce(w)                   the lines scripts and tests wait for
 //	(*Server).Run(ctx)                      until ctx ends:
 //	  ├─ Hub.Run                            records in, stored once, acked after commit
 //	  ├─ TimeRule.Run, hourly               default 4★ for sessions not rated in time
 //	  ├─ Downlinks.RunResign, daily         retained configs signed again before they expire
+//	  ├─ Rollouts.Run, every 5 s and on     firmware rollouts: commands due, timeouts, halts
+//	  │  each pad's outcome
 //	  └─ http.Server.Serve                  /api/v1/…, / (the figures page)
 //	  then shuts the HTTP server down, stops the hub and the rule, and
 //	  closes the broker and the store.
 //
 // Admin (OpenAdmin) is the store and key for the commands run beside a
-// central: evalhub enroll, token and broker-users.
+// central: evalhub enroll, token, broker-users, revoke and firmware
+// (publish into DATA/firmware; rollouts made there are sent by the
+// running central).
 //
 // Crash tests reach the hub's seam through Options.Hub.AfterCommit: it runs
 // after each commit and before that commit's acks. The evalhub binary never

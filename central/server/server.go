@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +55,14 @@ type Options struct {
 	// central at when the broker listens on every interface), else
 	// Hub.Broker.
 	PadsBroker string
+	// PadsURL is the central's HTTP base URL as pads reach it
+	// (http://hub.example:8090): an update command tells pads to fetch
+	// PadsURL/firmware/<sha256>. Empty: http:// and the listener's
+	// address (the host name when it listens on every interface).
+	PadsURL string
+	// RolloutInterval is how often running rollouts are stepped besides
+	// when a pad reports; default 5 s.
+	RolloutInterval time.Duration
 	// PadsCA is a PEM file of the CA of the broker's certificate, handed to
 	// pads at enrollment; empty for none.
 	PadsCA string
@@ -72,6 +82,8 @@ type Server struct {
 	hub    *central.Hub
 	rule   *central.TimeRule
 	down   *central.Downlinks
+	roll   *central.Rollouts
+	every  time.Duration
 	ln     net.Listener
 	http   *http.Server
 }
@@ -141,12 +153,22 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		ho.Logger = s.log
 	}
 	st := s.st
+	// Rollouts: commands through the downlinks (set below, before the hub
+	// runs), reports from the hub.
+	s.roll = central.NewRollouts(central.Rollouts{Store: s.st, Logger: s.log})
+	s.every = cmp.Or(o.RolloutInterval, 5*time.Second)
 	ho.OnCmdResult = func(dev string, r protocol.CmdResult, raw []byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := st.SetDownlinkResult(ctx, dev, r.ID, raw, time.Now()); err != nil {
 			s.log.Warn("evalhub: cmdresult", "device", dev, "id", r.ID, "err", err)
 		}
+		s.roll.OnCmdResult(ctx, dev, r)
+	}
+	ho.OnStatus = func(dev string, stat protocol.Status) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.roll.OnStatus(ctx, dev, stat)
 	}
 	if s.hub, err = central.NewHub(ho, s.st); err != nil {
 		return err
@@ -154,17 +176,27 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	s.rule = &central.TimeRule{Cal: cal, Store: s.st, Logger: s.log}
 	hub := s.hub
 	s.down = &central.Downlinks{Key: s.key, Store: s.st, Publish: hub.Publish, Logger: s.log}
+	s.roll.Send = s.down.SendCmd
 	enroller := &central.Enroller{Store: s.st, Key: s.key, Broker: s.padsBroker(o.PadsBroker), CA: string(ca),
 		Limiter: &central.Limiter{}, OnEnrolled: s.enrolled, Logger: s.log}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+protocol.EnrollPath, enroller)
 	(&central.API{Auth: &central.Auth{Tokens: s.st, Limiter: &central.Limiter{Max: 20}, Logger: s.log},
-		Store: s.st, Registry: s.st, Downlinks: s.down, Rule: s.rule, Health: func() any { return hub.Counters() },
+		Store: s.st, Registry: s.st, Downlinks: s.down, Rollouts: s.roll, Rule: s.rule, Health: func() any { return hub.Counters() },
 		Devices: func() any { return hub.Devices() }, Logger: s.log}).Register(mux)
+	mux.Handle(central.FirmwareRoute, &central.FirmwareFiles{Dir: central.FirmwareDir(o.Data), Store: s.st, Limiter: &central.Limiter{}, Logger: s.log})
 	central.RegisterPage(mux)
+	base, err := checkPadsURL(o.PadsURL)
+	if err != nil {
+		return err
+	}
 	if s.ln, err = net.Listen("tcp", cmp.Or(o.Listen, DefaultListen)); err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
+	if base == "" {
+		base = s.listenURL()
+	}
+	s.roll.URL = func(sha string) string { return base + "/firmware/" + sha }
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }
@@ -203,6 +235,33 @@ func (s *Server) padsBroker(given string) func(r *http.Request) string {
 	}
 }
 
+// checkPadsURL checks the base URL pads fetch artifacts at, as given
+// ("" stays "": the listener's address is used).
+func checkPadsURL(given string) (string, error) {
+	if given == "" {
+		return "", nil
+	}
+	u, err := url.Parse(given)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("server: pads' URL %q is not http(s)://HOST[:PORT][/PATH]", given)
+	}
+	return strings.TrimSuffix(given, "/"), nil
+}
+
+// listenURL is http:// and the listener's address, with the host's name
+// when it listens on every interface.
+func (s *Server) listenURL() string {
+	a := s.ln.Addr().(*net.TCPAddr)
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+		s.log.Warn("evalhub: pads are told to fetch firmware from this host's name; set the pads' URL (--pads-url) if they reach it otherwise", "host", host)
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
+}
+
 // enrolled runs after a pad enrolled: a renewed or replaced pad's
 // connections made with the old password are closed, and its config is
 // published again (signed, retained) so an older retained one cannot win.
@@ -238,6 +297,9 @@ func (s *Server) BrokerAddr() net.Addr {
 	return s.broker.Addr()
 }
 
+// Rollouts are the central's firmware rollouts.
+func (s *Server) Rollouts() *central.Rollouts { return s.roll }
+
 // Hub is the ingest, for its counters and the pads' statuses.
 func (s *Server) Hub() *central.Hub { return s.hub }
 
@@ -266,6 +328,7 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { hubErr = s.hub.Run(ctx) })
 	wg.Go(func() { s.rule.Run(ctx, time.Hour, time.Now) })        // default 4★ for sessions not rated in time
 	wg.Go(func() { s.down.RunResign(ctx, central.ConfigResign) }) // retained configs signed again before they expire
+	wg.Go(func() { s.roll.Run(ctx, s.every) })                    // firmware rollouts: commands due, timeouts, halts
 	served := make(chan error, 1)
 	go func() { served <- s.http.Serve(s.ln) }()
 	var err error

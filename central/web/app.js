@@ -167,6 +167,48 @@ function renderRejected(list) {
     : `<tr><td colspan="4" class="muted">没有被拒收的记录</td></tr>`;
 }
 
+// Firmware rollouts: each with its counts per state and, unfolded, each pad's result.
+const PAD_STATE = {
+  pending: "待发送", sent: "已发送", downloading: "下载中", verifying: "校验中", installing: "安装中",
+  trial: "试运行", good: "成功", rolled_back: "已回滚", failed: "失败", timed_out: "超时",
+};
+const ROLLOUT_STATE = { running: "进行中", halted: "已停止", done: "已完成" };
+const openRollouts = new Set();
+function target(t) {
+  let s = t.devices && t.devices.length ? "设备 " + t.devices.join("、") : t.hall ? "大厅 " + t.hall : "全部评价器";
+  return t.percent ? s + " 的 " + t.percent + "%" : s;
+}
+function padState(p) {
+  const cls = p.state === "good" ? "goodtext" : ["rolled_back", "failed", "timed_out"].includes(p.state) ? "badtext" : "";
+  let s = `<span class="${cls}">${esc(PAD_STATE[p.state] || p.state)}</span>`;
+  if (p.state === "downloading" && p.total) s += ` ${Math.floor((100 * p.bytes) / p.total)}%`;
+  return s;
+}
+function renderRollouts(list) {
+  $("#rollouts tbody").innerHTML = list.length
+    ? list
+        .map((r) => {
+          const counts = Object.keys(PAD_STATE)
+            .filter((k) => r.counts[k])
+            .map((k) => `${PAD_STATE[k]} ${r.counts[k]}`)
+            .join("，");
+          const state = `<span class="${r.state === "halted" ? "badtext" : r.state === "done" ? "goodtext" : ""}">${ROLLOUT_STATE[r.state] || esc(r.state)}</span>`;
+          const pads = r.pads
+            .map((p) => `<tr><td>${esc(p.device_id)}${p.canary ? ' <span class="muted">灰度</span>' : ""}</td><td>${padState(p)}</td><td class="badtext">${esc(p.error || "")}</td></tr>`)
+            .join("");
+          return `<tr data-id="${esc(r.id)}"><td>${esc(r.version)} <span class="muted">${esc(r.arch)}</span></td><td>${esc(target(r.target))}</td>
+<td>${state}${r.reason ? `<div class="small badtext">${esc(r.reason)}</div>` : ""}</td>
+<td><details data-id="${esc(r.id)}"${openRollouts.has(r.id) ? " open" : ""}><summary>${esc(counts)}</summary>
+<table class="pads"><thead><tr><th>设备</th><th>结果</th><th>原因</th></tr></thead><tbody>${pads}</tbody></table></details></td>
+<td>${esc(r.created_at.replace("T", " ").slice(0, 19))}</td></tr>`;
+        })
+        .join("")
+    : `<tr><td colspan="5" class="muted">没有固件升级：evalhub firmware publish 后 evalhub firmware rollout</td></tr>`;
+  for (const d of document.querySelectorAll("#rollouts details")) {
+    d.addEventListener("toggle", () => (d.open ? openRollouts.add(d.dataset.id) : openRollouts.delete(d.dataset.id)));
+  }
+}
+
 async function refresh() {
   if (!sessionStorage.getItem(TOKEN)) {
     showLogin();
@@ -174,12 +216,13 @@ async function refresh() {
   }
   const p = query();
   try {
-    const [stats, unrated, latest, devices, rejected] = await Promise.all([
+    const [stats, unrated, latest, devices, rejected, rollouts] = await Promise.all([
       get("/api/v1/stats", p),
       get("/api/v1/unrated", p),
       get("/api/v1/records", new URLSearchParams([...p, ["order", "newest"], ["limit", "20"]])),
       get("/api/v1/devices", new URLSearchParams()),
       get("/api/v1/rejected", new URLSearchParams()),
+      get("/api/v1/rollouts", new URLSearchParams()),
     ]);
     $("#login").hidden = true;
     $("#main").hidden = false;
@@ -188,6 +231,7 @@ async function refresh() {
     renderLatest(latest.records);
     renderDevices(devices.devices);
     renderRejected(rejected.rejected);
+    renderRollouts(rollouts.rollouts);
     $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN");
   } catch (e) {
     if (e instanceof Unauthorized) {

@@ -7,6 +7,10 @@
 //	evalhub enroll --device ID [--valid 24h] [--new-key] [--config FILE] [--data DIR | --db URL]
 //	evalhub token --role supervisor|operator [--note TEXT] [--data DIR | --db URL]
 //	evalhub broker-users --out DIR [--central-user NAME,…] [--data DIR | --db URL]
+//	evalhub firmware publish FILE [--vendor-key PUB]… [--data DIR | --db URL]
+//	evalhub firmware list
+//	evalhub firmware rollout --version V [--arch A] (--hall H | --devices ID,… | --percent P) [--canary N] [--max-failures F] [--batch N] [--timeout D]
+//	evalhub firmware status [ID] | halt ID [--reason TEXT]
 //
 // With no --broker it runs an embedded MQTT broker (mochi-mqtt) on
 // --mqtt-listen, locked to the registered pads; with no --db it keeps
@@ -55,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = revoke(ctx, args[1:], stdout, stderr)
 	case "broker-users":
 		err = brokerUsers(ctx, args[1:], stdout, stderr)
+	case "firmware":
+		err = firmwareCmd(ctx, args[1:], stdout, stderr)
 	default:
 		err = serve(ctx, args, stderr, log)
 	}
@@ -97,6 +103,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 	key := fs.String("broker-key", "", "PEM key of --broker-cert")
 	holidays := fs.String("holidays", "", "override file of working days (lines \"YYYY-MM-DD work|off\"), for an arrangement newer than the built-in one")
 	padsBroker := fs.String("pads-broker", "", "broker URL enrollment gives the pads, e.g. ssl://hub.example:8883 (default: the embedded broker's address, else --broker)")
+	padsURL := fs.String("pads-url", "", "this evalhub's HTTP base URL as pads reach it, e.g. https://hub.example: update commands send pads to URL/firmware/SHA256 (default: http:// and --listen, the host name when it listens on every interface)")
 	padsCA := fs.String("pads-ca", "", "PEM CA of the broker's certificate, given to pads at enrollment (default --broker-ca)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -105,7 +112,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 		Hub: central.HubOptions{Broker: *broker, Group: *group, Workers: *workers, Username: *user,
 			Password: os.Getenv("EVALHUB_BROKER_PASSWORD"), Logger: log},
 		MQTTListen: *mqttListen, Listen: *listen, DB: *db, Data: *data, Holidays: *holidays,
-		PadsBroker: *padsBroker, PadsCA: cmp.Or(*padsCA, *ca), Logger: log,
+		PadsBroker: *padsBroker, PadsURL: *padsURL, PadsCA: cmp.Or(*padsCA, *ca), Logger: log,
 	}
 	if *ca != "" || *cert != "" || *key != "" {
 		var err error

@@ -41,6 +41,12 @@ func TestFiguresPage(t *testing.T) {
 	base, _ := hub(t, "--data", data)
 	enrollAndSend(t, base, "", []string{"--data", data}, 7)
 	tok, _ := command(t, "token", "--role", "supervisor", "--data", data)
+	// Two rollouts to TA-1: one halted, one running.
+	good, _ := artifact(t, "1.3.0")
+	command(t, "firmware", "publish", good, "--vendor-key", testVendorPub, "--data", data)
+	halted, _ := command(t, "firmware", "rollout", "--version", "1.3.0", "--devices", "TA-1", "--data", data)
+	command(t, "firmware", "halt", halted, "--reason", "测试", "--data", data)
+	command(t, "firmware", "rollout", "--version", "1.3.0", "--devices", "TA-1", "--data", data)
 
 	profile, err := os.MkdirTemp("", "evalhub-chromium")
 	if err != nil {
@@ -68,7 +74,7 @@ func TestFiguresPage(t *testing.T) {
 		})
 	}
 	var mainHidden bool
-	var loginErr, rated, latest string
+	var loginErr, rated, latest, rollouts, pads string
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(`#login`, chromedp.ByQuery),
@@ -85,6 +91,10 @@ func TestFiguresPage(t *testing.T) {
 		chromedp.Poll(`document.getElementById("rated").textContent === "7"`, nil),
 		chromedp.Text(`#rated`, &rated, chromedp.ByQuery),
 		chromedp.Text(`#latest tbody`, &latest, chromedp.ByQuery),
+		chromedp.Poll(`document.querySelectorAll("#rollouts details").length === 2`, nil),
+		chromedp.Click(`#rollouts details summary`, chromedp.ByQuery),
+		chromedp.Text(`#rollouts > tbody`, &rollouts, chromedp.ByQuery),
+		chromedp.Text(`#rollouts details table.pads tbody`, &pads, chromedp.ByQuery),
 		shot("hub"),
 	); err != nil {
 		t.Fatal(err)
@@ -97,5 +107,13 @@ func TestFiguresPage(t *testing.T) {
 	}
 	if rated != "7" || !strings.Contains(latest, "企业设立登记") {
 		t.Errorf("rated %q, latest %q", rated, latest)
+	}
+	for _, want := range []string{"1.3.0", "设备 TA-1", "进行中", "已停止", "halted by an operator: 测试"} {
+		if !strings.Contains(rollouts, want) {
+			t.Errorf("rollouts panel lacks %q: %q", want, rollouts)
+		}
+	}
+	if !strings.Contains(pads, "TA-1") {
+		t.Errorf("a rollout's pads: %q", pads)
 	}
 }
