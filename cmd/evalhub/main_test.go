@@ -293,8 +293,11 @@ func flagDefaults(t *testing.T) map[string]string {
 func TestRevoke(t *testing.T) {
 	data := t.TempDir()
 	base, broker := hub(t, "--data", data)
-	p := enrollAndSend(t, base, "", []string{"--data", data}, 5)
-	cl := p.Connect(t, broker, nil) // a session still open when the pad is revoked
+	code, _ := command(t, "enroll", "--device", "TA-1", "--data", data)
+	p := centraltest.NewPad("TA-1")
+	p.Enroll(t, base, code)
+	cl := p.Connect(t, broker, nil) // one client only: a second with the pad's client id would take its session over
+	send(t, p, cl, 5)               // and the session is still open when the pad is revoked
 	_, out := command(t, "revoke", "--device", "TA-1", "--data", data)
 	if !strings.Contains(out, "TA-1 revoked") {
 		t.Errorf("revoke said %q", out)
@@ -327,7 +330,8 @@ func TestRevoke(t *testing.T) {
 	if pw, _ := os.ReadFile(filepath.Join(users, "passwd")); strings.Contains(string(pw), "TA-1:") {
 		t.Errorf("broker-users wrote the revoked pad:\n%s", pw)
 	}
-	code, _ := command(t, "enroll", "--device", "TA-1", "--data", data)
+	cl.Disconnect(0)
+	code, _ = command(t, "enroll", "--device", "TA-1", "--data", data)
 	p.Enroll(t, base, code)
 	p.Send(t, p.Connect(t, broker, nil), p.Sign(t, p.Record(200, time.Now(), nil)))
 	centraltest.Eventually(t, "the reinstated pad's record acked", func() bool { return len(p.Acked()) == 7 })
