@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"evalpad/central"
+	"evalpad/firmware"
+	"evalpad/sync/mqtttest"
+	"evalpad/sync/protocol"
+)
+
+// rolloutPad is a pad of TestRolloutEndToEnd: agent slots under the boot
+// supervisor loop, its client now, and the ids of the records it rated.
+type rolloutPad struct {
+	*fwPad
+	id  string
+	c   *child
+	ids []string
+}
+
+// TestRolloutEndToEnd: a hall of three pads on agent slots, each running
+// 1.0.0 under the boot supervisor as systemd runs it, enrolled with the
+// hall by a real evalhub (child process, Mosquitto of the test's own). The
+// operator publishes 1.1.0 and rolls the hall out through the API with a
+// canary of 1: the canary is sent the update alone and the others only
+// once it reports good; every pad ends on 1.1.0 marked good, the rollout
+// done with every pad good. Then 1.2.0, which crashes at start: the canary
+// rolls back to 1.1.0 by itself and reports rolled_back, the rollout
+// halts, and the others are sent nothing and stay on 1.1.0. Every rating
+// pressed on any pad, before, between and after, reaches evalhub once.
+func TestRolloutEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: runs Mosquitto, evalhub and evalpad")
+	}
+	buildFirmware(t)
+	b := mqtttest.Start(t)
+	dir := t.TempDir()
+	hubArgs := []string{"--broker", b.URL(), "--data", filepath.Join(dir, "hub")}
+	hub := e2eStartHub(t, hubArgs...)
+	store := e2eStoreArgs(hubArgs)
+	operator := e2eEvalhub(t, append([]string{"token", "--role", "operator"}, store...)...)
+
+	const hall = "泰安市政务服务中心"
+	hallCfg := filepath.Join(dir, "hall.json")
+	if err := os.WriteFile(hallCfg, fmt.Appendf(nil, `{"hall":%q,"window":"1"}`, hall), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pads := map[string]*rolloutPad{}
+	for i := range 3 {
+		id := fmt.Sprintf("RO-%d", i+1)
+		p := &rolloutPad{fwPad: newFWPad(t, fw.old, "1.0.0", ""), id: id}
+		conf, err := os.ReadFile(p.conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p.conf, append([]byte(fmt.Sprintf("device_id = %q\n", id)), conf...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e2eProvision(t, hub, hubArgs, id, p.data, p.conf, "--config", hallCfg)
+		p.c = p.start().up()
+		p.ids = p.check(p.c, "1.0.0", nil)
+		pads[id] = p
+	}
+
+	// Phase 1: 1.1.0 to the hall, canary first.
+	publish := func(artifact string) {
+		t.Helper()
+		e2eEvalhub(t, append([]string{"firmware", "publish", artifact, "--vendor-key", fw.pub}, store...)...)
+	}
+	publish(fw.good)
+	r := rolloutCreate(t, hub, operator, fmt.Sprintf(`{"version":"1.1.0","hall":%q,"canary":1}`, hall))
+	if len(r.Pads) != 3 || !r.Pads[0].Canary {
+		t.Fatalf("the rollout's pads: %+v", r.Pads)
+	}
+	canary := r.Pads[0].DeviceID
+	early := map[string]bool{}
+	r = rolloutWait(t, hub, r.ID, func(r central.Rollout) {
+		// Until the canary is good, no other pad is sent anything.
+		if r.Pads[0].State != central.PadGood {
+			for _, o := range r.Pads[1:] {
+				if (o.State != central.PadPending || o.SentAt != nil) && !early[o.DeviceID] {
+					early[o.DeviceID] = true
+					t.Errorf("pad %s is %s while the canary %s is %s", o.DeviceID, o.State, canary, r.Pads[0].State)
+				}
+			}
+		}
+	})
+	if r.State != central.RolloutDone || r.Counts[central.PadGood] != 3 {
+		t.Fatalf("rollout %s (%s) %v, want done with 3 good\n%s", r.State, r.Reason, r.Counts, rolloutLogs(hub, pads))
+	}
+	for _, o := range r.Pads[1:] {
+		if o.SentAt == nil || o.SentAt.Before(r.Pads[0].UpdatedAt) {
+			t.Errorf("pad %s sent at %v, before the canary was good at %v", o.DeviceID, o.SentAt, r.Pads[0].UpdatedAt)
+		}
+	}
+	for _, p := range pads {
+		p.c = p.svc.up() // 1.1.0, started by the supervisor after the switch
+		st := p.untilTrialOver()
+		if st.Good != firmware.SlotB || st.Active != firmware.SlotB || st.Versions[firmware.SlotB] != "1.1.0" || st.Failed != nil {
+			t.Errorf("pad %s: slots %+v after the rollout", p.id, st)
+		}
+		if s := p.updateStatus(); s.State != protocol.UpdateGood || s.Version != "1.1.0" || s.From != "1.0.0" {
+			t.Errorf("pad %s: update status %+v, want good", p.id, s)
+		}
+		p.ids = p.check(p.c, "1.1.0", p.ids)
+	}
+	rolloutExactlyOnce(t, hub, pads)
+
+	// Phase 2: 1.2.0 crashes at start; the canary's failure halts it.
+	publish(fw.crash)
+	r = rolloutCreate(t, hub, operator, fmt.Sprintf(`{"version":"1.2.0","hall":%q,"canary":1}`, hall))
+	canary = r.Pads[0].DeviceID
+	r = rolloutWait(t, hub, r.ID, nil)
+	if r.State != central.RolloutHalted || r.Pads[0].State != central.PadRolledBack {
+		t.Fatalf("rollout %s (%s), canary %s %s; want halted, rolled_back\n%s", r.State, r.Reason, canary, r.Pads[0].State, rolloutLogs(hub, pads))
+	}
+	for _, o := range r.Pads[1:] {
+		if o.State != central.PadPending || o.SentAt != nil {
+			t.Errorf("pad %s is %s (sent %v) in a halted rollout", o.DeviceID, o.State, o.SentAt)
+		}
+	}
+	for _, p := range pads {
+		if p.id == canary {
+			p.c = p.svc.up() // 1.1.0 again, after three crashed boots
+			st := p.untilTrialOver()
+			if st.Good != firmware.SlotB || st.Active != firmware.SlotB || st.Failed == nil || st.Failed.Version != "1.2.0" {
+				t.Errorf("canary %s: slots %+v (failed %+v) after the rollback", p.id, st, st.Failed)
+			}
+			if s := p.updateStatus(); s.State != protocol.UpdateRolledBack || s.Version != "1.2.0" {
+				t.Errorf("canary %s: update status %+v, want rolled_back", p.id, s)
+			}
+		} else {
+			if s := p.updateStatus(); s.State != protocol.UpdateGood || s.Version != "1.1.0" {
+				t.Errorf("pad %s: update status %+v, want good 1.1.0 still", p.id, s)
+			}
+			p.svc.mu.Lock()
+			starts := p.svc.starts
+			p.svc.mu.Unlock()
+			if starts != 2 { // 1.0.0, then 1.1.0
+				t.Errorf("pad %s was started %d times, want 2: nothing since 1.1.0", p.id, starts)
+			}
+		}
+		p.ids = p.check(p.c, "1.1.0", p.ids)
+	}
+	rolloutExactlyOnce(t, hub, pads)
+	t.Logf("rollout %s: %s, %s", r.ID, r.State, r.Reason)
+	if t.Failed() {
+		t.Log(rolloutLogs(hub, pads))
+	}
+}
+
+// rolloutCreate posts spec to /api/v1/rollouts with the operator's token.
+func rolloutCreate(t *testing.T, hub *e2eHub, token, spec string) central.Rollout {
+	t.Helper()
+	req, err := http.NewRequest("POST", hub.base+"/api/v1/rollouts", strings.NewReader(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r central.Rollout
+	if err := json.Unmarshal(body, &r); resp.StatusCode != http.StatusCreated || err != nil {
+		t.Fatalf("POST /api/v1/rollouts %s: %s %s", spec, resp.Status, body)
+	}
+	return r
+}
+
+// rolloutWait polls the rollout until it is no longer running, calling
+// each (if not nil) with every state seen.
+func rolloutWait(t *testing.T, hub *e2eHub, id string, each func(central.Rollout)) central.Rollout {
+	t.Helper()
+	var r central.Rollout
+	e2eWaitFor(t, 60*time.Second, "rollout "+id+" to end", func() bool {
+		r = central.Rollout{}
+		if err := hub.get("/api/v1/rollouts/"+id, &r); err != nil {
+			t.Fatal(err)
+		}
+		if each != nil {
+			each(r)
+		}
+		return r.State != central.RolloutRunning
+	})
+	return r
+}
+
+// rolloutExactlyOnce waits until every pad's outbox is empty, then checks
+// that evalhub holds every record of every pad once, and nothing else.
+func rolloutExactlyOnce(t *testing.T, hub *e2eHub, pads map[string]*rolloutPad) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, p := range pads {
+		e2eWaitFor(t, 30*time.Second, p.id+"'s outbox to drain", func() bool { return e2ePending(p.c) == 0 })
+		for _, id := range p.ids {
+			want[id] = true
+		}
+	}
+	got := hub.ids(t)
+	for id := range want {
+		if got[id] != 1 {
+			t.Errorf("rating %s stored %d times by evalhub", id, got[id])
+		}
+	}
+	for id, n := range got {
+		if !want[id] {
+			t.Errorf("evalhub holds %s (%d times), which no pad rated", id, n)
+		}
+	}
+}
+
+func rolloutLogs(hub *e2eHub, pads map[string]*rolloutPad) string {
+	var b bytes.Buffer
+	for id, p := range pads {
+		fmt.Fprintf(&b, "pad %s:\n%s\n", id, e2eTail(p.svc.logs(), 3000))
+	}
+	fmt.Fprintf(&b, "evalhub:\n%s", e2eTail(hub.stderr(), 3000))
+	return b.String()
+}
