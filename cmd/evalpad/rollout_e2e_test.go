@@ -28,8 +28,10 @@ type rolloutPad struct {
 }
 
 // TestRolloutEndToEnd: a hall of three pads on agent slots, each running
-// 1.0.0 under the boot supervisor as systemd runs it, enrolled with the
-// hall by a real evalhub (child process, Mosquitto of the test's own). The
+// 1.0.0 under the boot supervisor as systemd runs it, enrolled by a real
+// evalhub (child process, Mosquitto of the test's own) — two with the hall
+// in the config evalhub sets, one whose records name it — and a pad of
+// another hall, which no rollout touches. The
 // operator publishes 1.1.0 and rolls the hall out through the API with a
 // canary of 1: the canary is sent the update alone and the others only
 // once it reports good; every pad ends on 1.1.0 marked good, the rollout
@@ -54,21 +56,37 @@ func TestRolloutEndToEnd(t *testing.T) {
 	if err := os.WriteFile(hallCfg, fmt.Appendf(nil, `{"hall":%q,"window":"1"}`, hall), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pads := map[string]*rolloutPad{}
-	for i := range 3 {
-		id := fmt.Sprintf("RO-%d", i+1)
+	// A pad enrolled with its hall in the config evalhub sets on it (RO-1,
+	// RO-2), or with none, whose records name the hall of its own config
+	// (RO-3: it rates, so evalhub knows its hall); DY-1 rates in another
+	// hall and is left out.
+	newPad := func(id, ownHall string, enroll ...string) *rolloutPad {
+		t.Helper()
 		p := &rolloutPad{fwPad: newFWPad(t, fw.old, "1.0.0", ""), id: id}
 		conf, err := os.ReadFile(p.conf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p.conf, append([]byte(fmt.Sprintf("device_id = %q\n", id)), conf...), 0o600); err != nil {
+		top := fmt.Sprintf("device_id = %q\n", id)
+		if ownHall != "" {
+			top += fmt.Sprintf("hall = %q\n", ownHall)
+		}
+		if err := os.WriteFile(p.conf, append([]byte(top), conf...), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		e2eProvision(t, hub, hubArgs, id, p.data, p.conf, "--config", hallCfg)
+		e2eProvision(t, hub, hubArgs, id, p.data, p.conf, enroll...)
 		p.c = p.start().up()
 		p.ids = p.check(p.c, "1.0.0", nil)
-		pads[id] = p
+		return p
+	}
+	pads := map[string]*rolloutPad{}
+	for _, id := range []string{"RO-1", "RO-2"} {
+		pads[id] = newPad(id, "", "--config", hallCfg)
+	}
+	pads["RO-3"] = newPad("RO-3", hall)
+	other := newPad("DY-1", "岱岳区政务服务中心")
+	for _, p := range []*rolloutPad{pads["RO-3"], other} {
+		e2eWaitFor(t, 30*time.Second, p.id+"'s rating to reach evalhub", func() bool { return e2ePending(p.c) == 0 })
 	}
 
 	// Phase 1: 1.1.0 to the hall, canary first.
@@ -113,11 +131,14 @@ func TestRolloutEndToEnd(t *testing.T) {
 		}
 		p.ids = p.check(p.c, "1.1.0", p.ids)
 	}
-	rolloutExactlyOnce(t, hub, pads)
+	rolloutExactlyOnce(t, hub, pads, other)
 
 	// Phase 2: 1.2.0 crashes at start; the canary's failure halts it.
 	publish(fw.crash)
 	r = rolloutCreate(t, hub, operator, fmt.Sprintf(`{"version":"1.2.0","hall":%q,"canary":1}`, hall))
+	if len(r.Pads) != 3 || !r.Pads[0].Canary {
+		t.Fatalf("the rollout's pads: %+v", r.Pads)
+	}
 	canary = r.Pads[0].DeviceID
 	r = rolloutWait(t, hub, r.ID, nil)
 	if r.State != central.RolloutHalted || r.Pads[0].State != central.PadRolledBack {
@@ -151,7 +172,15 @@ func TestRolloutEndToEnd(t *testing.T) {
 		}
 		p.ids = p.check(p.c, "1.1.0", p.ids)
 	}
-	rolloutExactlyOnce(t, hub, pads)
+	// The pad of the other hall was in neither rollout, and rates on.
+	other.ids = other.check(other.c, "1.0.0", other.ids)
+	if st := other.slotsState(); st.Good != firmware.SlotA || st.Trial != nil || st.Failed != nil {
+		t.Errorf("%s, of another hall: slots %+v", other.id, st)
+	}
+	if _, err := os.Stat(filepath.Join(other.data, "update", "status.json")); !os.IsNotExist(err) {
+		t.Errorf("%s, of another hall, has an update status (%v): it was sent an update", other.id, err)
+	}
+	rolloutExactlyOnce(t, hub, pads, other)
 	t.Logf("rollout %s: %s, %s", r.ID, r.State, r.Reason)
 	if t.Failed() {
 		t.Log(rolloutLogs(hub, pads))
@@ -198,12 +227,17 @@ func rolloutWait(t *testing.T, hub *e2eHub, id string, each func(central.Rollout
 	return r
 }
 
-// rolloutExactlyOnce waits until every pad's outbox is empty, then checks
-// that evalhub holds every record of every pad once, and nothing else.
-func rolloutExactlyOnce(t *testing.T, hub *e2eHub, pads map[string]*rolloutPad) {
+// rolloutExactlyOnce waits until the outbox of every pad (of pads and
+// also) is empty, then checks that evalhub holds every record of every pad
+// once, and nothing else.
+func rolloutExactlyOnce(t *testing.T, hub *e2eHub, pads map[string]*rolloutPad, also ...*rolloutPad) {
 	t.Helper()
 	want := map[string]bool{}
+	all := also
 	for _, p := range pads {
+		all = append(all, p)
+	}
+	for _, p := range all {
 		e2eWaitFor(t, 30*time.Second, p.id+"'s outbox to drain", func() bool { return e2ePending(p.c) == 0 })
 		for _, id := range p.ids {
 			want[id] = true
