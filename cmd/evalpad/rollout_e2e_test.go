@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,14 +33,15 @@ type rolloutPad struct {
 // 1.0.0 under the boot supervisor as systemd runs it, enrolled by a real
 // evalhub (child process, Mosquitto of the test's own) — two with the hall
 // in the config evalhub sets, one whose records name it — and a pad of
-// another hall, which no rollout touches. The
-// operator publishes 1.1.0 and rolls the hall out through the API with a
-// canary of 1: the canary is sent the update alone and the others only
-// once it reports good; every pad ends on 1.1.0 marked good, the rollout
-// done with every pad good. Then 1.2.0, which crashes at start: the canary
-// rolls back to 1.1.0 by itself and reports rolled_back, the rollout
-// halts, and the others are sent nothing and stay on 1.1.0. Every rating
-// pressed on any pad, before, between and after, reaches evalhub once.
+// another hall, which no rollout touches. The operator publishes 1.1.0 and
+// rolls the hall out through the API with a canary of 1: the canary is
+// sent the update alone and the others only once it reports good — which
+// it does while evalhub is frozen, then SIGKILLed and started again, which
+// carries on; every pad ends on 1.1.0 marked good, the rollout done with
+// every pad good. Then 1.2.0, which crashes at start: the canary rolls
+// back to 1.1.0 by itself and reports rolled_back, the rollout halts, and
+// the others are sent nothing and stay on 1.1.0. Every rating pressed on
+// any pad, before, between and after, reaches evalhub once.
 func TestRolloutEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: runs Mosquitto, evalhub and evalpad")
@@ -95,13 +98,14 @@ func TestRolloutEndToEnd(t *testing.T) {
 		e2eEvalhub(t, append([]string{"firmware", "publish", artifact, "--vendor-key", fw.pub}, store...)...)
 	}
 	publish(fw.good)
-	r := rolloutCreate(t, hub, operator, fmt.Sprintf(`{"version":"1.1.0","hall":%q,"canary":1}`, hall))
-	if len(r.Pads) != 3 || !r.Pads[0].Canary {
-		t.Fatalf("the rollout's pads: %+v", r.Pads)
+	r0 := rolloutCreate(t, hub, operator, fmt.Sprintf(`{"version":"1.1.0","hall":%q,"canary":1}`, hall))
+	if len(r0.Pads) != 3 || !r0.Pads[0].Canary {
+		t.Fatalf("the rollout's pads: %+v", r0.Pads)
 	}
+	r := r0
 	canary := r.Pads[0].DeviceID
 	early := map[string]bool{}
-	r = rolloutWait(t, hub, r.ID, func(r central.Rollout) {
+	canaryFirst := func(r central.Rollout) {
 		// Until the canary is good, no other pad is sent anything.
 		if r.Pads[0].State != central.PadGood {
 			for _, o := range r.Pads[1:] {
@@ -111,7 +115,42 @@ func TestRolloutEndToEnd(t *testing.T) {
 				}
 			}
 		}
+	}
+	// Once the canary has the artifact, evalhub is frozen (SIGSTOP): the
+	// canary installs, restarts and reports good with no evalhub to hear
+	// it, and the others, sent nothing, rate on. Then evalhub is SIGKILLed
+	// and started again on its data; it learns the canary's outcome from
+	// its retained up/status and carries the rollout on.
+	e2eWaitFor(t, 30*time.Second, "the canary to have its artifact", func() bool {
+		r = central.Rollout{}
+		if err := hub.get("/api/v1/rollouts/"+r0.ID, &r); err != nil {
+			t.Fatal(err)
+		}
+		canaryFirst(r)
+		return slices.Contains([]string{central.PadVerifying, central.PadInstalling, central.PadTrial, central.PadGood}, r.Pads[0].State)
 	})
+	frozenBeforeGood := r.Pads[0].State != central.PadGood
+	t.Logf("evalhub frozen with the canary %s %s", canary, r.Pads[0].State)
+	if err := hub.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	cp := pads[canary]
+	cp.c = cp.svc.up()
+	if st := cp.untilTrialOver(); st.Good != firmware.SlotB {
+		t.Errorf("canary %s: slots %+v, want good on b", canary, st)
+	}
+	for _, p := range pads {
+		if p.id == canary {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(p.data, "update", "status.json")); frozenBeforeGood && !os.IsNotExist(err) {
+			t.Errorf("pad %s has an update status (%v) before the canary's outcome reached evalhub", p.id, err)
+		}
+		p.ids = p.check(p.c, "1.0.0", p.ids)
+	}
+	hub.kill()
+	hub = e2eStartHub(t, hubArgs...)
+	r = rolloutWait(t, hub, r0.ID, canaryFirst)
 	if r.State != central.RolloutDone || r.Counts[central.PadGood] != 3 {
 		t.Fatalf("rollout %s (%s) %v, want done with 3 good\n%s", r.State, r.Reason, r.Counts, rolloutLogs(hub, pads))
 	}
@@ -121,7 +160,9 @@ func TestRolloutEndToEnd(t *testing.T) {
 		}
 	}
 	for _, p := range pads {
-		p.c = p.svc.up() // 1.1.0, started by the supervisor after the switch
+		if p.id != canary {
+			p.c = p.svc.up() // 1.1.0, started by the supervisor after the switch
+		}
 		st := p.untilTrialOver()
 		if st.Good != firmware.SlotB || st.Active != firmware.SlotB || st.Versions[firmware.SlotB] != "1.1.0" || st.Failed != nil {
 			t.Errorf("pad %s: slots %+v after the rollout", p.id, st)
