@@ -222,6 +222,30 @@ func TestRolloutEndToEnd(t *testing.T) {
 		t.Errorf("%s, of another hall, has an update status (%v): it was sent an update", other.id, err)
 	}
 	rolloutExactlyOnce(t, hub, pads, other)
+	// Each config evalhub sent a pad is shown applied, though the pad
+	// refused it as a replay at each restart after (it is retained).
+	for _, id := range []string{"RO-1", "RO-2"} {
+		var dl struct {
+			Downlinks []central.Downlink `json:"downlinks"`
+		}
+		if err := hub.get("/api/v1/devices/"+id+"/downlinks", &dl); err != nil {
+			t.Fatal(err)
+		}
+		configs := 0
+		for _, d := range dl.Downlinks {
+			if d.Kind != central.KindConfig {
+				continue
+			}
+			configs++
+			var res protocol.CmdResult
+			if err := json.Unmarshal(d.Result, &res); err != nil || !res.OK {
+				t.Errorf("pad %s: config %s sent %v answered %s, want ok", id, d.ID, d.SentAt, d.Result)
+			}
+		}
+		if configs == 0 {
+			t.Errorf("pad %s was sent no config", id)
+		}
+	}
 	t.Logf("rollout %s: %s, %s", r.ID, r.State, r.Reason)
 	if t.Failed() {
 		t.Log(rolloutLogs(hub, pads))
