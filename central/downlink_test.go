@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -98,6 +99,18 @@ func TestDownlinks(t *testing.T) {
 			}
 			if err := st.SetDownlinkResult(ctx, pad.ID, m["id"].(string), []byte(`{"id":"x","ok":true}`), now); err != nil {
 				t.Error(err)
+			}
+			// The answer to a redelivery (the retained config at each
+			// connection, refused as a replay) does not replace the first.
+			replay := fmt.Sprintf(`{"id":%q,"ok":false,"error":"refused: replay"}`, m["id"])
+			if err := st.SetDownlinkResult(ctx, pad.ID, m["id"].(string), []byte(replay), now.Add(time.Minute)); err != nil {
+				t.Error(err)
+			}
+			list, _ = st.Downlinks(ctx, pad.ID, 10)
+			for _, dl := range list {
+				if dl.ID == m["id"] && (!strings.Contains(string(dl.Result), `"ok":true`) || dl.ResultAt == nil || dl.ResultAt.UnixMilli() != now.UnixMilli()) {
+					t.Errorf("the answer kept: %s at %v, want the first (ok) at %v", dl.Result, dl.ResultAt, now)
+				}
 			}
 			if err := st.SetDownlinkResult(ctx, "TA-2", m["id"].(string), []byte(`{"ok":true}`), now); !errors.Is(err, ErrNoDownlink) {
 				t.Errorf("another pad answered a message it was not sent: %v", err)

@@ -401,17 +401,27 @@ func (s *SQLStore) AddDownlink(ctx context.Context, d Downlink) error {
 	return nil
 }
 
-// SetDownlinkResult keeps a pad's answer to the message id it was sent
-// (ErrNoDownlink when device was sent no such message).
+// SetDownlinkResult keeps a pad's first answer to the message id it was
+// sent (ErrNoDownlink when device was sent no such message). A later
+// answer is to a redelivery — the retained config comes again at every
+// connection of the pad, which answers it as a replay (or expired) — and
+// would hide whether the message was applied: it is not kept.
 func (s *SQLStore) SetDownlinkResult(ctx context.Context, device, id string, result []byte, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, s.q("UPDATE downlinks SET result = ?, result_ms = ? WHERE id = ? AND device_id = ?"), string(result), at.UnixMilli(), id, device)
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE downlinks SET result = ?, result_ms = ? WHERE id = ? AND device_id = ? AND result = ''"), string(result), at.UnixMilli(), id, device)
 	if err != nil {
 		return fmt.Errorf("central: downlink result: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: %s of %s", ErrNoDownlink, id, device)
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
 	}
-	return nil
+	var one int
+	switch err := s.db.QueryRowContext(ctx, s.q("SELECT 1 FROM downlinks WHERE id = ? AND device_id = ?"), id, device).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w: %s of %s", ErrNoDownlink, id, device)
+	case err != nil:
+		return fmt.Errorf("central: downlink result: %w", err)
+	}
+	return nil // answered before
 }
 
 // Downlinks lists the last limit messages sent to device, newest first.

@@ -171,11 +171,12 @@ func e2eStoreArgs(args []string) []string {
 	return out
 }
 
-// e2eProvision enrolls device with the hub (its store named by hubArgs)
-// and provisions the pad's data dir with the code, as a technician does.
-func e2eProvision(t testing.TB, hub *e2eHub, hubArgs []string, device, padDir, cfg string) {
+// e2eProvision enrolls device with the hub (its store named by hubArgs,
+// with enroll's flags added, e.g. --config) and provisions the pad's data
+// dir with the code, as a technician does.
+func e2eProvision(t testing.TB, hub *e2eHub, hubArgs []string, device, padDir, cfg string, enroll ...string) {
 	t.Helper()
-	code := e2eEvalhub(t, append([]string{"enroll", "--device", device}, e2eStoreArgs(hubArgs)...)...)
+	code := e2eEvalhub(t, append(append([]string{"enroll", "--device", device}, e2eStoreArgs(hubArgs)...), enroll...)...)
 	out, err := exec.Command(evalpadBinary(t), "provision", "--central", hub.base, "--code", code,
 		"--data", padDir, "--config", cfg, "--yes", "--timeout", "1s").CombinedOutput()
 	if err != nil {
