@@ -383,14 +383,33 @@ func (u *updater) install(ctx context.Context, c protocol.Cmd, from string) erro
 	u.set(protocol.UpdateStatus{ID: c.ID, State: protocol.UpdateDownloading, Version: c.Version, From: from, Total: c.Size})
 	var lastAt time.Time
 	var lastBytes int64
-	err = firmware.Download(ctx, c.URL, path, c.Size, c.SHA256, func(done, total int64) {
+	progress := func(done, total int64) {
 		now := u.a.clock.Now()
 		if done-lastBytes < total/20 && now.Sub(lastAt) < 2*time.Second && done != total {
 			return // every 5% or 2 s
 		}
 		lastAt, lastBytes = now, done
 		u.set(protocol.UpdateStatus{ID: c.ID, State: protocol.UpdateDownloading, Version: c.Version, From: from, Bytes: done, Total: total})
-	})
+	}
+	// A cut connection, a stall or a server that is down for a moment
+	// (firmware.ErrDownload) is tried again from where it stopped, after
+	// DownloadRetry, twice as long each time, up to DownloadTries in all:
+	// a hall's network drops and a central restarts while a rollout's pads
+	// download, and a refusal would count against the rollout.
+	delay := DownloadRetry
+	for try := 1; ; try++ {
+		err = firmware.Download(ctx, c.URL, path, c.Size, c.SHA256, progress)
+		if err == nil || !errors.Is(err, firmware.ErrDownload) || try == DownloadTries {
+			break
+		}
+		u.a.log.Warn("update: download cut; resuming", "id", c.ID, "try", try, "in", delay, "err", err)
+		u.set(protocol.UpdateStatus{ID: c.ID, State: protocol.UpdateDownloading, Version: c.Version, From: from, Bytes: lastBytes, Total: c.Size,
+			Error: fmt.Sprintf("%v; trying again in %v", err, delay)})
+		if !u.sleep(ctx, delay) {
+			break
+		}
+		delay *= 2
+	}
 	if err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
@@ -417,6 +436,27 @@ func (u *updater) install(ctx context.Context, c protocol.Cmd, from string) erro
 		return fmt.Errorf("update: %w", err)
 	}
 	return nil
+}
+
+// DownloadTries is how many times the agent tries an update's download
+// before it refuses the command; DownloadRetry the wait after the first
+// failed try (doubled after each).
+const (
+	DownloadTries = 5
+	DownloadRetry = 5 * time.Second
+)
+
+// sleep waits d on the agent's clock; false if ctx ended first.
+func (u *updater) sleep(ctx context.Context, d time.Duration) bool {
+	woke := make(chan struct{})
+	t := u.a.clock.AfterFunc(d, func() { close(woke) })
+	defer t.Stop()
+	select {
+	case <-woke:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // watchTrial runs while the agent runs a version on trial: once it is

@@ -16,12 +16,14 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"evalpad/firmware"
 	"evalpad/firmware/firmwaretest"
 	"evalpad/pad"
+	"evalpad/pad/padtest"
 	"evalpad/sync/link/linktest"
 	"evalpad/sync/mqtttest"
 	"evalpad/sync/protocol"
@@ -85,6 +87,27 @@ func (s *cutServer) requests() []string {
 	return append([]string(nil), s.ranges...)
 }
 
+// drive advances clock by step every millisecond until the returned func
+// is called: the agent's waits on its clock pass while the test waits on
+// the central.
+func drive(clock *padtest.Clock, step time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				clock.Advance(step)
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
 // runAgent runs a built agent; the channel gets Run's error.
 func runAgent(a *Agent) (chan error, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -94,9 +117,9 @@ func runAgent(a *Agent) (chan error, context.CancelFunc) {
 }
 
 // The central's update command, end to end on a real broker and a real
-// HTTP server: the first download is cut midway and the command refused
-// with nothing changed; the central sends it again and the download
-// resumes where it stopped (a Range request), is verified, installed into
+// HTTP server: an artifact from an untrusted key and a server down
+// throughout are refused with nothing changed; a download cut midway is
+// resumed by the pad itself where it stopped (a Range request), verified, installed into
 // slot b and switched to; the pad answers ok, reports each step on
 // up/status and restarts. The new version, on trial, reaches the broker,
 // marks itself good and reports it; the ratings from before are intact
@@ -183,26 +206,54 @@ func TestUpdateCommand(t *testing.T) {
 		t.Errorf("a refused artifact was kept: %q", left)
 	}
 
-	// The first try: cut midway.
-	central.Send(padA, protocol.DownCmd, cmd("u1"), false)
+	// A server down throughout: the pad tries DownloadTries times, waiting
+	// longer each time, then refuses the command with nothing changed.
+	var downReqs atomic.Int32
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		downReqs.Add(1)
+		http.Error(w, "restarting", http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	central.Send(padA, protocol.DownCmd, fmt.Appendf(nil, `{"id":"u1","cmd":"update","url":%q,"sha256":%q,"size":%d,"version":"1.1.0"}`,
+		down.URL+"/x.fw", hex.EncodeToString(sum[:]), len(data)), false)
+	stop := drive(clock, 10*time.Second) // the waits between tries pass
 	central.Until(ctx, "the answer to u1", func() bool { _, ok := central.Result("u1"); return ok })
+	stop()
 	if res, _ := central.Result("u1"); res.OK || !strings.Contains(res.Error, "download") {
-		t.Fatalf("u1 answered %+v, want refused: the download was cut", res)
+		t.Fatalf("u1 answered %+v, want refused: the download failed", res)
+	}
+	if n := downReqs.Load(); n != DownloadTries {
+		t.Errorf("the pad asked the server that was down %d times, want %d", n, DownloadTries)
 	}
 	if st, err := slots.State(); err != nil || st.Trial != nil || st.Active != firmware.SlotA || st.Versions[firmware.SlotB] != "" {
-		t.Fatalf("after the cut download the slots are %+v, %v", st, err)
+		t.Fatalf("after the failed download the slots are %+v, %v", st, err)
 	}
-	// The central tries again: the download resumes, and its progress is
-	// on up/status.
+
+	// The first try is cut midway: the pad says so on up/status, does not
+	// answer yet, and after DownloadRetry resumes where it stopped (a
+	// Range request), with its progress on up/status.
 	central.Send(padA, protocol.DownCmd, cmd("u2"), false)
-	central.Until(ctx, "download progress", func() bool {
+	central.Until(ctx, "the cut on up/status", func() bool {
 		for _, u := range central.Updates(padA) {
-			if u.ID == "u2" && u.State == protocol.UpdateDownloading && u.Bytes > int64(len(data)/2) && u.Bytes < u.Total {
+			if u.ID == "u2" && u.State == protocol.UpdateDownloading && strings.Contains(u.Error, "trying again") {
 				return true
 			}
 		}
 		return false
 	})
+	if res, ok := central.Result("u2"); ok {
+		t.Fatalf("u2 answered %+v after one cut: the pad gave up", res)
+	}
+	stop = drive(clock, time.Second)
+	central.Until(ctx, "download progress after the retry", func() bool {
+		for _, u := range central.Updates(padA) {
+			if u.ID == "u2" && u.State == protocol.UpdateDownloading && u.Error == "" && u.Bytes > int64(len(data)/2) && u.Bytes < u.Total {
+				return true
+			}
+		}
+		return false
+	})
+	stop()
 	srv.free()
 	central.Until(ctx, "the answer to u2", func() bool { _, ok := central.Result("u2"); return ok })
 	if res, _ := central.Result("u2"); !res.OK {
