@@ -18,6 +18,7 @@ import (
 	"evalpad/agent"
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
+	"evalpad/agent/sdnotify"
 )
 
 func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
@@ -136,6 +137,14 @@ func runAgent(ctx context.Context, mode string, cfg config.Config, id *agent.Ide
 	parts.Version = versionString()
 	parts.BrokerPassword = brokerPassword(id)
 	parts.OnListen = func(addr net.Addr) { fmt.Fprintf(stderr, "evalpad: listening on http://%s\n", addr) }
+	sd, err := sdnotify.FromEnv() // under a systemd unit of Type=notify
+	if err != nil {
+		if parts.Hardware != nil {
+			parts.Hardware.Close()
+		}
+		return fmt.Errorf("%s: %w", mode, err)
+	}
+	parts.Systemd = sd
 	a, err := agent.New(cfg, parts)
 	if err != nil {
 		if parts.Hardware != nil {
