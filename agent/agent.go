@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"evalpad/agent/screen"
 	"evalpad/agent/sdnotify"
 	"evalpad/display"
+	"evalpad/firmware"
 	"evalpad/pad"
 	"evalpad/pad/localapi"
 	"evalpad/rating"
@@ -47,6 +49,12 @@ type Parts struct {
 	BrokerPassword string
 	// Version is reported in the state and the MQTT status.
 	Version string
+	// Boot is the pad's boot control for firmware updates; nil builds it
+	// from the config's [update] and Slots.
+	Boot firmware.BootControl
+	// Slots is the agent slots' root when the config names none: where
+	// `evalpad boot` runs the agent (env EVALPAD_SLOTS); "" for none.
+	Slots string
 	// Clock is the agent's only source of time; nil is the system clock.
 	Clock pad.Clock
 	// Rand makes record ids; nil is crypto/rand.
@@ -84,6 +92,8 @@ type Agent struct {
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind the LAN rules (localapi.Guard)
 	link     *link.Link   // nil: no broker
+	upd      *updater     // nil: no boot control (no firmware updates)
+	runCtx   context.Context
 	detach   []func()
 
 	cfgMu   sync.Mutex // serializes applying configs from the central
@@ -178,6 +188,9 @@ func New(cfg config.Config, parts Parts) (a *Agent, err error) {
 		if a.link, err = a.newLink(cfg); err != nil {
 			return a, &PartError{Part: "sync", Err: err}
 		}
+	}
+	if a.upd, err = newUpdater(a, cfg); err != nil {
+		return a, &PartError{Part: "update", Err: err}
 	}
 	for _, x := range parts.Extensions {
 		detach, err := x.Attach(a)

@@ -34,7 +34,14 @@
 //     status both report;
 //   - the store's opening (store.go): a damaged file is salvaged and shown
 //     as a fault while the pad keeps rating; a store whose unacked records
-//     belong to another device id refuses to start.
+//     belong to another device id refuses to start;
+//   - firmware updates (update.go): Update for `evalpad update`, and the
+//     central's update command (answered later: download into DATA/update
+//     with progress on up/status, verify, install into the inactive slot,
+//     switch, answer, restart with ErrRestart); a version on trial marks
+//     itself good once healthy (the broker reached, when one is set) or
+//     rolls back at update.trial; the update's status survives the restart
+//     in DATA/update/status.json.
 //
 // Provisioning, once per pad (again to rotate its credentials):
 //

@@ -38,6 +38,8 @@ func (d downlink) Command(c protocol.Cmd) error {
 		a.log.Info("sync: message from the central", "id", c.ID, "seconds", c.Seconds)
 		a.pad.ShowMessage(c.Text, time.Duration(c.Seconds)*time.Second)
 		return nil
+	case protocol.CmdUpdate:
+		return a.upd.command(a.runCtx, c)
 	case protocol.CmdPrintReceipt:
 		if a.receipts == nil {
 			return fmt.Errorf("print_receipt: %w", localapi.ErrNoPrinter)
@@ -64,8 +66,9 @@ func (d downlink) ApplyConfig(c protocol.Config) error { return d.a.applyCentral
 // Health is the status's part from the agent: the same faults as the
 // local state.
 func (d downlink) Health() link.Health {
+	d.a.upd.wake() // the link is connected: a trial may be over
 	st := d.a.State()
-	h := link.Health{Screen: string(st.Screen), Printer: "none", Faults: st.Faults}
+	h := link.Health{Screen: string(st.Screen), Printer: "none", Faults: st.Faults, Update: d.a.upd.current()}
 	if d.a.hw.Printer != nil {
 		var faults []string
 		for _, f := range st.Faults {

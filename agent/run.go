@@ -34,8 +34,10 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	a.runCtx = ctx
 	var wg sync.WaitGroup
 	a.pad.Start()
+	wg.Go(func() { a.upd.watchTrial(ctx) })
 	wg.Go(func() { a.every(ctx, time.Hour, a.prune) })
 	if a.link != nil {
 		unsub := a.pad.Subscribe(func(pad.View) { a.link.Kick() }) // a record may have landed
@@ -79,11 +81,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	if wd := a.parts.Systemd.Watchdog(); wd > 0 {
 		wg.Go(func() { a.watchdog(ctx, wd/2) })
 	}
+	restart := false
 	select {
 	case err = <-errc:
-		a.notify("STOPPING=1")
+	case <-a.upd.restarting():
+		restart = true
 	case <-ctx.Done():
-		a.notify("STOPPING=1")
+	}
+	a.notify("STOPPING=1")
+	if err == nil {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = srv.Shutdown(sctx)
 		scancel()
@@ -91,8 +97,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	cancel()
 	wg.Wait()
+	a.upd.stop()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	if err == nil && restart {
+		err = ErrRestart
 	}
 	return err
 }

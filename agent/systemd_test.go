@@ -95,7 +95,7 @@ func systemdSocket(t *testing.T) (*net.UnixConn, *sdnotify.Notifier) {
 	t.Setenv("NOTIFY_SOCKET", path)
 	t.Setenv("WATCHDOG_USEC", "20000000")
 	t.Setenv("WATCHDOG_PID", "")
-	n, err := sdnotify.FromEnv()
+	n, err := sdnotify.FromEnv(0)
 	if err != nil {
 		t.Fatal(err)
 	}

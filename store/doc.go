@@ -12,6 +12,7 @@
 //	state/       "session"   → open session snapshot (opaque to the store)
 //	             "damage"    → JSON list of Damage, until ClearDamage
 //	             "seq_lease" → 8 bytes: the seq mark as this file last wrote it
+//	             "format"    → decimal ASCII: the file's format (absent: 1), see Format
 //	             "seen:" kind ":" id → 8 bytes, unix ms: a downlink message
 //	                           handled, refused if it comes again before then
 //	                           (Seen, Remember; expired ones are dropped)
@@ -20,6 +21,15 @@
 //	                                        values that were not readable records
 //
 // A file from before has a photos/ bucket; Open drops it.
+//
+// # Format
+//
+// The file records its format (Format, 1 now). Open runs the migrations
+// from the file's format to Format in its first transaction, so a migration
+// that fails changes nothing, and refuses a file of a newer format with
+// ErrNewerFormat before writing anything. A firmware update checks the new
+// version's store format against FileFormat before it switches: no binary
+// runs on a store it cannot read.
 //
 // # Signature
 //
@@ -35,6 +45,8 @@
 // Beside the file (for path evalpad.db):
 //
 //	evalpad.db.seq        the seq mark: "evalpad-seq <N> <crc32>", see below
+//	evalpad.db.format     "evalpad-store-format <N>": the format as the last Open
+//	                      left the file, for FileFormat while the agent holds it
 //	evalpad.db.damaged-N  a damaged file kept aside, byte for byte, never deleted
 //	evalpad.db.salvage    a salvaged file being built (only while repairing)
 //

@@ -62,6 +62,11 @@ type Options struct {
 	Sign func(recordJSON []byte) (sig string, err error)
 	// Logger, nil for none.
 	Logger *slog.Logger
+
+	// format and migrations replace Format and the package's migrations
+	// (tests of a migration); zero: those.
+	format     int
+	migrations []func(tx *bolt.Tx) error
 }
 
 // Store is the pad's bbolt file. Its methods are safe for concurrent use.
@@ -79,6 +84,7 @@ type Store struct {
 	leaseInDB   uint64              // the lease the file records
 	damage      []Damage
 	quarantined int
+	format      int // the file's format: Format, once open
 }
 
 // Open opens or creates the store at path. A damaged file is repaired, not
@@ -94,6 +100,9 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = 2 * time.Second
+	}
+	if o.format == 0 {
+		o.format, o.migrations = Format, migrations
 	}
 	log := o.Logger
 	if log == nil {
@@ -119,6 +128,10 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	s := &Store{db: db, path: path, opts: o, log: log, pending: map[[16]byte]uint64{}, sessions: map[string]struct{}{}}
 	if err := s.load(created, mk); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := writeFormatFile(path, s.format); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -172,6 +185,19 @@ func (s *Store) load(created bool, mk mark) error {
 		if err := createBuckets(tx); err != nil {
 			return err
 		}
+		// A newer file fails here, and the transaction rolls back: nothing
+		// written before this (the check, the lock) changed the file.
+		from, err := migrate(tx, s.opts.format, s.opts.migrations)
+		if err != nil {
+			return err
+		}
+		if err := putFormat(tx, s.opts.format); err != nil {
+			return err
+		}
+		if from != s.opts.format {
+			s.log.Info("store migrated", "from_format", from, "to_format", s.opts.format)
+		}
+		s.format = s.opts.format
 		st := tx.Bucket(bState)
 		list, ok := readDamage(st.Get(kDamage))
 		var bad []badValue
@@ -179,7 +205,7 @@ func (s *Store) load(created bool, mk mark) error {
 			bad = append(bad, badValue{bucket: bState, key: kDamage, val: bytes.Clone(st.Get(kDamage)), why: "unreadable damage list"})
 		}
 		var unsigned []rating.Record
-		err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+		err = tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
 			r, id, err := readRecord(k, v)
 			if err != nil {
 				bad = append(bad, badValue{bucket: bOutbox, key: bytes.Clone(k), val: bytes.Clone(v), why: err.Error()})

@@ -40,6 +40,7 @@ type Config struct {
 	Touch   Touch             `toml:"touch"`
 	Panel   Panel             `toml:"panel"`
 	Sync    Sync              `toml:"sync"`
+	Update  Update            `toml:"update"`
 	Texts   map[string]string `toml:"texts"`   // screen texts replaced by key (display.TextKeys), e.g. thanks = "感谢您的评价！"
 	Reasons rating.Reasons    `toml:"reasons"` // rating.DefaultReasons(); a level given replaces that level's list
 }
@@ -75,6 +76,18 @@ type Sync struct {
 	AckTimeout   Duration `toml:"ack_timeout"`   // 30s: unacked records are sent again after this; 1s..1h
 	RetryMin     Duration `toml:"retry_min"`     // 1s: first reconnect delay; 100ms..1m
 	RetryMax     Duration `toml:"retry_max"`     // 2m: longest reconnect delay; retry_min..1h
+}
+
+// Update is firmware updates: who may sign them, where the slots are, and
+// the trial of a new version (README "Firmware updates").
+type Update struct {
+	VendorKeys  []string `toml:"vendor_keys"`  // []: vendor public key files or directories of *.pub, absolute; none refuses every update
+	Slots       string   `toml:"slots"`        // "": the agent slots' root, absolute; "" takes env EVALPAD_SLOTS (set by evalpad boot)
+	Trial       Duration `toml:"trial"`        // 5m; 1s..1h: a new version must be healthy this soon after its first boot, else it is rolled back
+	BootLimit   int      `toml:"boot_limit"`   // 3; 1..20: boots a new version gets without marking good before the good one runs again
+	UBootConfig string   `toml:"uboot_config"` // "": agent slots; else fw_env.config of U-Boot A/B (rootfs updates)
+	RootfsA     string   `toml:"rootfs_a"`     // U-Boot A/B: slot a's block device (or image file), absolute
+	RootfsB     string   `toml:"rootfs_b"`     // U-Boot A/B: slot b's block device
 }
 
 // Buttons is where the five star buttons come from on a real pad.
@@ -188,6 +201,7 @@ func Default() Config {
 		Texts: map[string]string{},
 		Sync: Sync{Batch: 256, InFlight: 4, AckTimeout: Duration{30 * time.Second},
 			RetryMin: Duration{time.Second}, RetryMax: Duration{2 * time.Minute}},
+		Update:  Update{VendorKeys: []string{}, Trial: Duration{5 * time.Minute}, BootLimit: 3},
 		Reasons: rating.DefaultReasons(),
 	}
 }

@@ -99,6 +99,7 @@ func (c Config) Validate() error {
 	}
 	c.Panel.validate(add)
 	c.Sync.validate(add)
+	c.Update.validate(add)
 	keys := display.TextKeys()
 	for k, t := range c.Texts {
 		if _, ok := keys[k]; !ok {
@@ -265,6 +266,31 @@ func (s Sync) validate(add func(string, error)) {
 	add("sync.ack_timeout", checkRange(s.AckTimeout, time.Second, time.Hour))
 	add("sync.retry_min", checkRange(s.RetryMin, 100*time.Millisecond, time.Minute))
 	add("sync.retry_max", checkRange(s.RetryMax, max(s.RetryMin.Duration, 100*time.Millisecond), time.Hour))
+}
+
+func (u Update) validate(add func(string, error)) {
+	if len(u.VendorKeys) > 16 {
+		add("update.vendor_keys", fmt.Errorf("at most 16 entries, got %d", len(u.VendorKeys)))
+	}
+	for _, k := range u.VendorKeys {
+		add("update.vendor_keys", checkPath(k, true))
+	}
+	for _, f := range []struct{ key, path string }{{"update.slots", u.Slots}, {"update.uboot_config", u.UBootConfig},
+		{"update.rootfs_a", u.RootfsA}, {"update.rootfs_b", u.RootfsB}} {
+		if f.path != "" {
+			add(f.key, checkPath(f.path, true))
+		}
+	}
+	add("update.trial", checkRange(u.Trial, time.Second, time.Hour))
+	if u.BootLimit < 1 || u.BootLimit > 20 {
+		add("update.boot_limit", fmt.Errorf("must be between 1 and 20, got %d", u.BootLimit))
+	}
+	if u.UBootConfig != "" && (u.RootfsA == "" || u.RootfsB == "") {
+		add("update.rootfs_a", errors.New("U-Boot A/B (uboot_config) needs rootfs_a and rootfs_b"))
+	}
+	if u.UBootConfig != "" && u.Slots != "" {
+		add("update.slots", errors.New("agent slots and U-Boot A/B (uboot_config) exclude each other"))
+	}
 }
 
 // Geometry parses panel.fb_geometry "WxHxBPP" (BPP 16 or 32).

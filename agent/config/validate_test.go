@@ -27,6 +27,17 @@ func TestValidateFields(t *testing.T) {
 		{"device_id space", `device_id = "pad 1"`, "device_id"},
 		{"device_id chinese", `device_id = "平板"`, "device_id"},
 
+		{"update ok", "[update]\nvendor_keys = [\"/etc/evalpad/vendor\"]\nslots = \"/var/lib/evalpad/slots\"\ntrial = \"2s\"\nboot_limit = 1", ""},
+		{"update uboot ok", "[update]\nuboot_config = \"/etc/fw_env.config\"\nrootfs_a = \"/dev/mmcblk0p2\"\nrootfs_b = \"/dev/mmcblk0p3\"", ""},
+		{"update relative key", "[update]\nvendor_keys = [\"vendor.pub\"]", "update.vendor_keys"},
+		{"update relative slots", "[update]\nslots = \"slots\"", "update.slots"},
+		{"update trial short", "[update]\ntrial = \"500ms\"", "update.trial"},
+		{"update trial long", "[update]\ntrial = \"2h\"", "update.trial"},
+		{"update boot_limit 0", "[update]\nboot_limit = 0", "update.boot_limit"},
+		{"update boot_limit 21", "[update]\nboot_limit = 21", "update.boot_limit"},
+		{"update uboot without rootfs", "[update]\nuboot_config = \"/etc/fw_env.config\"", "update.rootfs_a"},
+		{"update uboot and slots", "[update]\nslots = \"/s\"\nuboot_config = \"/etc/fw_env.config\"\nrootfs_a = \"/a\"\nrootfs_b = \"/b\"", "update.slots"},
+
 		{"area_code ok", `area_code = "110101"`, ""},
 		{"area_code short", `area_code = "37090"`, "area_code"},
 		{"area_code letters", `area_code = "37090a"`, "area_code"},
@@ -221,7 +232,8 @@ func TestValidateAllFields(t *testing.T) {
 		"store.outbox_max", "store.retention",
 		"display.size", "display.star_order", "display.scan_url", "printer.paper", "printer.qr",
 		"buttons.debounce", "buttons.serial_baud", "panel.spi_hz",
-		"sync.batch", "sync.inflight", "sync.ack_timeout", "sync.retry_min", "sync.retry_max", "reasons.1",
+		"sync.batch", "sync.inflight", "sync.ack_timeout", "sync.retry_min", "sync.retry_max",
+		"update.trial", "update.boot_limit", "reasons.1",
 	}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {

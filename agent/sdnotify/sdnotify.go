@@ -26,8 +26,10 @@ type Notifier struct {
 // FromEnv reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID: nil
 // when no socket is set; an error for a socket path or watchdog value
 // that is not one. The watchdog applies only when WATCHDOG_PID is unset
-// or this process's id, as in sd_watchdog_enabled(3).
-func FromEnv() (*Notifier, error) {
+// or this process's id, as in sd_watchdog_enabled(3) — or supervisor's,
+// when not 0: the unit's main process that runs this one as its child
+// and leaves the pings to it (NotifyAccess=all).
+func FromEnv(supervisor int) (*Notifier, error) {
 	sock := os.Getenv("NOTIFY_SOCKET")
 	if sock == "" {
 		return nil, nil
@@ -44,7 +46,8 @@ func FromEnv() (*Notifier, error) {
 		if err != nil || v == 0 {
 			return nil, fmt.Errorf("sdnotify: WATCHDOG_USEC %q is not a positive number of microseconds", us)
 		}
-		if pid := os.Getenv("WATCHDOG_PID"); pid == "" || pid == strconv.Itoa(os.Getpid()) {
+		pid := os.Getenv("WATCHDOG_PID")
+		if pid == "" || pid == strconv.Itoa(os.Getpid()) || supervisor != 0 && pid == strconv.Itoa(supervisor) {
 			n.watchdog = time.Duration(v) * time.Microsecond
 		}
 	}

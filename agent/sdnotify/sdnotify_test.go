@@ -37,7 +37,7 @@ func recv(t *testing.T, c *net.UnixConn) string {
 func TestOutsideSystemdNothing(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", "")
 	t.Setenv("WATCHDOG_USEC", "30000000")
-	n, err := FromEnv()
+	n, err := FromEnv(0)
 	if err != nil || n != nil {
 		t.Fatalf("FromEnv without NOTIFY_SOCKET = %v, %v; want nil, nil", n, err)
 	}
@@ -55,7 +55,7 @@ func TestNotifyPathSocket(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", path)
 	t.Setenv("WATCHDOG_USEC", "30000000")
 	t.Setenv("WATCHDOG_PID", "")
-	n, err := FromEnv()
+	n, err := FromEnv(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestNotifyAbstractSocket(t *testing.T) {
 	c := listen(t, "\x00"+name)
 	t.Setenv("NOTIFY_SOCKET", "@"+name)
 	t.Setenv("WATCHDOG_USEC", "")
-	n, err := FromEnv()
+	n, err := FromEnv(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,15 +101,21 @@ func TestWatchdogForAnotherProcess(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", "/run/systemd/notify")
 	t.Setenv("WATCHDOG_USEC", "30000000")
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()+1))
-	n, err := FromEnv()
+	n, err := FromEnv(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n.Watchdog() != 0 {
 		t.Errorf("Watchdog = %v for another pid's watchdog", n.Watchdog())
 	}
+	if n, _ := FromEnv(os.Getpid() + 2); n.Watchdog() != 0 {
+		t.Errorf("Watchdog = %v for another supervisor's watchdog", n.Watchdog())
+	}
+	if n, _ := FromEnv(os.Getpid() + 1); n.Watchdog() != 30*time.Second {
+		t.Errorf("Watchdog = %v for the supervisor's watchdog", n.Watchdog())
+	}
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
-	if n, _ := FromEnv(); n.Watchdog() != 30*time.Second {
+	if n, _ := FromEnv(0); n.Watchdog() != 30*time.Second {
 		t.Errorf("Watchdog = %v for this pid's watchdog", n.Watchdog())
 	}
 }
@@ -124,7 +130,7 @@ func TestBadEnvironmentRefused(t *testing.T) {
 	} {
 		t.Setenv("NOTIFY_SOCKET", tc.sock)
 		t.Setenv("WATCHDOG_USEC", tc.usec)
-		if n, err := FromEnv(); err == nil {
+		if n, err := FromEnv(0); err == nil {
 			t.Errorf("NOTIFY_SOCKET=%q WATCHDOG_USEC=%q: accepted (%+v)", tc.sock, tc.usec, n)
 		}
 	}
@@ -133,7 +139,7 @@ func TestBadEnvironmentRefused(t *testing.T) {
 func TestNotifyNoListener(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", filepath.Join(t.TempDir(), "gone"))
 	t.Setenv("WATCHDOG_USEC", "")
-	n, err := FromEnv()
+	n, err := FromEnv(0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
 	"evalpad/agent/sdnotify"
+	"evalpad/firmware"
 )
 
 func cmdSim(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
@@ -135,9 +136,16 @@ func brokerPassword(id *agent.Identity) string {
 // runAgent builds the agent from cfg and parts and runs it until ctx ends.
 func runAgent(ctx context.Context, mode string, cfg config.Config, id *agent.Identity, parts agent.Parts, stderr io.Writer) error {
 	parts.Version = versionString()
+	parts.Slots = os.Getenv(firmware.EnvSlots) // set by evalpad boot
 	parts.BrokerPassword = brokerPassword(id)
 	parts.OnListen = func(addr net.Addr) { fmt.Fprintf(stderr, "evalpad: listening on http://%s\n", addr) }
-	sd, err := sdnotify.FromEnv() // under a systemd unit of Type=notify
+	// Under a systemd unit of Type=notify. Run by `evalpad boot` (the
+	// unit's main process), the agent pings the watchdog for its parent.
+	supervisor := 0
+	if parts.Slots != "" {
+		supervisor = os.Getppid()
+	}
+	sd, err := sdnotify.FromEnv(supervisor)
 	if err != nil {
 		if parts.Hardware != nil {
 			parts.Hardware.Close()

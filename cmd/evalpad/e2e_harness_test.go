@@ -63,6 +63,9 @@ func TestMain(m *testing.M) {
 	if v, ok := os.LookupEnv(e2eCrashHubEnv); ok {
 		os.Exit(e2eCrashingHub(v, os.Args[1:]))
 	}
+	if v, ok := os.LookupEnv(updatePauseEnv); ok {
+		os.Exit(pausedUpdate(v, os.Args[1:]))
+	}
 	os.Exit(m.Run())
 }
 

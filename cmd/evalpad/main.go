@@ -6,6 +6,9 @@
 //	evalpad selftest --config FILE [--json]                     check every configured part
 //	evalpad provision --central URL --code CODE [--data DIR] [--config FILE] [--device ID] [--ca FILE]
 //	                                                            enroll with the central, then selftest
+//	evalpad update --file FILE | --url URL --sha256 H --size N  --vendor-key PUB [--slots DIR] [--data DIR]
+//	                                                            install a signed firmware update
+//	evalpad boot --slots DIR -- ARGS…                           the service: boot the current slot's agent
 //	evalpad version
 package main
 
@@ -21,10 +24,17 @@ import (
 	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // records carry device time in its zone, even on a board without zoneinfo
+
+	"evalpad/agent"
+	"evalpad/firmware"
 )
 
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
 var version = "dev"
+
+// updateStep is nil in the evalpad binary; the tests' child sets it to stop
+// `evalpad update` at a step and be killed there.
+var updateStep func(step string)
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -42,6 +52,12 @@ usage:
   evalpad provision --central URL --code CODE [--data DIR] [--config FILE] [--device ID] [--ca FILE]
                                                               enroll with the central (device key, broker
                                                               credentials, receipt key, config), then selftest
+  evalpad update --file FILE | --url URL --sha256 H --size N --vendor-key PUB [--slots DIR] [--data DIR] [--config FILE]
+                                                              verify a signed firmware artifact, install it into
+                                                              the inactive slot, switch to it on trial, restart
+  evalpad boot --slots DIR [--boot-limit N] [--trial D] -- ARGS…
+                                                              the service's command: count a trial's boots, roll
+                                                              back a failed one, run the current slot's evalpad ARGS
   evalpad version                                             print the version
 `
 
@@ -75,6 +91,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSelftest(ctx, args[1:], os.Stdin, stdout, stderr, log)
 	case "provision":
 		err = cmdProvision(ctx, args[1:], os.Stdin, stdout, stderr, log)
+	case "update":
+		err = cmdUpdate(ctx, args[1:], stdout, stderr, updateStep)
+	case "boot":
+		stop() // the signals go to the agent, through the supervisor
+		code, err := cmdBoot(ctx, args[1:], stderr, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "evalpad: %v\n", err)
+		}
+		return code
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -87,6 +112,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.Is(err, agent.ErrRestart):
+		fmt.Fprintf(stderr, "evalpad: %v\n", err)
+		return firmware.ExitRestart
 	case errors.As(err, &se):
 		return exitError
 	case errors.Is(err, flag.ErrHelp):

@@ -133,6 +133,10 @@ func (c *conn) serve(ctx context.Context) error {
 		case <-l.kick:
 			c.statusDirty = true
 			err = c.fill()
+		case a := <-l.answers:
+			err = c.publishAnswer(a)
+		case <-l.status:
+			c.publishStatus(true)
 		case m := <-c.down:
 			err = c.handleDown(ctx, m)
 		case <-timer.C():
@@ -413,6 +417,9 @@ func (c *conn) call(f func() error) (err error) {
 // answer publishes the up/cmdresult of a downlink message with id; with no
 // id a rejection can only be logged. Its error is the publish's.
 func (c *conn) answer(id, typ string, err error) error {
+	if errors.Is(err, ErrLater) {
+		return nil
+	}
 	if err != nil {
 		return c.reject(id, typ, err)
 	}
@@ -441,6 +448,29 @@ func (c *conn) reject(id, typ string, err error) error {
 	return c.publishResult(protocol.CmdResult{ID: id, Type: typ, OK: false, Error: err.Error()})
 }
 
+// publishAnswer publishes an Answer and tells it when the broker has it
+// (5 s at most: the connection is then lost, and Answer's caller may try
+// again on the next).
+func (c *conn) publishAnswer(a answerReq) error {
+	tok := c.cl.Publish(protocol.Topic(c.l.o.DeviceID, protocol.UpCmdResult), 1, false, a.r.Marshal())
+	timer := c.l.o.Clock.NewTimer(5 * time.Second)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-tok.Done():
+		err = tok.Error()
+	case <-c.lost:
+		err = errors.New("connection lost")
+	case <-timer.C():
+		err = errors.New("no PUBACK in 5s")
+	}
+	if err != nil {
+		err = fmt.Errorf("link: publish cmdresult: %w", err)
+	}
+	a.done <- err
+	return err
+}
+
 func (c *conn) publishResult(r protocol.CmdResult) error {
 	return failed(c.cl.Publish(protocol.Topic(c.l.o.DeviceID, protocol.UpCmdResult), 1, false, r.Marshal()), "cmdresult")
 }
@@ -451,7 +481,7 @@ func (c *conn) status(online bool) protocol.Status {
 	now := c.now()
 	h := l.ag.Health()
 	s := protocol.Status{Online: online, Firmware: l.o.Firmware, At: now.Format(time.RFC3339),
-		Screen: h.Screen, Printer: h.Printer, Faults: slices.Clone(h.Faults)}
+		Screen: h.Screen, Printer: h.Printer, Faults: slices.Clone(h.Faults), Update: h.Update}
 	st, err := l.ob.Stats()
 	if err != nil {
 		s.Faults = append(s.Faults, "outbox: "+err.Error())

@@ -190,3 +190,36 @@ func TestAckNotStoredComesAgain(t *testing.T) {
 		t.Errorf("counters %+v: want 10 acked on the second connection", k)
 	}
 }
+
+// TestDownlinkAnsweredLater: a command the agent defers (ErrLater, a
+// firmware update) gets no cmdresult until the agent answers it with
+// Answer; it is remembered all the same, so it is not run twice.
+func TestDownlinkAnsweredLater(t *testing.T) {
+	r := newRig(t)
+	c := r.central(r.b.URL())
+	ag := r.agent()
+	l := r.start(link.Options{Broker: r.b.URL()}, r.outbox(newStore(t, 0)), ag)
+	r.until("connect", func() bool { return c.online() && l.Counters().Connected })
+	upd := `{"id":"u1","cmd":"update","url":"https://fw.example/a.fw","sha256":"` + strings.Repeat("ab", 32) + `","size":1000,"version":"1.1.0"}`
+	c.send(protocol.DownCmd, upd)
+	c.send(protocol.DownCmd, `{"id":"p1","cmd":"pause"}`)
+	r.until("the pause's answer", func() bool { return len(c.results()) == 1 })
+	if res := c.results()[0]; res.ID != "p1" {
+		t.Fatalf("answer %+v: the deferred update was answered", res)
+	}
+	if err := l.Answer(r.ctx, protocol.CmdResult{ID: "u1", Type: "cmd", OK: true}); err != nil {
+		t.Fatal(err)
+	}
+	r.until("the update's answer", func() bool { return len(c.results()) == 2 })
+	if res := c.results()[1]; res.ID != "u1" || !res.OK {
+		t.Errorf("answer %+v, want u1 ok", res)
+	}
+	c.send(protocol.DownCmd, upd) // the same command again: a replay
+	r.until("the replay's answer", func() bool { return len(c.results()) == 3 })
+	if res := c.results()[2]; res.ID != "u1" || res.OK || !strings.Contains(res.Error, "replay") {
+		t.Errorf("replayed update: %+v", res)
+	}
+	if calls := ag.called(); !slices.Equal(calls, []string{"cmd update", "cmd pause"}) {
+		t.Errorf("agent calls %q", calls)
+	}
+}

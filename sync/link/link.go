@@ -57,6 +57,11 @@ var (
 	// not the central's — unsigned, badly signed, signed for another pad or
 	// topic, expired — or because its id was handled before (a replay).
 	ErrRefused = errors.New("refused")
+	// ErrLater: returned (wrapped) by Agent.Command for a command it
+	// answers later with Link.Answer (a firmware update, answered once it
+	// is installed). The link remembers the command's id and publishes no
+	// cmdresult for it.
+	ErrLater = errors.New("answered later")
 	// ErrNotProvisioned: the link has no central key, so it refuses every
 	// downlink message (wraps ErrRefused).
 	ErrNotProvisioned = fmt.Errorf("%w: this pad is not provisioned (no central key): it takes no message from the central", ErrRefused)
@@ -85,6 +90,7 @@ type Health struct {
 	Screen  string
 	Printer string
 	Faults  []string
+	Update  *protocol.UpdateStatus // the last firmware update, nil for none
 }
 
 // Options configure a link. Zero values take the defaults.
@@ -132,11 +138,13 @@ type Counters struct {
 
 // Link is one pad's connection to the central. Run it once.
 type Link struct {
-	o    Options
-	ob   Outbox
-	ag   Agent
-	log  *slog.Logger
-	kick chan struct{}
+	o       Options
+	ob      Outbox
+	ag      Agent
+	log     *slog.Logger
+	kick    chan struct{}
+	answers chan answerReq // Answer's cmdresults, for the connection to publish
+	status  chan struct{}  // PublishStatus
 
 	mu  sync.Mutex
 	cnt Counters
@@ -211,7 +219,8 @@ func New(o Options, ob Outbox, ag Agent) (*Link, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Link{o: o, ob: ob, ag: ag, log: log.With("broker", protocol.RedactURL(o.Broker)), kick: make(chan struct{}, 1)}, nil
+	return &Link{o: o, ob: ob, ag: ag, log: log.With("broker", protocol.RedactURL(o.Broker)), kick: make(chan struct{}, 1),
+		answers: make(chan answerReq), status: make(chan struct{}, 1)}, nil
 }
 
 // TLSConfig builds the client TLS config from PEM files: caFile to verify
@@ -256,6 +265,40 @@ func (l *Link) Probe(ctx context.Context) error {
 	close(c.done) // a message that arrives is left unacked
 	c.cl.Disconnect(250)
 	return nil
+}
+
+type answerReq struct {
+	r    protocol.CmdResult
+	done chan error
+}
+
+// Answer publishes the cmdresult of a command its Command deferred
+// (ErrLater) and waits until the broker has it, or ctx ends. While the
+// link is not connected it waits for the connection.
+func (l *Link) Answer(ctx context.Context, r protocol.CmdResult) error {
+	a := answerReq{r: r, done: make(chan error, 1)}
+	select {
+	case l.answers <- a:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-a.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// PublishStatus publishes the status now, without waiting for
+// Options.StatusMin: for events the central acts on (a firmware update's
+// steps), which the agent throttles itself. It never blocks; calls while
+// one is pending make one status.
+func (l *Link) PublishStatus() {
+	select {
+	case l.status <- struct{}{}:
+	default:
+	}
 }
 
 // Kick tells the link the outbox has new records. It never blocks.

@@ -410,6 +410,8 @@ func (a *agent) Command(c protocol.Cmd) error {
 		return fmt.Errorf("print_receipt: %w", link.ErrNotSupported)
 	case protocol.CmdResume:
 		panic("boom")
+	case protocol.CmdUpdate:
+		return fmt.Errorf("update: %w", link.ErrLater)
 	}
 	return nil
 }

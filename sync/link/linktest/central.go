@@ -33,8 +33,9 @@ type Central struct {
 	seen     map[string]bool            // record ids
 	unsigned int                        // records refused: no or a bad signature, or an unknown pad
 	results  []protocol.CmdResult
-	online   map[string]bool // by device, from its last up/status
-	changed  chan struct{}   // closed and replaced at every change
+	online   map[string]bool                    // by device, from its last up/status
+	updates  map[string][]protocol.UpdateStatus // by device, each status's update as it changed
+	changed  chan struct{}                      // closed and replaced at every change
 }
 
 // StartCentral connects a central with key to broker; the test's cleanup
@@ -46,7 +47,7 @@ func StartCentral(t testing.TB, broker string, key ed25519.PrivateKey, now func(
 		now = time.Now
 	}
 	c := &Central{t: t, key: key, now: now, devices: map[string]ed25519.PublicKey{}, records: map[string][]rating.Record{},
-		seen: map[string]bool{}, online: map[string]bool{}, changed: make(chan struct{})}
+		seen: map[string]bool{}, online: map[string]bool{}, updates: map[string][]protocol.UpdateStatus{}, changed: make(chan struct{})}
 	c.cl = mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID(fmt.Sprintf("central-%p", c)).SetOrderMatters(true))
 	wait(t, c.cl.Connect(), "central: connect")
 	wait(t, c.cl.Subscribe("hcp/v1/+/up/#", 1, c.onMessage), "central: subscribe")
@@ -85,6 +86,11 @@ func (c *Central) onMessage(_ mqtt.Client, m mqtt.Message) {
 		if st, err := protocol.ParseStatus(m.Payload()); err == nil {
 			c.mu.Lock()
 			c.online[dev] = st.Online
+			if u := st.Update; u != nil {
+				if l := c.updates[dev]; len(l) == 0 || l[len(l)-1] != *u {
+					c.updates[dev] = append(l, *u)
+				}
+			}
 			c.mu.Unlock()
 		}
 	case protocol.UpCmdResult:
@@ -172,6 +178,14 @@ func (c *Central) Online(device string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.online[device]
+}
+
+// Updates are the firmware update states device reported on up/status,
+// each change once, in order.
+func (c *Central) Updates(device string) []protocol.UpdateStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.updates[device])
 }
 
 // Answers are the cmdresults with id, in arrival order.
