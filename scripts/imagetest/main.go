@@ -341,7 +341,8 @@ func shell(sock, cmd string, timeout time.Duration) (int, error) {
 	r := bufio.NewReader(c)
 	tag := fmt.Sprintf("M%d", time.Now().UnixNano())
 	// stty -echo: the serial line echoes what it is sent.
-	fmt.Fprintf(c, "\nstty -echo; echo %s-BEGIN; ( %s ) 2>&1; echo %s-END $?\n", tag, cmd, tag)
+	// A newline before the end marker: the output may not end with one.
+	fmt.Fprintf(c, "\nstty -echo; echo %s-BEGIN; ( %s ) 2>&1; s=$?; echo; echo %s-END $s\n", tag, cmd, tag)
 	if _, err := readUntil(r, tag+"-BEGIN\r\n"); err != nil {
 		// The echo of the line itself holds the marker without -BEGIN\r\n after it.
 		return 0, fmt.Errorf("shell: no answer: %w", err)
@@ -355,7 +356,12 @@ func shell(sock, cmd string, timeout time.Duration) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("shell: %w (so far: %s)", err, all.String())
 	}
-	fmt.Print(all.String())
+	if text := strings.TrimSuffix(all.String(), "\n"); text != "" { // the marker's newline
+		fmt.Print(text)
+		if !strings.HasSuffix(text, "\n") {
+			fmt.Println()
+		}
+	}
 	var code int
 	fmt.Sscan(strings.TrimPrefix(strings.TrimSpace(out), tag+"-END "), &code)
 	return code, nil
