@@ -17,6 +17,7 @@ import (
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
 	"evalpad/agent/screen"
+	"evalpad/agent/sdnotify"
 	"evalpad/display"
 	"evalpad/firmware"
 	"evalpad/pad"
@@ -60,7 +61,12 @@ type Parts struct {
 	Rand io.Reader
 	// OnListen, if set, is told the local API's address once Run listens.
 	OnListen func(addr net.Addr)
-	Logger   *slog.Logger
+	// Systemd, when set (under a Type=notify unit), is told READY=1 once
+	// the store is open and the local API listens, WATCHDOG=1 at half its
+	// watchdog interval while the pad answers, and STOPPING=1 on the way
+	// out. nil outside systemd.
+	Systemd *sdnotify.Notifier
+	Logger  *slog.Logger
 }
 
 // An Extension adds to a built agent: routes on its HTTP server, listeners

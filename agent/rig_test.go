@@ -101,7 +101,12 @@ func start(t testing.TB, cfg config.Config, parts Parts) *running {
 	t.Helper()
 	addr := make(chan net.Addr, 1)
 	parts.OnListen = func(a net.Addr) { addr <- a }
-	a := build(t, cfg, parts)
+	return runBuilt(t, build(t, cfg, parts), addr)
+}
+
+// runBuilt runs a built agent until the test ends; addr gets OnListen's.
+func runBuilt(t testing.TB, a *Agent, addr <-chan net.Addr) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()

@@ -75,6 +75,12 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// The store was opened by New and the listener is bound: requests
+	// queue on it from now on.
+	a.notify("READY=1")
+	if wd := a.parts.Systemd.Watchdog(); wd > 0 {
+		wg.Go(func() { a.watchdog(ctx, wd/2) })
+	}
 	restart := false
 	select {
 	case err = <-errc:
@@ -82,6 +88,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		restart = true
 	case <-ctx.Done():
 	}
+	a.notify("STOPPING=1")
 	if err == nil {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = srv.Shutdown(sctx)
@@ -98,6 +105,55 @@ func (a *Agent) Run(ctx context.Context) error {
 		err = ErrRestart
 	}
 	return err
+}
+
+// notify tells systemd state, if the agent runs under it.
+func (a *Agent) notify(state string) {
+	if err := a.parts.Systemd.Notify(state); err != nil {
+		a.log.Warn("systemd notify", "err", err)
+	}
+}
+
+// watchdog sends WATCHDOG=1 now and then every d, on the agent's clock,
+// each time the pad's state machine has answered a question (a View,
+// which takes its lock) within the period: a pad whose lock is held by a
+// write that never returns stops the pings, and systemd restarts the
+// service after WatchdogSec. The next tick is armed before the pad is
+// asked, so the period does not drift by the answer's time; a question
+// still unanswered is not asked again.
+func (a *Agent) watchdog(ctx context.Context, d time.Duration) {
+	tick := make(chan struct{}, 1)
+	var answer chan struct{} // closed when the pad answered the pending question
+	for {
+		t := a.clock.AfterFunc(d, func() {
+			select {
+			case tick <- struct{}{}:
+			default:
+			}
+		})
+		if answer == nil {
+			answer = make(chan struct{})
+			go func(done chan struct{}) {
+				a.pad.View()
+				close(done)
+			}(answer)
+		}
+		select {
+		case <-answer:
+			answer = nil
+			a.notify("WATCHDOG=1")
+			select {
+			case <-tick:
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+		case <-tick: // a whole period without an answer: no ping
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+	}
 }
 
 // driver runs one input driver until ctx ends; a failure is logged and

@@ -18,6 +18,7 @@ import (
 	"evalpad/agent"
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
+	"evalpad/agent/sdnotify"
 	"evalpad/firmware"
 )
 
@@ -138,6 +139,20 @@ func runAgent(ctx context.Context, mode string, cfg config.Config, id *agent.Ide
 	parts.Slots = os.Getenv(firmware.EnvSlots) // set by evalpad boot
 	parts.BrokerPassword = brokerPassword(id)
 	parts.OnListen = func(addr net.Addr) { fmt.Fprintf(stderr, "evalpad: listening on http://%s\n", addr) }
+	// Under a systemd unit of Type=notify. Run by `evalpad boot` (the
+	// unit's main process), the agent pings the watchdog for its parent.
+	supervisor := 0
+	if parts.Slots != "" {
+		supervisor = os.Getppid()
+	}
+	sd, err := sdnotify.FromEnv(supervisor)
+	if err != nil {
+		if parts.Hardware != nil {
+			parts.Hardware.Close()
+		}
+		return fmt.Errorf("%s: %w", mode, err)
+	}
+	parts.Systemd = sd
 	a, err := agent.New(cfg, parts)
 	if err != nil {
 		if parts.Hardware != nil {
