@@ -337,8 +337,21 @@ func shell(sock, cmd string, timeout time.Duration) (int, error) {
 		return 0, err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(timeout))
+	end := time.Now().Add(timeout)
 	r := bufio.NewReader(c)
+	// The shell may not be up yet (its getty starts beside the agent, and
+	// input sent before it is lost): wait for its prompt.
+	for {
+		if time.Now().After(end) {
+			return 0, errors.New("shell: no prompt on the test shell's port")
+		}
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		fmt.Fprint(c, "\n")
+		if _, err := readUntil(r, "# "); err == nil {
+			break
+		}
+	}
+	c.SetDeadline(end)
 	tag := fmt.Sprintf("M%d", time.Now().UnixNano())
 	// stty -echo: the serial line echoes what it is sent.
 	// A newline before the end marker: the output may not end with one.
