@@ -52,6 +52,21 @@ type Identity struct {
 // ErrIdentity: identity.json is malformed, or readable by others.
 var ErrIdentity = errors.New("agent: provisioned identity")
 
+// Provisioned sets cfg's data directory (the config file's, else dflt)
+// and lays the identity provisioned there over cfg, validated; the
+// identity is nil when the pad was never provisioned.
+func Provisioned(cfg config.Config, dflt string) (config.Config, *Identity, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = dflt
+	}
+	id, err := LoadIdentity(cfg.DataDir)
+	if err != nil {
+		return cfg, nil, err
+	}
+	cfg = id.Apply(cfg)
+	return cfg, id, cfg.Validate()
+}
+
 // LoadIdentity reads the identity in the data directory dir; nil when the
 // pad was never provisioned.
 func LoadIdentity(dir string) (*Identity, error) {

@@ -101,7 +101,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	cfg, id, err := withIdentity(cfg, agent.DefaultDataDir)
+	cfg, id, err := agent.Provisioned(cfg, agent.DefaultDataDir)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
@@ -114,18 +114,6 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, log *slog.Logg
 		return fmt.Errorf("run: the config names no %s; a pad needs them (see 'evalpad config --example')", strings.Join(m, " and no "))
 	}
 	return runAgent(ctx, "run", cfg, id, agent.Parts{Hardware: hw, Logger: log}, stderr)
-}
-
-// withIdentity sets cfg's data directory (the file's, else dflt) and lays
-// the identity provisioned there over cfg.
-func withIdentity(cfg config.Config, dflt string) (config.Config, *agent.Identity, error) {
-	cfg.DataDir = firstOf(cfg.DataDir, dflt)
-	id, err := agent.LoadIdentity(cfg.DataDir)
-	if err != nil {
-		return cfg, nil, err
-	}
-	cfg = id.Apply(cfg)
-	return cfg, id, cfg.Validate()
 }
 
 // brokerPassword is env EVALPAD_BROKER_PASSWORD, else the identity's.
@@ -146,14 +134,11 @@ func runAgent(ctx context.Context, mode string, cfg config.Config, id *agent.Ide
 		supervisor = os.Getppid()
 	}
 	sd, err := sdnotify.FromEnv(supervisor)
-	if err != nil {
-		if parts.Hardware != nil {
-			parts.Hardware.Close()
-		}
-		return fmt.Errorf("%s: %w", mode, err)
+	var a *agent.Agent
+	if err == nil {
+		parts.Systemd = sd
+		a, err = agent.New(cfg, parts)
 	}
-	parts.Systemd = sd
-	a, err := agent.New(cfg, parts)
 	if err != nil {
 		if parts.Hardware != nil {
 			parts.Hardware.Close()
@@ -186,7 +171,7 @@ func cmdSelftest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return finish(agent.SelftestConfigFailed(*cfgPath, versionString(), err), *asJSON, stdout)
 	}
-	cfg, id, err := withIdentity(cfg, agent.DefaultDataDir)
+	cfg, id, err := agent.Provisioned(cfg, agent.DefaultDataDir)
 	if err != nil {
 		return finish(agent.SelftestConfigFailed(*cfgPath, versionString(), err), *asJSON, stdout)
 	}

@@ -46,7 +46,7 @@ func cmdProvision(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if err != nil {
 		return err
 	}
-	cfg, id, err = withIdentity(cfg, agent.DefaultDataDir)
+	cfg, id, err = agent.Provisioned(cfg, agent.DefaultDataDir)
 	if err != nil {
 		return fmt.Errorf("provision: the provisioned config: %w", err)
 	}
