@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
@@ -439,6 +440,14 @@ func Parse(topic string, payload []byte, now time.Time) (Parsed, error) {
 	p := Parsed{Device: dev}
 	var errs []error
 	for i, raw := range msg.Records {
+		if !utf8.Valid(raw) { // encoding/json would decode it, and PostgreSQL refuse the batch's transaction
+			if id := protocol.RecordID(raw); id != "" {
+				p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: "record: not valid UTF-8", Body: raw, ReceivedAt: now})
+			} else {
+				errs = append(errs, fmt.Errorf("records[%d]: not valid UTF-8", i))
+			}
+			continue
+		}
 		r, err := protocol.ParseRecord(raw, dev)
 		if err == nil {
 			p.Rows = append(p.Rows, NewRow(r, raw, now))
@@ -455,11 +464,56 @@ func Parse(topic string, payload []byte, now time.Time) (Parsed, error) {
 }
 
 // Store writes b in one transaction and returns, per device, the ids to ack:
-// every record and reject of b, new or already stored.
+// every record and reject of b, new or already stored. When the
+// transaction fails and b holds several messages, each is stored on its
+// own, so that one message the database refuses cannot hold back the
+// others: it is set aside as rejected (its records kept with the
+// database's reason, acked), unless every message fails alike (the
+// database is down: nothing is acked, the pads send again).
 func (h *Hub) Store(ctx context.Context, b *Batch) (map[string][]string, error) {
 	if len(b.msgs) == 0 {
 		return nil, nil
 	}
+	acks, err := h.storeAll(ctx, b)
+	if err == nil || len(b.msgs) == 1 {
+		return acks, err
+	}
+	acks = map[string][]string{}
+	var failed []Parsed
+	var last error
+	for _, m := range b.msgs {
+		a, err := h.storeAll(ctx, &Batch{msgs: []Parsed{m}})
+		if err != nil {
+			failed, last = append(failed, m), err
+			continue
+		}
+		for dev, ids := range a {
+			acks[dev] = append(acks[dev], ids...)
+		}
+	}
+	if len(failed) == len(b.msgs) {
+		return nil, last
+	}
+	for _, m := range failed {
+		aside := Parsed{Device: m.Device, Rejects: slices.Clone(m.Rejects)}
+		for _, r := range m.Rows {
+			aside.Rejects = append(aside.Rejects, Reject{ID: r.ID, DeviceID: m.Device, Reason: fmt.Sprintf("the database refused its message: %v", last),
+				Body: r.Body, ReceivedAt: r.ReceivedAt})
+		}
+		h.log.Error("evalhub: a message the database refuses is set aside as rejected", "device", m.Device, "records", len(aside.Rejects), "err", last)
+		a, err := h.storeAll(ctx, &Batch{msgs: []Parsed{aside}})
+		if err != nil {
+			continue // not acked: sent again
+		}
+		for dev, ids := range a {
+			acks[dev] = append(acks[dev], ids...)
+		}
+	}
+	return acks, nil
+}
+
+// storeAll writes b in one transaction.
+func (h *Hub) storeAll(ctx context.Context, b *Batch) (map[string][]string, error) {
 	var rows []Row
 	var rejects []Reject
 	acks := map[string][]string{}

@@ -1,11 +1,13 @@
 package central
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"evalpad/central/centraltest"
 	"evalpad/central/passwd"
@@ -484,5 +487,94 @@ func TestHubNoAckWithoutCommit(t *testing.T) {
 	centraltest.Eventually(t, "acks", func() bool { return len(p.Acked()) == 2 })
 	if n, _ := fs.Count(context.Background()); n != 2 {
 		t.Errorf("%d stored, want 2", n)
+	}
+}
+
+// pickyStore is a database that refuses every transaction holding a
+// record of device bad (as PostgreSQL refused a whole batch for one
+// record's bytes).
+type pickyStore struct {
+	Store
+	bad string
+}
+
+func (p *pickyStore) Insert(ctx context.Context, rows []Row, rejects []Reject) (Inserted, error) {
+	for _, r := range rows {
+		if r.DeviceID == p.bad {
+			return Inserted{}, errors.New("ERROR: invalid byte sequence for encoding \"UTF8\"")
+		}
+	}
+	return p.Store.Insert(ctx, rows, rejects)
+}
+
+// TestOneBadMessageCannotStall: a record that is not UTF-8 is rejected at
+// parse and its body stored safely (a NUL in a string is refused by the
+// protocol's text checks; a raw one makes the message invalid JSON), on SQLite and
+// PostgreSQL; and when the database refuses a batch for one message, the
+// others are stored and acked, that one set aside as rejected with the
+// database's reason; when it refuses every message, nothing is acked.
+func TestOneBadMessageCannotStall(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := openStore(t, be.open(t))
+			ctx := context.Background()
+			now := time.Now()
+			good, bad := centraltest.NewPad("TA-GOOD"), centraltest.NewPad("TA-BAD")
+			msg := func(p *centraltest.Pad, recs ...[]byte) []byte {
+				return fmt.Appendf(nil, `{"v":1,"device_id":%q,"records":[%s]}`, p.ID, bytes.Join(recs, []byte(",")))
+			}
+			broken := bytes.Replace(mustJSON(bad.Record(9, now, nil)), []byte("企业设立登记"), []byte("企业\xff设立"), 1)
+			pb, err := Parse("hcp/v1/TA-BAD/up/records", msg(bad, broken), now)
+			if err != nil || len(pb.Rows) != 0 || len(pb.Rejects) != 1 || pb.Rejects[0].Reason != "record: not valid UTF-8" {
+				t.Fatalf("parse of a record not UTF-8: %+v %v", pb, err)
+			}
+			h, err := NewHub(HubOptions{Broker: "tcp://127.0.0.1:1", ClientID: "x", Key: testKey(t), Devices: st.DevicesByID}, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b Batch
+			b.Add(pb)
+			if acks, err := h.Store(ctx, &b); err != nil || len(acks["TA-BAD"]) != 1 {
+				t.Fatalf("the reject of a record not UTF-8: %v %v", acks, err)
+			}
+			if rej, err := st.Rejected(ctx); err != nil || len(rej) != 1 || !utf8.Valid(rej[0].Body) {
+				t.Fatalf("its stored reject: %+v %v", rej, err)
+			}
+
+			pg, err := Parse("hcp/v1/TA-GOOD/up/records", msg(good, mustJSON(good.Record(1, now, nil)), mustJSON(good.Record(2, now, nil))), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pbad, err := Parse("hcp/v1/TA-BAD/up/records", msg(bad, mustJSON(bad.Record(3, now, nil))), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hp, _ := NewHub(HubOptions{Broker: "tcp://127.0.0.1:1", ClientID: "x", Key: testKey(t), Devices: st.DevicesByID}, &pickyStore{Store: st, bad: "TA-BAD"})
+			b = Batch{}
+			b.Add(pg)
+			b.Add(pbad)
+			acks, err := hp.Store(ctx, &b)
+			if err != nil || len(acks["TA-GOOD"]) != 2 || len(acks["TA-BAD"]) != 1 {
+				t.Fatalf("acks %v, %v: want both of TA-GOOD's and TA-BAD's one set aside", acks, err)
+			}
+			if n, _ := st.Count(ctx); n != 2 {
+				t.Errorf("%d records stored, want TA-GOOD's 2", n)
+			}
+			rej, _ := st.Rejected(ctx)
+			if len(rej) != 2 || !strings.Contains(rej[1].Reason+rej[0].Reason, "the database refused its message") {
+				t.Errorf("rejected: %+v", rej)
+			}
+
+			down := &pickyStore{Store: st, bad: "TA-GOOD"}
+			hd, _ := NewHub(HubOptions{Broker: "tcp://127.0.0.1:1", ClientID: "x", Key: testKey(t), Devices: st.DevicesByID}, down)
+			b = Batch{}
+			p3, _ := Parse("hcp/v1/TA-GOOD/up/records", msg(good, mustJSON(good.Record(4, now, nil))), now)
+			p4, _ := Parse("hcp/v1/TA-GOOD/up/records", msg(good, mustJSON(good.Record(5, now, nil))), now)
+			b.Add(p3)
+			b.Add(p4)
+			if acks, err := hd.Store(ctx, &b); err == nil || len(acks) != 0 {
+				t.Errorf("every message refused: acks %v, err %v; want nothing acked", acks, err)
+			}
+		})
 	}
 }

@@ -97,6 +97,13 @@ func privateFile(path string) error {
 	return err
 }
 
+// safeText is s as any database stores text: invalid UTF-8 and NUL (which
+// PostgreSQL refuses in TEXT) become U+FFFD. Rejected bodies are whatever a
+// client sent.
+func safeText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS records (
 		id TEXT PRIMARY KEY,
@@ -232,7 +239,7 @@ func (s *SQLStore) Insert(ctx context.Context, rows []Row, rejects []Reject) (In
 		}
 		done[rj.ID] = true
 		q := "INSERT INTO rejected (id, device_id, reason, body, received_ms) VALUES (" + s.phs(1, 5) + ") ON CONFLICT (id) DO NOTHING"
-		r, err := tx.ExecContext(ctx, q, rj.ID, rj.DeviceID, rj.Reason, string(rj.Body), rj.ReceivedAt.UnixMilli())
+		r, err := tx.ExecContext(ctx, q, rj.ID, rj.DeviceID, safeText(rj.Reason), safeText(string(rj.Body)), rj.ReceivedAt.UnixMilli())
 		if err != nil {
 			return Inserted{}, fmt.Errorf("central: insert reject %s: %w", rj.ID, err)
 		}
