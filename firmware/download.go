@@ -162,7 +162,7 @@ func (d *downloader) get(ctx context.Context, rawURL, dest string, size int64, w
 		}
 		if have == 0 {
 			mb, _ := json.Marshal(meta)
-			if err := writeSynced(metaPath, mb); err != nil {
+			if err := writeSynced(metaPath, mb, os.O_TRUNC, 0o644); err != nil {
 				return fmt.Errorf("firmware: download: %w", err)
 			}
 		}
@@ -300,8 +300,11 @@ func redactURL(s string) string {
 	return "<url>"
 }
 
-func writeSynced(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+// writeSynced writes b to path, opened write-only with os.O_CREATE, flag
+// (os.O_TRUNC, or os.O_EXCL for a file that must be new) and mode, and
+// syncs it.
+func writeSynced(path string, b []byte, flag int, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, mode)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package firmware
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -118,19 +119,11 @@ func LoadVendorKey(path string) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
+// writeFileSync writes a new file (never over one) and syncs it; nothing
+// is left on error.
 func writeFileSync(path string, b []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	err := writeSynced(path, b, os.O_EXCL, mode)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		os.Remove(path)
 	}
 	return err

@@ -326,17 +326,7 @@ func writeSlotFile(path string, r io.Reader, size int64) error {
 // path, the directory synced.
 func writeAtomic(path string, b []byte, mode os.FileMode) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return fmt.Errorf("firmware: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err := writeSynced(tmp, b, os.O_TRUNC, mode)
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
@@ -348,15 +338,7 @@ func writeAtomic(path string, b []byte, mode os.FileMode) error {
 }
 
 func syncParent(path string) error {
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("firmware: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := syncDir(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("firmware: sync %s: %w", filepath.Dir(path), err)
 	}
 	return nil
