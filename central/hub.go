@@ -479,12 +479,15 @@ func (h *Hub) Store(ctx context.Context, b *Batch) (map[string][]string, error) 
 		return acks, err
 	}
 	acks = map[string][]string{}
-	var failed []Parsed
-	var last error
+	type refused struct {
+		m   Parsed
+		err error
+	}
+	var failed []refused
 	for _, m := range b.msgs {
 		a, err := h.storeAll(ctx, &Batch{msgs: []Parsed{m}})
 		if err != nil {
-			failed, last = append(failed, m), err
+			failed = append(failed, refused{m, err})
 			continue
 		}
 		for dev, ids := range a {
@@ -492,15 +495,16 @@ func (h *Hub) Store(ctx context.Context, b *Batch) (map[string][]string, error) 
 		}
 	}
 	if len(failed) == len(b.msgs) {
-		return nil, last
+		return nil, failed[0].err
 	}
-	for _, m := range failed {
+	for _, f := range failed {
+		m := f.m
 		aside := Parsed{Device: m.Device, Rejects: slices.Clone(m.Rejects)}
 		for _, r := range m.Rows {
-			aside.Rejects = append(aside.Rejects, Reject{ID: r.ID, DeviceID: m.Device, Reason: fmt.Sprintf("the database refused its message: %v", last),
+			aside.Rejects = append(aside.Rejects, Reject{ID: r.ID, DeviceID: m.Device, Reason: fmt.Sprintf("the database refused its message: %v", f.err),
 				Body: r.Body, ReceivedAt: r.ReceivedAt})
 		}
-		h.log.Error("evalhub: a message the database refuses is set aside as rejected", "device", m.Device, "records", len(aside.Rejects), "err", last)
+		h.log.Error("evalhub: a message the database refuses is set aside as rejected", "device", m.Device, "records", len(aside.Rejects), "err", f.err)
 		a, err := h.storeAll(ctx, &Batch{msgs: []Parsed{aside}})
 		if err != nil {
 			continue // not acked: sent again
