@@ -163,6 +163,17 @@ func (h *Hub) Publish(ctx context.Context, topic string, retained bool, payload 
 	h.mu.Lock()
 	cl := h.cl
 	h.mu.Unlock()
+	// Not before the connection is up: paho holds a message published
+	// while it connects, and a clean session's connect drops it, its token
+	// never done — a config signed at start (RunResign) was recorded as
+	// sent and never reached the broker.
+	for !cl.IsConnectionOpen() {
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+			return fmt.Errorf("central: publish %s: not connected: %w", topic, ctx.Err())
+		}
+	}
 	t := cl.Publish(topic, 1, retained, payload)
 	select {
 	case <-t.Done():
