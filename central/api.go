@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"evalpad/sync/protocol"
@@ -21,9 +20,11 @@ import (
 //
 //	GET /api/v1/records?device_id=&hall=&window=&staff_id=&kind=&stars=&good=&item=&from=&to=&limit=&after=&order=
 //	    → {"records":[record…], "next":"<id to pass as after>"|""}; oldest first, order=newest for the latest
-//	GET /api/v1/stats?(the same filters but limit and after) → Stats
-//	GET /api/v1/unrated?(filters) → {"unrated":[Unrated…]}: each unrated session, its
-//	    reminder and default days and status (applies the time rule first)
+//	GET /api/v1/stats?(the same filters but limit and after) → Stats, by SQL over the rollups
+//	GET /api/v1/unrated?(filters)&status=pending|all&limit=&after= → {"unrated":[Unrated…], "next":"<id>"|""}:
+//	    unrated sessions oldest served first with reminder and default days and status;
+//	    pending (default): not yet given the default 4★; all: the defaulted ones too.
+//	    limit 1..1000, default 100; applies the time rule first
 //	GET /api/v1/rejected → {"rejected":[{"id","device_id","reason","received_at","record"}…]}
 //	GET /api/v1/devices → {"devices":[{"device_id","status":{…},"received_at"}…]}: each pad's last up/status
 //	GET /api/v1/registry → {"devices":[Registered…]}: the enrolled pads (no secrets)
@@ -48,14 +49,6 @@ type API struct {
 	Health    func() any       // the hub's counters; nil for none
 	Devices   func() any       // the pads' last status; nil for none
 	Logger    *slog.Logger
-
-	mu    sync.Mutex
-	cache map[string]cachedStats // query → figures, while no record was added
-}
-
-type cachedStats struct {
-	count int
-	stats Stats
 }
 
 // Limits of GET /api/v1/records.
@@ -199,56 +192,54 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	// Records are only ever added: while the count is the same, so are the
-	// figures. The page asks every few seconds; this spares decoding every
-	// record each time.
-	n, err := a.Store.Count(r.Context())
+	st, err := a.Store.Stats(r.Context(), f)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	key := r.URL.Query().Encode()
-	a.mu.Lock()
-	c, ok := a.cache[key]
-	a.mu.Unlock()
-	if ok && c.count == n {
-		writeJSON(w, http.StatusOK, c.stats)
-		return
-	}
-	rows, err := a.Store.Records(r.Context(), f)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	st := Compute(rows)
-	a.mu.Lock()
-	if a.cache == nil || len(a.cache) > 64 {
-		a.cache = map[string]cachedStats{}
-	}
-	a.cache[key] = cachedStats{count: n, stats: st}
-	a.mu.Unlock()
 	writeJSON(w, http.StatusOK, st)
 }
 
 func (a *API) unrated(w http.ResponseWriter, r *http.Request) {
-	f, err := ParseFilter(r.URL.Query(), false)
+	f, err := ParseFilter(r.URL.Query(), true)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	all := false
+	switch v := r.URL.Query().Get("status"); v {
+	case "", "pending":
+	case "all":
+		all = true
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Errorf("%w: status: %q is not pending or all", ErrBadFilter, v))
+		return
+	}
+	f.Newest = false
 	now := time.Now
 	if a.Now != nil {
 		now = a.Now
 	}
-	list, _, err := a.Rule.Check(r.Context(), f, now())
+	if _, err := a.Rule.Apply(r.Context(), now()); err != nil {
+		a.fail(w, err)
+		return
+	}
+	list, err := a.Rule.List(r.Context(), f, all, now())
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	if list == nil {
-		list = []Unrated{}
+	out := struct {
+		Unrated []Unrated `json:"unrated"`
+		Next    string    `json:"next"`
+	}{Unrated: list}
+	if out.Unrated == nil {
+		out.Unrated = []Unrated{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"unrated": list})
+	if len(list) == f.Limit {
+		out.Next = list[len(list)-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) rejected(w http.ResponseWriter, r *http.Request) {

@@ -143,7 +143,7 @@ func (s *SQLStore) migrate(ctx context.Context) error {
 			return fmt.Errorf("central: create tables (%s): %w", s.d.name, err)
 		}
 	}
-	return nil
+	return s.migrateRollup(ctx)
 }
 
 // Close closes the database.
@@ -231,6 +231,9 @@ func (s *SQLStore) Insert(ctx context.Context, rows []Row, rejects []Reject) (In
 		}
 	}
 	res.New = len(fresh)
+	if err := s.rollup(ctx, tx, fresh); err != nil {
+		return Inserted{}, err
+	}
 	rejects = append(rejects[:len(rejects):len(rejects)], res.Refused...)
 	done := make(map[string]bool, len(rejects))
 	for _, rj := range rejects {

@@ -21,8 +21,26 @@ type Figures struct {
 	Bad     int    `json:"bad"`     // 差评: 1★–2★
 	Unrated int    `json:"unrated"` // sessions not rated on the pad and not yet given the default
 	Default int    `json:"default"` // of Rated: default 4★ given by the time rule
-	// Satisfaction is 满意率: good / rated, 0 when nothing is rated.
+	// Satisfaction is 满意率 per rating: good / rated, 0 when nothing is rated.
 	Satisfaction float64 `json:"satisfaction"`
+
+	// Per 办件, as the platform counts (see CaseCount): a batch rating of
+	// 5 cases counts 5, a theme rated overall each of its cases once, a
+	// theme rated item by item each case once with its own stars.
+	Cases        int `json:"cases"`         // rated 办件, default 4★ included
+	GoodCases    int `json:"good_cases"`    // of Cases: 3★–5★
+	BadCases     int `json:"bad_cases"`     // of Cases: 1★–2★
+	UnratedCases int `json:"unrated_cases"` // 办件 of the sessions counted in Unrated
+	DefaultCases int `json:"default_cases"` // of Cases: given the default 4★
+	// CaseSatisfaction is 服务满意率 per 办件, the headline figure:
+	// GoodCases / Cases.
+	CaseSatisfaction float64 `json:"case_satisfaction"`
+	// Coverage is 评价覆盖率 per session: rated by the citizen (Rated −
+	// Default) ÷ served (Rated + Unrated). A defaulted session is served
+	// once and not covered: nobody rated it.
+	Coverage float64 `json:"coverage"`
+	// CaseCoverage is the same per 办件.
+	CaseCoverage float64 `json:"case_coverage"`
 }
 
 func (f *Figures) add(r *rating.Record, defaulted bool) {
@@ -45,9 +63,16 @@ func (f *Figures) add(r *rating.Record, defaulted bool) {
 }
 
 func (f *Figures) finish() {
-	if f.Rated > 0 {
-		f.Satisfaction = float64(f.Good) / float64(f.Rated)
+	ratio := func(a, b int) float64 {
+		if b <= 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
 	}
+	f.Satisfaction = ratio(f.Good, f.Rated)
+	f.CaseSatisfaction = ratio(f.GoodCases, f.Cases)
+	f.Coverage = ratio(f.Rated-f.Default, f.Rated+f.Unrated)
+	f.CaseCoverage = ratio(f.Cases-f.DefaultCases, f.Cases+f.UnratedCases)
 }
 
 // ReasonCount is how often one 差评 reason was chosen.
@@ -69,7 +94,9 @@ type Stats struct {
 	ByDay   []Figures     `json:"by_day"`
 }
 
-// Compute builds the figures of rows. A rating of a batch or theme session
+// Compute builds the figures of rows in Go: the way evalhub counted before
+// the rollups (SQLStore.Stats), kept for scripts/bench-central's ratio. It
+// fills the per-rating figures only. A rating of a batch or theme session
 // counts once in every figure but by_item, where it counts for each item.
 func Compute(rows []Row) Stats {
 	var s Stats

@@ -21,9 +21,15 @@ import (
 //
 // Records lists stored records matching f, oldest first by (at, id).
 // Rejected lists the records refused as invalid, oldest first.
+//
+// Stats, Unrated and Record read the figures and unrated sessions kept in
+// the ingest transaction (sqlstats.go): no call reads every record.
 type Store interface {
 	Insert(ctx context.Context, rows []Row, rejects []Reject) (Inserted, error)
 	Records(ctx context.Context, f Filter) ([]Row, error)
+	Stats(ctx context.Context, f Filter) (Stats, error)
+	Unrated(ctx context.Context, q UnratedQuery) ([]UnratedRow, error)
+	Record(ctx context.Context, id string) (Row, error)
 	Count(ctx context.Context) (int, error)
 	Rejected(ctx context.Context) ([]Reject, error)
 	Close() error

@@ -97,62 +97,99 @@ type TimeRule struct {
 	Logger *slog.Logger
 }
 
-// Check lists the unrated sessions matching f with their state at now, and
-// stores the default 4★ record of each one past its default day (in one
-// transaction; safe to run again and from several hubs). It returns the list
-// and how many default records it added.
+// Check applies the rule at now (Apply) and lists the unrated sessions
+// matching f, the defaulted ones too, with their state at now (List). It
+// returns the list and how many default records it added.
 func (tr *TimeRule) Check(ctx context.Context, f Filter, now time.Time) ([]Unrated, int, error) {
-	f.Kind, f.Limit, f.After = "unrated", 0, ""
-	unrated, err := tr.Store.Records(ctx, f)
+	n, err := tr.Apply(ctx, now)
 	if err != nil {
 		return nil, 0, err
 	}
-	defaults, err := tr.Store.Records(ctx, Filter{Flag: FlagDefault})
-	if err != nil {
-		return nil, 0, err
-	}
-	have := map[string]bool{}
-	for _, d := range defaults {
-		have[d.ID] = true
-	}
-	var out []Unrated
-	var add []Row
-	for _, u := range unrated {
-		served, err := Served(&u.Record)
+	list, err := tr.List(ctx, f, true, now)
+	return list, n, err
+}
+
+// applyPage is how many pending sessions Apply reads at a time.
+const applyPage = 50
+
+// Apply stores the default 4★ record of each unrated session past its
+// default day at now (safe to run again and from several hubs) and says how
+// many it added. It reads only sessions not yet defaulted and served more
+// than 5 days ago (1 + 4 working days are at least that), oldest first,
+// and stops at the first one not due: a later one is not due either.
+func (tr *TimeRule) Apply(ctx context.Context, now time.Time) (int, error) {
+	due := now.Add(-(ReminderWorkdays + DefaultWorkdays) * 24 * time.Hour).UnixMilli()
+	added, after := 0, ""
+	for {
+		page, err := tr.Store.Unrated(ctx, UnratedQuery{Filter: Filter{Limit: applyPage, After: after}, DueMS: due})
 		if err != nil {
-			return nil, 0, err
+			return added, err
+		}
+		var add []Row
+		stop := len(page) < applyPage
+		for _, u := range page {
+			served, err := time.Parse(time.RFC3339Nano, u.Served)
+			if err != nil {
+				return added, fmt.Errorf("central: record %s: served time %q: %w", u.ID, u.Served, err)
+			}
+			if now.Before(tr.Cal.Deadlines(served).Default) {
+				stop = true
+				break
+			}
+			row, err := tr.Store.Record(ctx, u.ID)
+			if err != nil {
+				return added, err
+			}
+			d := DefaultRecord(row.Record)
+			body, err := json.Marshal(d)
+			if err != nil {
+				return added, err
+			}
+			add = append(add, NewRow(d, body, now))
+		}
+		if len(add) > 0 {
+			res, err := tr.Store.Insert(ctx, add, nil)
+			if err != nil {
+				return added, err
+			}
+			added += res.New
+			if tr.Logger != nil && res.New > 0 {
+				tr.Logger.Info("evalhub: default 4★ given to sessions not rated in time", "records", res.New)
+			}
+		}
+		if stop {
+			return added, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// List lists the unrated sessions matching f (f.Limit and f.After page
+// them, oldest served first), with their state at now: only those not yet
+// defaulted unless all.
+func (tr *TimeRule) List(ctx context.Context, f Filter, all bool, now time.Time) ([]Unrated, error) {
+	rows, err := tr.Store.Unrated(ctx, UnratedQuery{Filter: f, All: all})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Unrated, 0, len(rows))
+	for _, u := range rows {
+		served, err := time.Parse(time.RFC3339Nano, u.Served)
+		if err != nil {
+			return nil, fmt.Errorf("central: record %s: served time %q: %w", u.ID, u.Served, err)
 		}
 		dl := tr.Cal.Deadlines(served)
 		st := Unrated{ID: u.ID, DeviceID: u.DeviceID, SessionID: u.SessionID, Hall: u.Hall, Window: u.Window,
-			Staff: u.Staff.Name, Served: served.Format(time.RFC3339), Deadlines: dl, Status: "waiting"}
+			Staff: u.StaffName, Served: served.Format(time.RFC3339), Deadlines: dl, Status: "waiting"}
 		switch {
-		case have[DefaultID(u.ID)]:
-			st.Status = "defaulted"
-		case !now.Before(dl.Default):
-			d := DefaultRecord(u.Record)
-			body, err := json.Marshal(d)
-			if err != nil {
-				return nil, 0, err
-			}
-			add = append(add, NewRow(d, body, now))
+		case u.Defaulted:
 			st.Status = "defaulted"
 		case !now.Before(dl.Reminder):
 			st.Status = "remind"
 		}
 		out = append(out, st)
 	}
-	n := 0
-	if len(add) > 0 {
-		res, err := tr.Store.Insert(ctx, add, nil)
-		if err != nil {
-			return nil, 0, err
-		}
-		n = res.New
-		if tr.Logger != nil && n > 0 {
-			tr.Logger.Info("evalhub: default 4★ given to sessions not rated in time", "records", n)
-		}
-	}
-	return out, n, nil
+	return out, nil
 }
 
 // Run checks every interval until ctx ends (the hub runs it hourly).
@@ -160,7 +197,7 @@ func (tr *TimeRule) Run(ctx context.Context, interval time.Duration, now func() 
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, _, err := tr.Check(ctx, Filter{}, now()); err != nil && tr.Logger != nil && ctx.Err() == nil {
+		if _, err := tr.Apply(ctx, now()); err != nil && tr.Logger != nil && ctx.Err() == nil {
 			tr.Logger.Error("evalhub: time rule", "err", err)
 		}
 		select {

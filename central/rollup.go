@@ -1,0 +1,525 @@
+package central
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"evalpad/rating"
+)
+
+// The rollups: the figures kept as counters, written in the transaction
+// that stores the records they count, so that no request has to read the
+// records themselves (sqlstats.go reads them).
+//
+// rollup has one row per day × hall × window × device × staff at lvl 0
+// (the records) and one per day × hall × window × device × staff × item at
+// lvl 1 (each record once per item among its rated cases). Its counters:
+//
+//	s0..s5  records per stars (s0: unrated records, defaulted or not)
+//	un      unrated records whose default 4★ is not stored
+//	dflt    default 4★ records (flag "default")
+//	c1..c5  rated 办件 per stars: a record's cases (those of its target
+//	        when it rates one item of a theme); a record without cases
+//	        (a walk-in press) counts as one
+//	cun     办件 of the unrated records counted in un
+//	cdflt   办件 of the default records
+//
+// rollup_reason counts the 差评 reasons per the same key and stars.
+// unrated_sessions lists the unrated records, with whether their default
+// 4★ is stored (the time rule and GET /api/v1/unrated read it).
+//
+// Only records newly stored count (Insert's RETURNING set): a resend skipped
+// by ON CONFLICT changes nothing. An unrated record counts in un until its
+// default is stored: then, in that same transaction, its contribution moves
+// from un to the defaulted side, so the session counts once, as the default
+// 4★ rating.
+var rollupSchema = []string{
+	`CREATE TABLE IF NOT EXISTS rollup (
+		day TEXT NOT NULL,
+		hall TEXT NOT NULL,
+		win TEXT NOT NULL,
+		device_id TEXT NOT NULL,
+		staff_id TEXT NOT NULL,
+		lvl SMALLINT NOT NULL,
+		item TEXT NOT NULL,
+		staff_name TEXT NOT NULL,
+		item_name TEXT NOT NULL,
+		s0 BIGINT NOT NULL, s1 BIGINT NOT NULL, s2 BIGINT NOT NULL, s3 BIGINT NOT NULL, s4 BIGINT NOT NULL, s5 BIGINT NOT NULL,
+		un BIGINT NOT NULL, dflt BIGINT NOT NULL,
+		c1 BIGINT NOT NULL, c2 BIGINT NOT NULL, c3 BIGINT NOT NULL, c4 BIGINT NOT NULL, c5 BIGINT NOT NULL,
+		cun BIGINT NOT NULL, cdflt BIGINT NOT NULL,
+		PRIMARY KEY (day, hall, win, device_id, staff_id, lvl, item))`,
+	`CREATE TABLE IF NOT EXISTS rollup_reason (
+		day TEXT NOT NULL,
+		hall TEXT NOT NULL,
+		win TEXT NOT NULL,
+		device_id TEXT NOT NULL,
+		staff_id TEXT NOT NULL,
+		lvl SMALLINT NOT NULL,
+		item TEXT NOT NULL,
+		stars INTEGER NOT NULL,
+		code TEXT NOT NULL,
+		item_name TEXT NOT NULL,
+		n BIGINT NOT NULL,
+		PRIMARY KEY (day, hall, win, device_id, staff_id, lvl, item, stars, code))`,
+	`CREATE TABLE IF NOT EXISTS unrated_sessions (
+		id TEXT PRIMARY KEY,
+		device_id TEXT NOT NULL,
+		session_id TEXT NOT NULL,
+		hall TEXT NOT NULL,
+		win TEXT NOT NULL,
+		staff_id TEXT NOT NULL,
+		staff_name TEXT NOT NULL,
+		day TEXT NOT NULL,
+		items TEXT NOT NULL,
+		served TEXT NOT NULL,
+		served_ms BIGINT NOT NULL,
+		defaulted SMALLINT NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS unrated_pending ON unrated_sessions (defaulted, served_ms, id)`,
+	`CREATE INDEX IF NOT EXISTS unrated_served ON unrated_sessions (served_ms, id)`,
+	`CREATE INDEX IF NOT EXISTS unrated_session ON unrated_sessions (device_id, session_id)`,
+	`CREATE TABLE IF NOT EXISTS rollup_meta (name TEXT PRIMARY KEY, done_ms BIGINT NOT NULL)`,
+}
+
+// postgresTimeSchema: records are appended roughly in time order, so a BRIN
+// index on at_ms (a few pages for millions of rows) serves range scans and
+// retention deletes; see README "Figures" for retention.
+var postgresTimeSchema = []string{
+	`CREATE INDEX IF NOT EXISTS records_at_brin ON records USING brin (at_ms)`,
+}
+
+// rollKey is one rollup row's key.
+type rollKey struct {
+	day, hall, win, device, staff string
+	lvl                           int
+	item                          string
+}
+
+func (k rollKey) compare(o rollKey) int {
+	return cmp.Or(strings.Compare(k.day, o.day), strings.Compare(k.hall, o.hall), strings.Compare(k.win, o.win),
+		strings.Compare(k.device, o.device), strings.Compare(k.staff, o.staff), cmp.Compare(k.lvl, o.lvl), strings.Compare(k.item, o.item))
+}
+
+// counters are a rollup row's counters (see rollupSchema).
+type counters struct {
+	s          [6]int64
+	un, dflt   int64
+	c          [6]int64 // c[0] unused
+	cun, cdflt int64
+}
+
+func (c *counters) vals() []any {
+	return []any{c.s[0], c.s[1], c.s[2], c.s[3], c.s[4], c.s[5], c.un, c.dflt, c.c[1], c.c[2], c.c[3], c.c[4], c.c[5], c.cun, c.cdflt}
+}
+
+const counterCols = "s0, s1, s2, s3, s4, s5, un, dflt, c1, c2, c3, c4, c5, cun, cdflt"
+
+type rollRow struct {
+	staffName, itemName string
+	counters
+}
+
+type reasonKey struct {
+	rollKey
+	stars int
+	code  string
+}
+
+// deltas are the changes one transaction makes to the rollups.
+type deltas struct {
+	rows    map[rollKey]*rollRow
+	reasons map[reasonKey]*reasonVal
+}
+
+type reasonVal struct {
+	itemName string
+	n        int64
+}
+
+func newDeltas() *deltas {
+	return &deltas{rows: map[rollKey]*rollRow{}, reasons: map[reasonKey]*reasonVal{}}
+}
+
+// RatedCases are the cases a record rates: its target's when it rates one
+// item of a theme, else all of them.
+func RatedCases(r *rating.Record) []rating.Case {
+	if r.Target == "" {
+		return r.Cases
+	}
+	var out []rating.Case
+	for _, c := range r.Cases {
+		if c.ProjectNo == r.Target {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// CaseCount is how many 办件 a record counts for: its rated cases, and one
+// for a record without any (a walk-in press).
+func CaseCount(r *rating.Record) int {
+	return max(1, len(RatedCases(r)))
+}
+
+// ItemKey is the key of a case's item in the figures: task_code, else task_name.
+func ItemKey(c rating.Case) string { return cmp.Or(c.TaskCode, c.TaskName) }
+
+// add adds sign × row's contribution, defaulted saying whether (for an
+// unrated record) its default 4★ is stored.
+func (d *deltas) add(row *Row, defaulted bool, sign int64) {
+	r := &row.Record
+	if r.Stars < 0 || r.Stars > 5 {
+		return // protocol.ParseRecord refuses these
+	}
+	cases := RatedCases(r)
+	base := rollKey{day: row.Day, hall: r.Hall, win: r.Window, device: r.DeviceID, staff: r.Staff.ID}
+	isDefault := r.Kind == rating.KindRating && slices.Contains(r.Flags, FlagDefault)
+	one := func(k rollKey, name string, n int64) {
+		v := d.rows[k]
+		if v == nil {
+			v = &rollRow{staffName: r.Staff.Name, itemName: name}
+			d.rows[k] = v
+		}
+		v.s[r.Stars] += sign
+		switch {
+		case r.Kind == rating.KindUnrated:
+			if !defaulted {
+				v.un += sign
+				v.cun += sign * n
+			}
+		case r.Stars >= 1:
+			v.c[r.Stars] += sign * n
+			if isDefault {
+				v.dflt += sign
+				v.cdflt += sign * n
+			}
+		}
+		for _, code := range r.Reasons {
+			rk := reasonKey{k, int(r.Stars), code}
+			rv := d.reasons[rk]
+			if rv == nil {
+				rv = &reasonVal{itemName: name}
+				d.reasons[rk] = rv
+			}
+			rv.n += sign
+		}
+	}
+	one(base, "", int64(max(1, len(cases))))
+	perItem := map[string]int64{}
+	var order []string
+	names := map[string]string{}
+	for _, c := range cases {
+		k := ItemKey(c)
+		if perItem[k] == 0 {
+			order = append(order, k)
+			names[k] = c.TaskName
+		}
+		perItem[k]++
+	}
+	for _, k := range order {
+		ik := base
+		ik.lvl, ik.item = 1, k
+		one(ik, names[k], perItem[k])
+	}
+}
+
+// rollup counts the rows Insert stored now (fresh) into the rollups and
+// unrated_sessions, inside Insert's transaction tx.
+func (s *SQLStore) rollup(ctx context.Context, tx *sql.Tx, fresh []Row) error {
+	d := newDeltas()
+	var unrated, defaults []*Row
+	for i := range fresh {
+		r := &fresh[i]
+		switch {
+		case r.Kind == rating.KindUnrated:
+			unrated = append(unrated, r)
+		case slices.Contains(r.Flags, FlagDefault):
+			defaults = append(defaults, r)
+		}
+	}
+	// An unrated record whose default is stored already (the same
+	// transaction included) counts as defaulted from the start.
+	defaulted, err := s.defaultsStored(ctx, tx, unrated)
+	if err != nil {
+		return err
+	}
+	if err := s.addUnrated(ctx, tx, unrated, defaulted); err != nil {
+		return err
+	}
+	for i := range fresh {
+		r := &fresh[i]
+		d.add(r, r.Kind == rating.KindUnrated && defaulted[r.ID], 1)
+	}
+	// A default stored now moves its unrated record to the defaulted side.
+	for _, r := range defaults {
+		u, err := s.defaultOf(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		if u != nil {
+			d.add(u, false, -1)
+			d.add(u, true, 1)
+		}
+	}
+	return s.writeDeltas(ctx, tx, d)
+}
+
+// defaultsStored says which of the unrated rows have their default record stored.
+func (s *SQLStore) defaultsStored(ctx context.Context, tx *sql.Tx, rows []*Row) (map[string]bool, error) {
+	out := map[string]bool{}
+	for i := 0; i < len(rows); i += rowsPerStatement {
+		chunk := rows[i:min(i+rowsPerStatement, len(rows))]
+		args := make([]any, len(chunk))
+		of := map[string]string{}
+		for j, r := range chunk {
+			args[j] = DefaultID(r.ID)
+			of[DefaultID(r.ID)] = r.ID
+		}
+		rs, err := tx.QueryContext(ctx, "SELECT id FROM records WHERE id IN ("+s.phs(1, len(chunk))+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("central: rollup: defaults: %w", err)
+		}
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return nil, fmt.Errorf("central: rollup: defaults: %w", err)
+			}
+			out[of[id]] = true
+		}
+		err = rs.Err()
+		rs.Close()
+		if err != nil {
+			return nil, fmt.Errorf("central: rollup: defaults: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// addUnrated lists the unrated rows in unrated_sessions.
+func (s *SQLStore) addUnrated(ctx context.Context, tx *sql.Tx, rows []*Row, defaulted map[string]bool) error {
+	const cols = 12
+	for i := 0; i < len(rows); i += rowsPerStatement {
+		chunk := rows[i:min(i+rowsPerStatement, len(rows))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO unrated_sessions (id, device_id, session_id, hall, win, staff_id, staff_name, day, items, served, served_ms, defaulted) VALUES ")
+		args := make([]any, 0, len(chunk)*cols)
+		for j, r := range chunk {
+			if j > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(" + s.phs(len(args)+1, cols) + ")")
+			served, err := Served(&r.Record)
+			if err != nil {
+				return err
+			}
+			d := 0
+			if defaulted[r.ID] {
+				d = 1
+			}
+			args = append(args, r.ID, r.DeviceID, r.SessionID, r.Hall, r.Window, r.Staff.ID, r.Staff.Name, r.Day, items(r),
+				cmp.Or(r.OpenedAt, r.At), served.UnixMilli(), d)
+		}
+		q.WriteString(" ON CONFLICT (id) DO NOTHING")
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("central: rollup: unrated sessions: %w", err)
+		}
+	}
+	return nil
+}
+
+// defaultOf finds the unrated record whose default is def, if it is stored
+// and not yet marked defaulted; it marks it and returns it.
+func (s *SQLStore) defaultOf(ctx context.Context, tx *sql.Tx, def *Row) (*Row, error) {
+	rs, err := tx.QueryContext(ctx, s.q("SELECT id FROM unrated_sessions WHERE device_id = ? AND session_id = ? AND defaulted = 0"), def.DeviceID, def.SessionID)
+	if err != nil {
+		return nil, fmt.Errorf("central: rollup: unrated of default %s: %w", def.ID, err)
+	}
+	var found string
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			rs.Close()
+			return nil, fmt.Errorf("central: rollup: unrated of default %s: %w", def.ID, err)
+		}
+		if DefaultID(id) == def.ID {
+			found = id
+		}
+	}
+	err = rs.Err()
+	rs.Close()
+	if err != nil || found == "" {
+		return nil, err
+	}
+	u, err := s.storedRow(ctx, tx, found)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, s.q("UPDATE unrated_sessions SET defaulted = 1 WHERE id = ?"), found); err != nil {
+		return nil, fmt.Errorf("central: rollup: mark %s defaulted: %w", found, err)
+	}
+	return u, nil
+}
+
+// storedRow reads one stored record by id.
+func (s *SQLStore) storedRow(ctx context.Context, tx *sql.Tx, id string) (*Row, error) {
+	rows, err := s.storedRows(ctx, tx, "WHERE id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) != 1 {
+		return nil, fmt.Errorf("central: record %s: not stored", id)
+	}
+	return &rows[0], nil
+}
+
+// storedRows reads the stored records the clause (WHERE …) selects.
+func (s *SQLStore) storedRows(ctx context.Context, tx *sql.Tx, clause string, args ...any) ([]Row, error) {
+	rs, err := tx.QueryContext(ctx, s.q("SELECT body, day, at_ms, received_ms FROM records "+clause), args...)
+	if err != nil {
+		return nil, fmt.Errorf("central: records: %w", err)
+	}
+	defer rs.Close()
+	var out []Row
+	for rs.Next() {
+		var body string
+		var r Row
+		var at, recv int64
+		if err := rs.Scan(&body, &r.Day, &at, &recv); err != nil {
+			return nil, fmt.Errorf("central: records: %w", err)
+		}
+		if err := json.Unmarshal([]byte(body), &r.Record); err != nil {
+			return nil, fmt.Errorf("central: records: stored body: %w", err)
+		}
+		r.Body, r.AtUTC, r.ReceivedAt = json.RawMessage(body), time.UnixMilli(at).UTC(), time.UnixMilli(recv).UTC()
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+// writeDeltas adds d to the rollup tables, in key order (two hubs updating
+// the same rows lock them in the same order).
+func (s *SQLStore) writeDeltas(ctx context.Context, tx *sql.Tx, d *deltas) error {
+	keys := make([]rollKey, 0, len(d.rows))
+	for k := range d.rows {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, rollKey.compare)
+	const cols = 9 + 15
+	for i := 0; i < len(keys); i += rowsPerStatement {
+		chunk := keys[i:min(i+rowsPerStatement, len(keys))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO rollup (day, hall, win, device_id, staff_id, lvl, item, staff_name, item_name, " + counterCols + ") VALUES ")
+		args := make([]any, 0, len(chunk)*cols)
+		for j, k := range chunk {
+			if j > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(" + s.phs(len(args)+1, cols) + ")")
+			v := d.rows[k]
+			args = append(args, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, v.staffName, v.itemName)
+			args = append(args, v.vals()...)
+		}
+		q.WriteString(" ON CONFLICT (day, hall, win, device_id, staff_id, lvl, item) DO UPDATE SET staff_name = excluded.staff_name, item_name = excluded.item_name")
+		for c := range strings.SplitSeq(counterCols, ", ") {
+			q.WriteString(", " + c + " = rollup." + c + " + excluded." + c)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("central: rollup: %w", err)
+		}
+	}
+	rkeys := make([]reasonKey, 0, len(d.reasons))
+	for k := range d.reasons {
+		rkeys = append(rkeys, k)
+	}
+	slices.SortFunc(rkeys, func(a, b reasonKey) int {
+		return cmp.Or(a.rollKey.compare(b.rollKey), cmp.Compare(a.stars, b.stars), strings.Compare(a.code, b.code))
+	})
+	const rcols = 11
+	for i := 0; i < len(rkeys); i += rowsPerStatement {
+		chunk := rkeys[i:min(i+rowsPerStatement, len(rkeys))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO rollup_reason (day, hall, win, device_id, staff_id, lvl, item, stars, code, item_name, n) VALUES ")
+		args := make([]any, 0, len(chunk)*rcols)
+		for j, k := range chunk {
+			if j > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(" + s.phs(len(args)+1, rcols) + ")")
+			v := d.reasons[k]
+			args = append(args, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, k.stars, k.code, v.itemName, v.n)
+		}
+		q.WriteString(" ON CONFLICT (day, hall, win, device_id, staff_id, lvl, item, stars, code) DO UPDATE SET item_name = excluded.item_name, n = rollup_reason.n + excluded.n")
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("central: rollup reasons: %w", err)
+		}
+	}
+	return nil
+}
+
+// migrateRollup creates the rollup tables and, once, counts the records
+// stored before they existed (a database from an earlier evalhub). The
+// count runs in one transaction that holds off writers (PostgreSQL: a lock
+// on records; SQLite: its single writer), reading the records in pages
+// through the same code as ingest, so both count alike.
+func (s *SQLStore) migrateRollup(ctx context.Context) error {
+	stmts := rollupSchema
+	if s.d.name == "postgres" {
+		stmts = slices.Concat(stmts, postgresTimeSchema)
+	}
+	for _, q := range stmts {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("central: create rollup tables (%s): %w", s.d.name, err)
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("central: rollup backfill: %w", err)
+	}
+	defer tx.Rollback()
+	if s.d.name == "postgres" {
+		// Conflicts with itself and with inserts: one backfill, no record added meanwhile.
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return fmt.Errorf("central: rollup backfill: lock: %w", err)
+		}
+	}
+	var done int64
+	switch err := tx.QueryRowContext(ctx, "SELECT done_ms FROM rollup_meta WHERE name = 'backfill'").Scan(&done); err {
+	case nil:
+		return nil
+	case sql.ErrNoRows:
+	default:
+		return fmt.Errorf("central: rollup backfill: %w", err)
+	}
+	after := ""
+	for {
+		page, err := s.backfillPage(ctx, tx, after)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		if err := s.rollup(ctx, tx, page); err != nil {
+			return err
+		}
+		after = page[len(page)-1].ID
+	}
+	if _, err := tx.ExecContext(ctx, s.q("INSERT INTO rollup_meta (name, done_ms) VALUES ('backfill', ?)"), time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("central: rollup backfill: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("central: rollup backfill: commit: %w", err)
+	}
+	return nil
+}
+
+func (s *SQLStore) backfillPage(ctx context.Context, tx *sql.Tx, after string) ([]Row, error) {
+	return s.storedRows(ctx, tx, "WHERE id > ? ORDER BY id LIMIT 2000", after)
+}
