@@ -2,7 +2,6 @@ package central
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -113,7 +112,12 @@ func TestOverrides(t *testing.T) {
 }
 
 func TestTimeRule(t *testing.T) {
-	st := openStore(t, filepath.Join(t.TempDir(), "h.db"))
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { testTimeRule(t, openStore(t, b.open(t))) })
+	}
+}
+
+func testTimeRule(t *testing.T, st *SQLStore) {
 	ctx := context.Background()
 	unrated := func(n int, opened string) rating.Record {
 		return rec(n, func(r *rating.Record) {
@@ -166,9 +170,12 @@ func TestTimeRule(t *testing.T) {
 		t.Fatalf("default records %+v", rows)
 	}
 	// The figures count a defaulted session once, as a 4★ rating.
-	all, _ := st.Records(ctx, Filter{})
-	s := Compute(all)
-	if s.Total.Unrated != 0 || s.Total.Rated != 3 || s.Total.Default != 2 || s.Total.Records != 5 {
-		t.Errorf("figures %+v", s.Total)
+	s, err := st.Stats(ctx, Filter{})
+	if err != nil || s.Total.Unrated != 0 || s.Total.Rated != 3 || s.Total.Default != 2 || s.Total.Records != 5 {
+		t.Errorf("figures %+v %v", s.Total, err)
+	}
+	// Nothing pending is left; all of them listed with their state.
+	if list, err := tr.List(ctx, Filter{}, false, day("2026-10-13")); err != nil || len(list) != 0 {
+		t.Errorf("pending %+v %v", list, err)
 	}
 }
