@@ -272,8 +272,8 @@ type UnratedRow struct {
 // selects none.
 type UnratedQuery struct {
 	Filter
-	All    bool  // include the defaulted ones
-	DueMS  int64 // > 0: only those not defaulted served before this instant (ms)
+	All   bool  // include the defaulted ones
+	DueMS int64 // > 0: only those not defaulted served before this instant (ms)
 }
 
 // Unrated lists unrated sessions by an index on unrated_sessions, oldest

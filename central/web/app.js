@@ -84,7 +84,10 @@ function days(list) {
 function renderStats(s) {
   lastStats = s;
   const t = s.total;
+  $("#case-satisfaction").textContent = pct(t.case_satisfaction, t.cases);
   $("#satisfaction").textContent = pct(t.satisfaction, t.rated);
+  $("#coverage").textContent = pct(t.coverage, t.rated + t.unrated);
+  $("#case-coverage").textContent = pct(t.case_coverage, t.cases + t.unrated_cases);
   $("#rated").textContent = t.rated;
   $("#good").textContent = t.good;
   $("#bad").textContent = t.bad;
@@ -106,11 +109,12 @@ function renderGroup() {
     ? rows
         .map(
           (g) => `<tr><td>${esc(g.name && g.name !== g.key ? `${g.name}（${g.key}）` : g.key || "（无）")}</td>
-<td>${g.records}</td><td>${g.good}</td><td class="${g.bad ? "badtext" : ""}">${g.bad}</td><td>${g.unrated}</td><td>${g.default}</td>
-<td class="sat"><span class="meter"><span style="width:${(g.satisfaction * 100).toFixed(1)}%"></span></span> ${pct(g.satisfaction, g.rated)}</td></tr>`
+<td>${g.records}</td><td>${g.good}</td><td class="${g.bad ? "badtext" : ""}">${g.bad}</td><td>${g.unrated}</td><td>${g.default}</td><td>${g.cases}</td>
+<td class="sat"><span class="meter"><span style="width:${(g.case_satisfaction * 100).toFixed(1)}%"></span></span> ${pct(g.case_satisfaction, g.cases)}</td>
+<td class="sat">${pct(g.satisfaction, g.rated)}</td></tr>`
         )
         .join("")
-    : `<tr><td colspan="7" class="muted">暂无数据</td></tr>`;
+    : `<tr><td colspan="9" class="muted">暂无数据</td></tr>`;
 }
 
 function renderUnrated(list) {
