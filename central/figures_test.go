@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,7 +71,7 @@ func generate(seed uint64, sessions int) (recs, defaults []rating.Record) {
 		f := genPads[rnd.IntN(len(genPads))]
 		staffID := fmt.Sprintf("%s-S%d", f.dev, rnd.IntN(2))
 		staffName := "姓名" + staffID
-		at := time.Date(2026, time.Month(1+rnd.IntN(12)), 1+rnd.IntN(5), 9+rnd.IntN(8), rnd.IntN(60), 0, 0, t0.Location())
+		at := time.Date(2026, time.Month(1+rnd.IntN(12)), 1+rnd.IntN(28), 9+rnd.IntN(8), rnd.IntN(60), 0, 0, t0.Location())
 		sess := fmt.Sprintf("S-%d", s)
 		pc := func(i int, c rating.Case) rating.Case {
 			c.ProjectNo = fmt.Sprintf("P%d-%d", s, i)
@@ -142,9 +143,9 @@ func generate(seed uint64, sessions int) (recs, defaults []rating.Record) {
 // ingest stores recs and defaults as a genPads would: batches of random
 // size, each with resends of records sent before and sometimes one record
 // twice; defaults in later batches, a few before their unrated record
-// (a restored backup) and a few with it. It returns how many Insert said
-// were new.
-func ingest(t *testing.T, s Store, seed uint64, recs, defaults []rating.Record) int {
+// (a restored backup) and a few with it; writers batches at a time, as
+// several hubs do. It returns how many Insert said were new.
+func ingest(t *testing.T, s Store, seed uint64, writers int, recs, defaults []rating.Record) int {
 	t.Helper()
 	rnd := rand.New(rand.NewPCG(seed, 11))
 	ctx := context.Background()
@@ -162,7 +163,7 @@ func ingest(t *testing.T, s Store, seed uint64, recs, defaults []rating.Record) 
 	}
 	all := append(slices.Clone(early), recs...)
 	all = append(all, late...)
-	newN := 0
+	var batches [][]rating.Record
 	var sent []rating.Record
 	for i := 0; i < len(all); {
 		k := 1 + rnd.IntN(40)
@@ -184,13 +185,33 @@ func ingest(t *testing.T, s Store, seed uint64, recs, defaults []rating.Record) 
 				}
 			}
 		}
-		res, err := s.Insert(ctx, rowsOf(batch...), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		newN += res.New
+		batches = append(batches, batch)
 		sent = append(sent, batch...)
 	}
+	work := make(chan []rating.Record)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	newN := 0
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				res, err := s.Insert(ctx, rowsOf(b...), nil)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				newN += res.New
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, b := range batches {
+		work <- b
+	}
+	close(work)
+	wg.Wait()
 	return newN
 }
 
@@ -336,6 +357,13 @@ func statFilters() []Filter {
 		{DeviceID: "TA-3"},
 		{From: "2026-03-01", To: "2026-03-31"},
 		{From: "2026-06-01"},
+		{From: "2026-02-10", To: "2026-05-20"},
+		{To: "2026-04-15"},
+		{From: "2026-03-03", To: "2026-03-09"},
+		{From: "2026-02-01", To: "2026-02-28", Kind: "unrated"},
+		{Hall: genPads[0].hall, From: "2026-02-10", To: "2026-05-20"},
+		{StaffID: "TA-1-S0", From: "2026-07-15"},
+		{Item: "T001", From: "2026-02-10", To: "2026-09-20"},
 		{Kind: "rating"},
 		{Kind: "unrated"},
 		{Stars: 2},
@@ -355,24 +383,28 @@ func statFilters() []Filter {
 func TestFiguresIndependent(t *testing.T) {
 	recs, defaults := generate(1, 400)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := openStore(t, b.open(t))
-			ctx := context.Background()
-			n := ingest(t, s, 2, recs, defaults)
-			if want := len(recs) + len(defaults); n != want {
-				t.Fatalf("Insert said %d new, want %d", n, want)
-			}
-			rows, err := s.Records(ctx, Filter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rows) != len(recs)+len(defaults) {
-				t.Fatalf("%d stored, want %d", len(rows), len(recs)+len(defaults))
-			}
-			checkFigures(t, s, rows)
-			checkUnrated(t, s, rows)
-		})
+		for _, writers := range []int{1, 4} {
+			t.Run(fmt.Sprintf("%s/%d-writers", b.name, writers), func(t *testing.T) {
+				testFiguresIndependent(t, openStore(t, b.open(t)), writers, recs, defaults)
+			})
+		}
 	}
+}
+
+func testFiguresIndependent(t *testing.T, s *SQLStore, writers int, recs, defaults []rating.Record) {
+	n := ingest(t, s, 2, writers, recs, defaults)
+	if want := len(recs) + len(defaults); n != want {
+		t.Fatalf("Insert said %d new, want %d", n, want)
+	}
+	rows, err := s.Records(context.Background(), Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(recs)+len(defaults) {
+		t.Fatalf("%d stored, want %d", len(rows), len(recs)+len(defaults))
+	}
+	checkFigures(t, s, rows)
+	checkUnrated(t, s, rows)
 }
 
 func checkFigures(t *testing.T, s Store, rows []Row) {
@@ -559,7 +591,7 @@ func TestRollupBackfill(t *testing.T) {
 			dsn := be.open(t)
 			s := openStore(t, dsn)
 			ctx := context.Background()
-			ingest(t, s, 4, recs, defaults)
+			ingest(t, s, 4, 1, recs, defaults)
 			var want []Stats
 			for _, f := range statFilters() {
 				st, err := s.Stats(ctx, f)

@@ -17,9 +17,13 @@ import (
 // that stores the records they count, so that no request has to read the
 // records themselves (sqlstats.go reads them).
 //
-// rollup has one row per day × hall × window × device × staff at lvl 0
-// (the records) and one per day × hall × window × device × staff × item at
-// lvl 1 (each record once per item among its rated cases). Its counters:
+// rollup has rows at three periods (column per): "d" one row per day ×
+// hall × window × device × staff at lvl 0 (the records) and one per day ×
+// hall × window × device × staff × item at lvl 1 (each record once per
+// item among its rated cases); "m" the same per month (day holds
+// YYYY-MM), so that a year is read from twelve rows where it would be from
+// some 250; "h" one row per day × hall at lvl 0, for the figures by day.
+// Its counters:
 //
 //	s0..s5  records per stars (s0: unrated records, defaulted or not)
 //	un      unrated records whose default 4★ is not stored
@@ -41,6 +45,7 @@ import (
 // 4★ rating.
 var rollupSchema = []string{
 	`CREATE TABLE IF NOT EXISTS rollup (
+		per TEXT NOT NULL,
 		day TEXT NOT NULL,
 		hall TEXT NOT NULL,
 		win TEXT NOT NULL,
@@ -54,8 +59,9 @@ var rollupSchema = []string{
 		un BIGINT NOT NULL, dflt BIGINT NOT NULL,
 		c1 BIGINT NOT NULL, c2 BIGINT NOT NULL, c3 BIGINT NOT NULL, c4 BIGINT NOT NULL, c5 BIGINT NOT NULL,
 		cun BIGINT NOT NULL, cdflt BIGINT NOT NULL,
-		PRIMARY KEY (day, hall, win, device_id, staff_id, lvl, item))`,
+		PRIMARY KEY (per, lvl, day, hall, win, device_id, staff_id, item))`,
 	`CREATE TABLE IF NOT EXISTS rollup_reason (
+		per TEXT NOT NULL,
 		day TEXT NOT NULL,
 		hall TEXT NOT NULL,
 		win TEXT NOT NULL,
@@ -67,7 +73,7 @@ var rollupSchema = []string{
 		code TEXT NOT NULL,
 		item_name TEXT NOT NULL,
 		n BIGINT NOT NULL,
-		PRIMARY KEY (day, hall, win, device_id, staff_id, lvl, item, stars, code))`,
+		PRIMARY KEY (per, lvl, day, hall, win, device_id, staff_id, item, stars, code))`,
 	`CREATE TABLE IF NOT EXISTS unrated_sessions (
 		id TEXT PRIMARY KEY,
 		device_id TEXT NOT NULL,
@@ -96,14 +102,15 @@ var postgresTimeSchema = []string{
 
 // rollKey is one rollup row's key.
 type rollKey struct {
+	per                           string // d, m, h: see rollupSchema
 	day, hall, win, device, staff string
 	lvl                           int
 	item                          string
 }
 
 func (k rollKey) compare(o rollKey) int {
-	return cmp.Or(strings.Compare(k.day, o.day), strings.Compare(k.hall, o.hall), strings.Compare(k.win, o.win),
-		strings.Compare(k.device, o.device), strings.Compare(k.staff, o.staff), cmp.Compare(k.lvl, o.lvl), strings.Compare(k.item, o.item))
+	return cmp.Or(strings.Compare(k.per, o.per), cmp.Compare(k.lvl, o.lvl), strings.Compare(k.day, o.day), strings.Compare(k.hall, o.hall), strings.Compare(k.win, o.win),
+		strings.Compare(k.device, o.device), strings.Compare(k.staff, o.staff), strings.Compare(k.item, o.item))
 }
 
 // counters are a rollup row's counters (see rollupSchema).
@@ -171,46 +178,21 @@ func CaseCount(r *rating.Record) int {
 func ItemKey(c rating.Case) string { return cmp.Or(c.TaskCode, c.TaskName) }
 
 // add adds sign × row's contribution, defaulted saying whether (for an
-// unrated record) its default 4★ is stored.
+// unrated record) its default 4★ is stored: at the day and the month, per
+// record and per item, and at the day of the hall.
 func (d *deltas) add(row *Row, defaulted bool, sign int64) {
 	r := &row.Record
 	if r.Stars < 0 || r.Stars > 5 {
 		return // protocol.ParseRecord refuses these
 	}
 	cases := RatedCases(r)
-	base := rollKey{day: row.Day, hall: r.Hall, win: r.Window, device: r.DeviceID, staff: r.Staff.ID}
-	isDefault := r.Kind == rating.KindRating && slices.Contains(r.Flags, FlagDefault)
-	one := func(k rollKey, name string, n int64) {
-		v := d.rows[k]
-		if v == nil {
-			v = &rollRow{staffName: r.Staff.Name, itemName: name}
-			d.rows[k] = v
-		}
-		v.s[r.Stars] += sign
-		switch {
-		case r.Kind == rating.KindUnrated:
-			if !defaulted {
-				v.un += sign
-				v.cun += sign * n
-			}
-		case r.Stars >= 1:
-			v.c[r.Stars] += sign * n
-			if isDefault {
-				v.dflt += sign
-				v.cdflt += sign * n
-			}
-		}
-		for _, code := range r.Reasons {
-			rk := reasonKey{k, int(r.Stars), code}
-			rv := d.reasons[rk]
-			if rv == nil {
-				rv = &reasonVal{itemName: name}
-				d.reasons[rk] = rv
-			}
-			rv.n += sign
-		}
-	}
-	one(base, "", int64(max(1, len(cases))))
+	day := rollKey{per: "d", day: row.Day, hall: r.Hall, win: r.Window, device: r.DeviceID, staff: r.Staff.ID}
+	month := day
+	month.per, month.day = "m", row.Day[:min(7, len(row.Day))]
+	n := int64(max(1, len(cases)))
+	d.count(day, r, "", n, defaulted, sign)
+	d.count(month, r, "", n, defaulted, sign)
+	d.count(rollKey{per: "h", day: row.Day, hall: r.Hall}, r, "", n, defaulted, sign)
 	perItem := map[string]int64{}
 	var order []string
 	names := map[string]string{}
@@ -223,9 +205,48 @@ func (d *deltas) add(row *Row, defaulted bool, sign int64) {
 		perItem[k]++
 	}
 	for _, k := range order {
-		ik := base
-		ik.lvl, ik.item = 1, k
-		one(ik, names[k], perItem[k])
+		for _, base := range []rollKey{day, month} {
+			base.lvl, base.item = 1, k
+			d.count(base, r, names[k], perItem[k], defaulted, sign)
+		}
+	}
+}
+
+// count adds sign × record r (n 办件) to the counters of key k.
+func (d *deltas) count(k rollKey, r *rating.Record, itemName string, n int64, defaulted bool, sign int64) {
+	v := d.rows[k]
+	if v == nil {
+		v = &rollRow{itemName: itemName}
+		if k.staff != "" {
+			v.staffName = r.Staff.Name
+		}
+		d.rows[k] = v
+	}
+	v.s[r.Stars] += sign
+	switch {
+	case r.Kind == rating.KindUnrated:
+		if !defaulted {
+			v.un += sign
+			v.cun += sign * n
+		}
+	case r.Stars >= 1:
+		v.c[r.Stars] += sign * n
+		if slices.Contains(r.Flags, FlagDefault) {
+			v.dflt += sign
+			v.cdflt += sign * n
+		}
+	}
+	if k.per == "h" {
+		return // by day: no reasons
+	}
+	for _, code := range r.Reasons {
+		rk := reasonKey{k, int(r.Stars), code}
+		rv := d.reasons[rk]
+		if rv == nil {
+			rv = &reasonVal{itemName: itemName}
+			d.reasons[rk] = rv
+		}
+		rv.n += sign
 	}
 }
 
@@ -242,6 +263,9 @@ func (s *SQLStore) rollup(ctx context.Context, tx *sql.Tx, fresh []Row) error {
 		case slices.Contains(r.Flags, FlagDefault):
 			defaults = append(defaults, r)
 		}
+	}
+	if err := s.lockSessions(ctx, tx, unrated, defaults); err != nil {
+		return err
 	}
 	// An unrated record whose default is stored already (the same
 	// transaction included) counts as defaulted from the start.
@@ -268,6 +292,30 @@ func (s *SQLStore) rollup(ctx context.Context, tx *sql.Tx, fresh []Row) error {
 		}
 	}
 	return s.writeDeltas(ctx, tx, d)
+}
+
+// lockSessions serializes, on PostgreSQL, the transactions storing an
+// unrated record and its default: each locks the default's id (until it
+// commits) before looking for the other, so whichever comes second sees the
+// first. SQLite has one writer at a time.
+func (s *SQLStore) lockSessions(ctx context.Context, tx *sql.Tx, unrated, defaults []*Row) error {
+	if s.d.name != "postgres" || len(unrated)+len(defaults) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(unrated)+len(defaults))
+	for _, r := range unrated {
+		keys = append(keys, DefaultID(r.ID))
+	}
+	for _, r := range defaults {
+		keys = append(keys, r.ID)
+	}
+	slices.Sort(keys) // one order for all: no deadlock between two batches
+	keys = slices.Compact(keys)
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS o", keys)
+	if err != nil {
+		return fmt.Errorf("central: rollup: lock sessions: %w", err)
+	}
+	return nil
 }
 
 // defaultsStored says which of the unrated rows have their default record stored.
@@ -411,11 +459,11 @@ func (s *SQLStore) writeDeltas(ctx context.Context, tx *sql.Tx, d *deltas) error
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, rollKey.compare)
-	const cols = 9 + 15
+	const cols = 10 + 15
 	for i := 0; i < len(keys); i += rowsPerStatement {
 		chunk := keys[i:min(i+rowsPerStatement, len(keys))]
 		var q strings.Builder
-		q.WriteString("INSERT INTO rollup (day, hall, win, device_id, staff_id, lvl, item, staff_name, item_name, " + counterCols + ") VALUES ")
+		q.WriteString("INSERT INTO rollup (per, day, hall, win, device_id, staff_id, lvl, item, staff_name, item_name, " + counterCols + ") VALUES ")
 		args := make([]any, 0, len(chunk)*cols)
 		for j, k := range chunk {
 			if j > 0 {
@@ -423,10 +471,10 @@ func (s *SQLStore) writeDeltas(ctx context.Context, tx *sql.Tx, d *deltas) error
 			}
 			q.WriteString("(" + s.phs(len(args)+1, cols) + ")")
 			v := d.rows[k]
-			args = append(args, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, v.staffName, v.itemName)
+			args = append(args, k.per, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, v.staffName, v.itemName)
 			args = append(args, v.vals()...)
 		}
-		q.WriteString(" ON CONFLICT (day, hall, win, device_id, staff_id, lvl, item) DO UPDATE SET staff_name = excluded.staff_name, item_name = excluded.item_name")
+		q.WriteString(" ON CONFLICT (per, lvl, day, hall, win, device_id, staff_id, item) DO UPDATE SET staff_name = excluded.staff_name, item_name = excluded.item_name")
 		for c := range strings.SplitSeq(counterCols, ", ") {
 			q.WriteString(", " + c + " = rollup." + c + " + excluded." + c)
 		}
@@ -441,11 +489,11 @@ func (s *SQLStore) writeDeltas(ctx context.Context, tx *sql.Tx, d *deltas) error
 	slices.SortFunc(rkeys, func(a, b reasonKey) int {
 		return cmp.Or(a.rollKey.compare(b.rollKey), cmp.Compare(a.stars, b.stars), strings.Compare(a.code, b.code))
 	})
-	const rcols = 11
+	const rcols = 12
 	for i := 0; i < len(rkeys); i += rowsPerStatement {
 		chunk := rkeys[i:min(i+rowsPerStatement, len(rkeys))]
 		var q strings.Builder
-		q.WriteString("INSERT INTO rollup_reason (day, hall, win, device_id, staff_id, lvl, item, stars, code, item_name, n) VALUES ")
+		q.WriteString("INSERT INTO rollup_reason (per, day, hall, win, device_id, staff_id, lvl, item, stars, code, item_name, n) VALUES ")
 		args := make([]any, 0, len(chunk)*rcols)
 		for j, k := range chunk {
 			if j > 0 {
@@ -453,9 +501,9 @@ func (s *SQLStore) writeDeltas(ctx context.Context, tx *sql.Tx, d *deltas) error
 			}
 			q.WriteString("(" + s.phs(len(args)+1, rcols) + ")")
 			v := d.reasons[k]
-			args = append(args, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, k.stars, k.code, v.itemName, v.n)
+			args = append(args, k.per, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, k.stars, k.code, v.itemName, v.n)
 		}
-		q.WriteString(" ON CONFLICT (day, hall, win, device_id, staff_id, lvl, item, stars, code) DO UPDATE SET item_name = excluded.item_name, n = rollup_reason.n + excluded.n")
+		q.WriteString(" ON CONFLICT (per, lvl, day, hall, win, device_id, staff_id, item, stars, code) DO UPDATE SET item_name = excluded.item_name, n = rollup_reason.n + excluded.n")
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("central: rollup reasons: %w", err)
 		}

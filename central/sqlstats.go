@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"evalpad/rating"
 )
@@ -66,19 +67,70 @@ func (v *sums) figures(key, name string, in [6]bool) Figures {
 	return f
 }
 
-// rollupWhere is the WHERE clause of f over the rollup tables; item rows
-// (lvl 1) when f names an item or items is set, else record rows (lvl 0).
-func (s *SQLStore) rollupWhere(f Filter, items bool) (string, []any) {
+// periods is the condition on (per, day) that reads the days from..to
+// ("" = unbounded) from the fewest rollup rows: the whole months in it from
+// the month rows, the days before and after them from the day rows.
+func periods(from, to string) (string, []any) {
+	lo, hi := cmp.Or(from, "0001-01-01"), cmp.Or(to, "9999-12-31")
+	l, err1 := time.Parse(time.DateOnly, lo)
+	h, err2 := time.Parse(time.DateOnly, hi)
+	if err1 != nil || err2 != nil {
+		return "(per = 'd' AND day >= ? AND day <= ?)", []any{lo, hi}
+	}
+	first := l // first day of the first whole month
+	if l.Day() != 1 {
+		first = time.Date(l.Year(), l.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	end := h // last day of the last whole month
+	if h.AddDate(0, 0, 1).Day() != 1 {
+		end = time.Date(h.Year(), h.Month(), 0, 0, 0, 0, 0, time.UTC)
+	}
+	if end.Before(first) {
+		return "(per = 'd' AND day >= ? AND day <= ?)", []any{lo, hi}
+	}
+	cond := "(per = 'm' AND day >= ? AND day <= ?)"
+	args := []any{first.Format("2006-01"), end.Format("2006-01")}
+	if l.Before(first) {
+		cond += " OR (per = 'd' AND day >= ? AND day < ?)"
+		args = append(args, lo, first.Format(time.DateOnly))
+	}
+	if h.After(end) {
+		cond += " OR (per = 'd' AND day > ? AND day <= ?)"
+		args = append(args, end.Format(time.DateOnly), hi)
+	}
+	return "(" + cond + ")", args
+}
+
+// rollupWhere is the WHERE clause of f over the rollup tables: item rows
+// (lvl 1) when f names an item or items is set, else record rows (lvl 0);
+// the days by periods, or the day rows when byDay (the hall's day rows
+// when nothing finer than the hall is filtered).
+func (s *SQLStore) rollupWhere(f Filter, items, byDay bool) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v ...any) {
 		where = append(where, cond)
 		args = append(args, v...)
 	}
+	lvl := 0
 	if f.Item != "" || items {
-		add("lvl = 1")
-	} else {
-		add("lvl = 0")
+		lvl = 1
+	}
+	switch {
+	case !byDay:
+		p, pargs := periods(f.From, f.To)
+		add(p, pargs...)
+	case lvl == 0 && f.Window == "" && f.DeviceID == "" && f.StaffID == "":
+		add("per = 'h'")
+	default:
+		add("per = 'd'")
+	}
+	add("lvl = " + strconv.Itoa(lvl))
+	if byDay && f.From != "" {
+		add("day >= ?", f.From)
+	}
+	if byDay && f.To != "" {
+		add("day <= ?", f.To)
 	}
 	if f.Item != "" {
 		add("(item = ? OR item_name = ?)", f.Item, f.Item)
@@ -88,13 +140,7 @@ func (s *SQLStore) rollupWhere(f Filter, items bool) (string, []any) {
 			add(c.col+" = ?", c.v)
 		}
 	}
-	if f.From != "" {
-		add("day >= ?", f.From)
-	}
-	if f.To != "" {
-		add("day <= ?", f.To)
-	}
-	return " WHERE " + strings.Join(where, " AND "), args
+	return s.q(" WHERE " + strings.Join(where, " AND ")), args
 }
 
 var sumCols = func() string {
@@ -105,38 +151,42 @@ var sumCols = func() string {
 	return strings.Join(b, ", ")
 }()
 
+// scanSums scans the leading columns into head and the sums after them.
+func scanSums(rs *sql.Rows, v *sums, head ...any) error {
+	for i := range v {
+		head = append(head, &v[i])
+	}
+	return rs.Scan(head...)
+}
+
 // Stats computes the figures of the records f selects (Limit, After, Newest
 // and Flag ignored) by SQL over the rollups: GROUP BY over at most one row
-// per day × window × device × staff (× item), never over the records.
+// per month (or day at the range's ends) × window × device × staff (×
+// item), and per day × hall for by_day; never over the records.
 //
 // With an item filter every figure counts the records rating that item
 // (code or name), and by_item holds that item only.
 func (s *SQLStore) Stats(ctx context.Context, f Filter) (Stats, error) {
 	in := starLevels(f)
 	st := Stats{Reasons: []ReasonCount{}}
-	where, args := s.rollupWhere(f, false)
-	// One statement for the total and four groupings: GROUPING SETS on
+	where, args := s.rollupWhere(f, false, false)
+	// One statement for the total and three groupings: GROUPING SETS on
 	// PostgreSQL (one scan), UNION ALL on SQLite.
-	sets := []struct {
-		g           int
-		cols, group string
-	}{
-		{0, "'', '', '', '', ''", ""},
-		{1, "hall, '', '', '', ''", " GROUP BY hall"},
-		{2, "hall, win, '', '', ''", " GROUP BY hall, win"},
-		{3, "'', '', staff_id, MAX(staff_name), ''", " GROUP BY staff_id"},
-		{4, "'', '', '', '', day", " GROUP BY day"},
-	}
 	q, qargs := "", args
 	if s.d.name == "postgres" {
-		q = `SELECT CASE GROUPING(hall, win, staff_id, day) WHEN 15 THEN 0 WHEN 7 THEN 1 WHEN 3 THEN 2 WHEN 13 THEN 3 ELSE 4 END,
-			COALESCE(hall, ''), COALESCE(win, ''), COALESCE(staff_id, ''), COALESCE(MAX(staff_name), ''), COALESCE(day, ''), ` + sumCols +
-			` FROM rollup` + s.q(where) + ` GROUP BY GROUPING SETS ((), (hall), (hall, win), (staff_id), (day))`
+		q = `SELECT CASE GROUPING(hall, win, staff_id) WHEN 7 THEN 0 WHEN 3 THEN 1 WHEN 1 THEN 2 ELSE 3 END,
+			COALESCE(hall, ''), COALESCE(win, ''), COALESCE(staff_id, ''), COALESCE(MAX(staff_name), ''), ` + sumCols +
+			` FROM rollup` + where + ` GROUP BY GROUPING SETS ((), (hall), (hall, win), (staff_id))`
 	} else {
 		var parts []string
 		qargs = nil
-		for _, set := range sets {
-			parts = append(parts, "SELECT "+strconv.Itoa(set.g)+", "+set.cols+", "+sumCols+" FROM rollup"+where+set.group)
+		for g, set := range []struct{ cols, group string }{
+			{"'', '', '', ''", ""},
+			{"hall, '', '', ''", " GROUP BY hall"},
+			{"hall, win, '', ''", " GROUP BY hall, win"},
+			{"'', '', staff_id, MAX(staff_name)", " GROUP BY staff_id"},
+		} {
+			parts = append(parts, "SELECT "+strconv.Itoa(g)+", "+set.cols+", "+sumCols+" FROM rollup"+where+set.group)
 			qargs = append(qargs, args...)
 		}
 		q = strings.Join(parts, " UNION ALL ")
@@ -144,13 +194,9 @@ func (s *SQLStore) Stats(ctx context.Context, f Filter) (Stats, error) {
 	groups := [5][]Figures{}
 	err := s.eachRow(ctx, q, qargs, func(rs *sql.Rows) error {
 		var g int
-		var hall, win, staff, name, day string
+		var hall, win, staff, name string
 		var v sums
-		dest := []any{&g, &hall, &win, &staff, &name, &day}
-		for i := range v {
-			dest = append(dest, &v[i])
-		}
-		if err := rs.Scan(dest...); err != nil {
+		if err := scanSums(rs, &v, &g, &hall, &win, &staff, &name); err != nil {
 			return err
 		}
 		switch g {
@@ -161,30 +207,36 @@ func (s *SQLStore) Stats(ctx context.Context, f Filter) (Stats, error) {
 					st.Stars[l] = int(v[l])
 				}
 			}
-			return nil
 		case 1:
-			groups[g] = append(groups[g], v.figures(hall, "", in))
+			groups[1] = append(groups[1], v.figures(hall, "", in))
 		case 2:
-			groups[g] = append(groups[g], v.figures(hall+"/"+win, win, in))
+			groups[2] = append(groups[2], v.figures(hall+"/"+win, win, in))
 		case 3:
-			groups[g] = append(groups[g], v.figures(staff, name, in))
-		case 4:
-			groups[g] = append(groups[g], v.figures(day, "", in))
+			groups[3] = append(groups[3], v.figures(staff, name, in))
 		}
 		return nil
 	})
 	if err != nil {
 		return Stats{}, err
 	}
-	iwhere, iargs := s.rollupWhere(f, true)
-	err = s.eachRow(ctx, "SELECT item, MAX(item_name), "+sumCols+" FROM rollup"+s.q(iwhere)+" GROUP BY item", iargs, func(rs *sql.Rows) error {
+	dwhere, dargs := s.rollupWhere(f, false, true)
+	err = s.eachRow(ctx, "SELECT day, "+sumCols+" FROM rollup"+dwhere+" GROUP BY day", dargs, func(rs *sql.Rows) error {
+		var day string
+		var v sums
+		if err := scanSums(rs, &v, &day); err != nil {
+			return err
+		}
+		groups[4] = append(groups[4], v.figures(day, "", in))
+		return nil
+	})
+	if err != nil {
+		return Stats{}, err
+	}
+	iwhere, iargs := s.rollupWhere(f, true, false)
+	err = s.eachRow(ctx, "SELECT item, MAX(item_name), "+sumCols+" FROM rollup"+iwhere+" GROUP BY item", iargs, func(rs *sql.Rows) error {
 		var item, name string
 		var v sums
-		dest := []any{&item, &name}
-		for i := range v {
-			dest = append(dest, &v[i])
-		}
-		if err := rs.Scan(dest...); err != nil {
+		if err := scanSums(rs, &v, &item, &name); err != nil {
 			return err
 		}
 		groups[0] = append(groups[0], v.figures(item, name, in))
@@ -201,7 +253,7 @@ func (s *SQLStore) Stats(ctx context.Context, f Filter) (Stats, error) {
 	}
 	if len(lv) > 0 {
 		texts := reasonTexts()
-		q := "SELECT code, SUM(n) FROM rollup_reason" + s.q(where) + " AND stars IN (" + strings.Join(lv, ",") + ") GROUP BY code HAVING SUM(n) > 0"
+		q := "SELECT code, SUM(n) FROM rollup_reason" + where + " AND stars IN (" + strings.Join(lv, ",") + ") GROUP BY code HAVING SUM(n) > 0"
 		err = s.eachRow(ctx, q, args, func(rs *sql.Rows) error {
 			var rc ReasonCount
 			if err := rs.Scan(&rc.Code, &rc.Count); err != nil {
