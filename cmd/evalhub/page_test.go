@@ -74,7 +74,7 @@ func TestFiguresPage(t *testing.T) {
 		})
 	}
 	var mainHidden bool
-	var loginErr, rated, latest, rollouts, pads string
+	var loginErr, rated, latest, rollouts, pads, caseSat, coverage string
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(`#login`, chromedp.ByQuery),
@@ -90,6 +90,8 @@ func TestFiguresPage(t *testing.T) {
 		chromedp.WaitVisible(`#main`, chromedp.ByQuery),
 		chromedp.Poll(`document.getElementById("rated").textContent === "7"`, nil),
 		chromedp.Text(`#rated`, &rated, chromedp.ByQuery),
+		chromedp.Text(`#case-satisfaction`, &caseSat, chromedp.ByQuery),
+		chromedp.Text(`#coverage`, &coverage, chromedp.ByQuery),
 		chromedp.Text(`#latest tbody`, &latest, chromedp.ByQuery),
 		chromedp.Poll(`document.querySelectorAll("#rollouts details").length === 2`, nil),
 		chromedp.Click(`#rollouts details summary`, chromedp.ByQuery),
@@ -107,6 +109,9 @@ func TestFiguresPage(t *testing.T) {
 	}
 	if rated != "7" || !strings.Contains(latest, "企业设立登记") {
 		t.Errorf("rated %q, latest %q", rated, latest)
+	}
+	if caseSat != "100.0%" || coverage != "100.0%" { // seven 5★ single sessions
+		t.Errorf("服务满意率 %q, 评价覆盖率 %q", caseSat, coverage)
 	}
 	for _, want := range []string{"1.3.0", "设备 TA-1", "进行中", "已停止", "halted by an operator: 测试"} {
 		if !strings.Contains(rollouts, want) {

@@ -380,7 +380,7 @@ func (g *gen) record(i int, seq []uint64) rating.Record {
 	o := rating.Origin{DeviceID: fmt.Sprintf("TA-%05d", pad), AreaCode: "370900", Hall: g.hall(pad % g.halls), Window: strconv.Itoa(pad/g.halls + 1), Channel: "4"}
 	staff := rating.Staff{ID: fmt.Sprintf("TA%05d%d", pad, (h>>24)%2), Name: fmt.Sprintf("工作人员%05d%d", pad, (h>>24)%2)}
 	sess := &rating.Session{ID: fmt.Sprintf("S-%d", i), Mode: rating.ModeSingle, Staff: staff}
-	it := items[(h>>28)%uint64(len(items))]
+	it := items[(pad*3+int(h>>28)%2)%len(items)] // a window serves a few items
 	cases := []rating.Case{{ProjectNo: fmt.Sprintf("P%010d", i), TaskCode: it.TaskCode, TaskName: it.TaskName}}
 	switch m := (h >> 32) % 100; {
 	case m < 8:
