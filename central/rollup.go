@@ -281,14 +281,14 @@ func (s *SQLStore) rollup(ctx context.Context, tx *sql.Tx, fresh []Row) error {
 		d.add(r, r.Kind == rating.KindUnrated && defaulted[r.ID], 1)
 	}
 	// A default stored now moves its unrated record to the defaulted side.
-	for _, r := range defaults {
-		u, err := s.defaultOf(ctx, tx, r)
+	for i := 0; i < len(defaults); i += rowsPerStatement / 2 {
+		us, err := s.defaultsOf(ctx, tx, defaults[i:min(i+rowsPerStatement/2, len(defaults))])
 		if err != nil {
 			return err
 		}
-		if u != nil {
-			d.add(u, false, -1)
-			d.add(u, true, 1)
+		for j := range us {
+			d.add(&us[j], false, -1)
+			d.add(&us[j], true, 1)
 		}
 	}
 	return s.writeDeltas(ctx, tx, d)
@@ -382,37 +382,46 @@ func (s *SQLStore) addUnrated(ctx context.Context, tx *sql.Tx, rows []*Row, defa
 	return nil
 }
 
-// defaultOf finds the unrated record whose default is def, if it is stored
-// and not yet marked defaulted; it marks it and returns it.
-func (s *SQLStore) defaultOf(ctx context.Context, tx *sql.Tx, def *Row) (*Row, error) {
-	rs, err := tx.QueryContext(ctx, s.q("SELECT id FROM unrated_sessions WHERE device_id = ? AND session_id = ? AND defaulted = 0"), def.DeviceID, def.SessionID)
-	if err != nil {
-		return nil, fmt.Errorf("central: rollup: unrated of default %s: %w", def.ID, err)
+// defaultsOf finds the unrated records whose defaults are defs, those
+// stored and not yet marked defaulted; it marks them and returns them.
+func (s *SQLStore) defaultsOf(ctx context.Context, tx *sql.Tx, defs []*Row) ([]Row, error) {
+	want := map[string]bool{}
+	var pairs []string
+	var args []any
+	for _, d := range defs {
+		want[d.ID] = true
+		pairs = append(pairs, "("+s.phs(len(args)+1, 2)+")")
+		args = append(args, d.DeviceID, d.SessionID)
 	}
-	var found string
+	rs, err := tx.QueryContext(ctx, "SELECT id FROM unrated_sessions WHERE defaulted = 0 AND (device_id, session_id) IN ("+strings.Join(pairs, ",")+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("central: rollup: unrated of defaults: %w", err)
+	}
+	var found []any
 	for rs.Next() {
 		var id string
 		if err := rs.Scan(&id); err != nil {
 			rs.Close()
-			return nil, fmt.Errorf("central: rollup: unrated of default %s: %w", def.ID, err)
+			return nil, fmt.Errorf("central: rollup: unrated of defaults: %w", err)
 		}
-		if DefaultID(id) == def.ID {
-			found = id
+		if want[DefaultID(id)] {
+			found = append(found, id)
 		}
 	}
 	err = rs.Err()
 	rs.Close()
-	if err != nil || found == "" {
+	if err != nil || len(found) == 0 {
 		return nil, err
 	}
-	u, err := s.storedRow(ctx, tx, found)
+	in := "(" + s.phs(1, len(found)) + ")"
+	us, err := s.storedRows(ctx, tx, "WHERE id IN "+in, found...)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, s.q("UPDATE unrated_sessions SET defaulted = 1 WHERE id = ?"), found); err != nil {
-		return nil, fmt.Errorf("central: rollup: mark %s defaulted: %w", found, err)
+	if _, err := tx.ExecContext(ctx, "UPDATE unrated_sessions SET defaulted = 1 WHERE id IN "+in, found...); err != nil {
+		return nil, fmt.Errorf("central: rollup: mark defaulted: %w", err)
 	}
-	return u, nil
+	return us, nil
 }
 
 // storedRow reads one stored record by id.

@@ -417,10 +417,10 @@ func (g *gen) record(i int, seq []uint64) rating.Record {
 }
 
 // ingest stores the year in batches of 2000 from two writers; the unrated
-// sessions but those of the last week get their default 4★ a batch
-// later, as the time rule gives them.
+// sessions but those of the last week get their default 4★ eight batches
+// later (about a day of the city's records), as the time rule gives them.
 func (g *gen) ingest(ctx context.Context, st *central.SQLStore) error {
-	const batch = 2000
+	const batch, delay = 2000, 8
 	work := make(chan []central.Row, 4)
 	errc := make(chan error, 2)
 	var wg sync.WaitGroup
@@ -439,27 +439,28 @@ func (g *gen) ingest(ctx context.Context, st *central.SQLStore) error {
 		}()
 	}
 	seq := make([]uint64, g.pads)
-	cutoff := g.days[len(g.days)-5]
-	var later []rating.Record
+	cutoff := g.days[len(g.days)-5].Format(time.DateOnly)
+	var later [][]rating.Record // defaults per batch sent
 	now := time.Now()
 	next := 0
-	for i := 0; i < g.n; {
-		rows := make([]central.Row, 0, batch+len(later))
-		for _, d := range later {
-			rows = append(rows, row(d, now))
+	for i := 0; i < g.n || len(later) > 0; {
+		rows := make([]central.Row, 0, batch+batch/10)
+		if len(later) > delay || i >= g.n {
+			for _, d := range later[0] {
+				rows = append(rows, row(d, now))
+			}
+			later = later[1:]
 		}
-		later = later[:0]
+		var defaults []rating.Record
 		for ; i < g.n && len(rows) < batch; i++ {
 			r := g.record(i, seq)
 			rows = append(rows, row(r, now))
-			if r.Kind == rating.KindUnrated && r.At < cutoff.Format(time.DateOnly) {
-				later = append(later, central.DefaultRecord(r))
+			if r.Kind == rating.KindUnrated && r.At < cutoff {
+				defaults = append(defaults, central.DefaultRecord(r))
 			}
 		}
-		if len(later) > 0 && i >= g.n {
-			for _, d := range later {
-				rows = append(rows, row(d, now))
-			}
+		if i < g.n || len(defaults) > 0 {
+			later = append(later, defaults)
 		}
 		select {
 		case work <- rows:
