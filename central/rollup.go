@@ -17,12 +17,14 @@ import (
 // that stores the records they count, so that no request has to read the
 // records themselves (sqlstats.go reads them).
 //
-// rollup has rows at three periods (column per): "d" one row per day ×
+// rollup has rows at four periods (column per): "d" one row per day ×
 // hall × window × device × staff at lvl 0 (the records) and one per day ×
 // hall × window × device × staff × item at lvl 1 (each record once per
 // item among its rated cases); "m" the same per month (day holds
 // YYYY-MM), so that a year is read from twelve rows where it would be from
-// some 250; "h" one row per day × hall at lvl 0, for the figures by day.
+// some 250; "dh" and "mh" the same per day and month of a hall (window,
+// device and staff ""), for the figures by day, by item and the reasons
+// when no window, pad or staff is asked for.
 // Its counters:
 //
 //	s0..s5  records per stars (s0: unrated records, defaulted or not)
@@ -178,8 +180,8 @@ func CaseCount(r *rating.Record) int {
 func ItemKey(c rating.Case) string { return cmp.Or(c.TaskCode, c.TaskName) }
 
 // add adds sign × row's contribution, defaulted saying whether (for an
-// unrated record) its default 4★ is stored: at the day and the month, per
-// record and per item, and at the day of the hall.
+// unrated record) its default 4★ is stored: at the day and the month, of
+// the pad and of the hall, per record and per item.
 func (d *deltas) add(row *Row, defaulted bool, sign int64) {
 	r := &row.Record
 	if r.Stars < 0 || r.Stars > 5 {
@@ -189,10 +191,11 @@ func (d *deltas) add(row *Row, defaulted bool, sign int64) {
 	day := rollKey{per: "d", day: row.Day, hall: r.Hall, win: r.Window, device: r.DeviceID, staff: r.Staff.ID}
 	month := day
 	month.per, month.day = "m", row.Day[:min(7, len(row.Day))]
+	keys := []rollKey{day, month, {per: "dh", day: day.day, hall: r.Hall}, {per: "mh", day: month.day, hall: r.Hall}}
 	n := int64(max(1, len(cases)))
-	d.count(day, r, "", n, defaulted, sign)
-	d.count(month, r, "", n, defaulted, sign)
-	d.count(rollKey{per: "h", day: row.Day, hall: r.Hall}, r, "", n, defaulted, sign)
+	for _, k := range keys {
+		d.count(k, r, "", n, defaulted, sign)
+	}
 	perItem := map[string]int64{}
 	var order []string
 	names := map[string]string{}
@@ -204,10 +207,10 @@ func (d *deltas) add(row *Row, defaulted bool, sign int64) {
 		}
 		perItem[k]++
 	}
-	for _, k := range order {
-		for _, base := range []rollKey{day, month} {
-			base.lvl, base.item = 1, k
-			d.count(base, r, names[k], perItem[k], defaulted, sign)
+	for _, it := range order {
+		for _, k := range keys {
+			k.lvl, k.item = 1, it
+			d.count(k, r, names[it], perItem[it], defaulted, sign)
 		}
 	}
 }
@@ -235,9 +238,6 @@ func (d *deltas) count(k rollKey, r *rating.Record, itemName string, n int64, de
 			v.dflt += sign
 			v.cdflt += sign * n
 		}
-	}
-	if k.per == "h" {
-		return // by day: no reasons
 	}
 	for _, code := range r.Reasons {
 		rk := reasonKey{k, int(r.Stars), code}

@@ -70,12 +70,12 @@ func (v *sums) figures(key, name string, in [6]bool) Figures {
 // periods is the condition on (per, day) that reads the days from..to
 // ("" = unbounded) from the fewest rollup rows: the whole months in it from
 // the month rows, the days before and after them from the day rows.
-func periods(from, to string) (string, []any) {
+func periods(from, to, dayPer, monthPer string) (string, []any) {
 	lo, hi := cmp.Or(from, "0001-01-01"), cmp.Or(to, "9999-12-31")
 	l, err1 := time.Parse(time.DateOnly, lo)
 	h, err2 := time.Parse(time.DateOnly, hi)
 	if err1 != nil || err2 != nil {
-		return "(per = 'd' AND day >= ? AND day <= ?)", []any{lo, hi}
+		return "(per = ? AND day >= ? AND day <= ?)", []any{dayPer, lo, hi}
 	}
 	first := l // first day of the first whole month
 	if l.Day() != 1 {
@@ -86,26 +86,33 @@ func periods(from, to string) (string, []any) {
 		end = time.Date(h.Year(), h.Month(), 0, 0, 0, 0, 0, time.UTC)
 	}
 	if end.Before(first) {
-		return "(per = 'd' AND day >= ? AND day <= ?)", []any{lo, hi}
+		return "(per = ? AND day >= ? AND day <= ?)", []any{dayPer, lo, hi}
 	}
-	cond := "(per = 'm' AND day >= ? AND day <= ?)"
-	args := []any{first.Format("2006-01"), end.Format("2006-01")}
+	cond := "(per = ? AND day >= ? AND day <= ?)"
+	args := []any{monthPer, first.Format("2006-01"), end.Format("2006-01")}
 	if l.Before(first) {
-		cond += " OR (per = 'd' AND day >= ? AND day < ?)"
-		args = append(args, lo, first.Format(time.DateOnly))
+		cond += " OR (per = ? AND day >= ? AND day < ?)"
+		args = append(args, dayPer, lo, first.Format(time.DateOnly))
 	}
 	if h.After(end) {
-		cond += " OR (per = 'd' AND day > ? AND day <= ?)"
-		args = append(args, end.Format(time.DateOnly), hi)
+		cond += " OR (per = ? AND day > ? AND day <= ?)"
+		args = append(args, dayPer, end.Format(time.DateOnly), hi)
 	}
 	return "(" + cond + ")", args
 }
 
+// Which rollup rows a query reads (rollupWhere).
+const (
+	readPad  = iota // the pad's rows (per d and m): by window, pad and staff
+	readHall        // the hall's (dh and mh) when f asks nothing finer
+	readDays        // the hall's days (dh), else the pad's (d): by day
+)
+
 // rollupWhere is the WHERE clause of f over the rollup tables: item rows
 // (lvl 1) when f names an item or items is set, else record rows (lvl 0);
-// the days by periods, or the day rows when byDay (the hall's day rows
-// when nothing finer than the hall is filtered).
-func (s *SQLStore) rollupWhere(f Filter, items, byDay bool) (string, []any) {
+// the days by periods at the pad's or the hall's rows (read), or the day
+// rows for by_day.
+func (s *SQLStore) rollupWhere(f Filter, items bool, read int) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v ...any) {
@@ -116,22 +123,24 @@ func (s *SQLStore) rollupWhere(f Filter, items, byDay bool) (string, []any) {
 	if f.Item != "" || items {
 		lvl = 1
 	}
+	hall := f.Window == "" && f.DeviceID == "" && f.StaffID == ""
 	switch {
-	case !byDay:
-		p, pargs := periods(f.From, f.To)
+	case read == readDays:
+		add("per = ?", map[bool]string{true: "dh", false: "d"}[hall])
+		if f.From != "" {
+			add("day >= ?", f.From)
+		}
+		if f.To != "" {
+			add("day <= ?", f.To)
+		}
+	case read == readHall && hall:
+		p, pargs := periods(f.From, f.To, "dh", "mh")
 		add(p, pargs...)
-	case lvl == 0 && f.Window == "" && f.DeviceID == "" && f.StaffID == "":
-		add("per = 'h'")
 	default:
-		add("per = 'd'")
+		p, pargs := periods(f.From, f.To, "d", "m")
+		add(p, pargs...)
 	}
 	add("lvl = " + strconv.Itoa(lvl))
-	if byDay && f.From != "" {
-		add("day >= ?", f.From)
-	}
-	if byDay && f.To != "" {
-		add("day <= ?", f.To)
-	}
 	if f.Item != "" {
 		add("(item = ? OR item_name = ?)", f.Item, f.Item)
 	}
@@ -161,15 +170,17 @@ func scanSums(rs *sql.Rows, v *sums, head ...any) error {
 
 // Stats computes the figures of the records f selects (Limit, After, Newest
 // and Flag ignored) by SQL over the rollups: GROUP BY over at most one row
-// per month (or day at the range's ends) × window × device × staff (×
-// item), and per day × hall for by_day; never over the records.
+// per month (or day at the range's ends) × window × device × staff for the
+// total and by hall, window and staff, and per month × hall for by_item and
+// the reasons, per day × hall for by_day, unless a window, pad or staff is
+// asked for; never over the records.
 //
 // With an item filter every figure counts the records rating that item
 // (code or name), and by_item holds that item only.
 func (s *SQLStore) Stats(ctx context.Context, f Filter) (Stats, error) {
 	in := starLevels(f)
 	st := Stats{Reasons: []ReasonCount{}}
-	where, args := s.rollupWhere(f, false, false)
+	where, args := s.rollupWhere(f, false, readPad)
 	// One statement for the total and three groupings: GROUPING SETS on
 	// PostgreSQL (one scan), UNION ALL on SQLite.
 	q, qargs := "", args
@@ -219,7 +230,7 @@ func (s *SQLStore) Stats(ctx context.Context, f Filter) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	dwhere, dargs := s.rollupWhere(f, false, true)
+	dwhere, dargs := s.rollupWhere(f, false, readDays)
 	err = s.eachRow(ctx, "SELECT day, "+sumCols+" FROM rollup"+dwhere+" GROUP BY day", dargs, func(rs *sql.Rows) error {
 		var day string
 		var v sums
@@ -232,7 +243,7 @@ func (s *SQLStore) Stats(ctx context.Context, f Filter) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	iwhere, iargs := s.rollupWhere(f, true, false)
+	iwhere, iargs := s.rollupWhere(f, true, readHall)
 	err = s.eachRow(ctx, "SELECT item, MAX(item_name), "+sumCols+" FROM rollup"+iwhere+" GROUP BY item", iargs, func(rs *sql.Rows) error {
 		var item, name string
 		var v sums
@@ -253,8 +264,9 @@ func (s *SQLStore) Stats(ctx context.Context, f Filter) (Stats, error) {
 	}
 	if len(lv) > 0 {
 		texts := reasonTexts()
-		q := "SELECT code, SUM(n) FROM rollup_reason" + where + " AND stars IN (" + strings.Join(lv, ",") + ") GROUP BY code HAVING SUM(n) > 0"
-		err = s.eachRow(ctx, q, args, func(rs *sql.Rows) error {
+		rwhere, rargs := s.rollupWhere(f, false, readHall)
+		q := "SELECT code, SUM(n) FROM rollup_reason" + rwhere + " AND stars IN (" + strings.Join(lv, ",") + ") GROUP BY code HAVING SUM(n) > 0"
+		err = s.eachRow(ctx, q, rargs, func(rs *sql.Rows) error {
 			var rc ReasonCount
 			if err := rs.Scan(&rc.Code, &rc.Count); err != nil {
 				return err
