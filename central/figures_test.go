@@ -700,3 +700,31 @@ func testUnratedAPI(t *testing.T, st *SQLStore) {
 		t.Errorf("figures after the rule: %+v", s.Total)
 	}
 }
+
+// TestTimeRuleAfterRetention: an unrated session whose record an operator
+// deleted (README "Figures", retention) is skipped, the others defaulted.
+func TestTimeRuleAfterRetention(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			st := openStore(t, b.open(t))
+			ctx := context.Background()
+			var recs []rating.Record
+			for n := 1; n <= 3; n++ {
+				recs = append(recs, rec(n, func(r *rating.Record) {
+					r.Kind, r.Stars, r.Flags = rating.KindUnrated, 0, []string{rating.FlagSessionTimeout}
+				}))
+			}
+			if _, err := st.Insert(ctx, rowsOf(recs...), nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.db.ExecContext(ctx, st.q("DELETE FROM records WHERE id = ?"), recs[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			tr := &TimeRule{Cal: &Calendar{}, Store: st}
+			n, err := tr.Apply(ctx, t0.AddDate(0, 1, 0))
+			if err != nil || n != 2 {
+				t.Fatalf("Apply: %d added, %v; want 2", n, err)
+			}
+		})
+	}
+}

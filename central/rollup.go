@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -424,6 +425,9 @@ func (s *SQLStore) defaultsOf(ctx context.Context, tx *sql.Tx, defs []*Row) ([]R
 	return us, nil
 }
 
+// ErrNotStored: no record has that id.
+var ErrNotStored = errors.New("not stored")
+
 // storedRow reads one stored record by id.
 func (s *SQLStore) storedRow(ctx context.Context, tx *sql.Tx, id string) (*Row, error) {
 	rows, err := s.storedRows(ctx, tx, "WHERE id = ?", id)
@@ -431,7 +435,7 @@ func (s *SQLStore) storedRow(ctx context.Context, tx *sql.Tx, id string) (*Row, 
 		return nil, err
 	}
 	if len(rows) != 1 {
-		return nil, fmt.Errorf("central: record %s: not stored", id)
+		return nil, fmt.Errorf("central: record %s: %w", id, ErrNotStored)
 	}
 	return &rows[0], nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -137,6 +138,12 @@ func (tr *TimeRule) Apply(ctx context.Context, now time.Time) (int, error) {
 				break
 			}
 			row, err := tr.Store.Record(ctx, u.ID)
+			if errors.Is(err, ErrNotStored) { // deleted by retention: nothing to default
+				if tr.Logger != nil {
+					tr.Logger.Warn("evalhub: time rule: an unrated session's record is gone", "id", u.ID)
+				}
+				continue
+			}
 			if err != nil {
 				return added, err
 			}
