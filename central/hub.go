@@ -453,7 +453,7 @@ func Parse(topic string, payload []byte, now time.Time) (Parsed, error) {
 	for i, raw := range msg.Records {
 		if !utf8.Valid(raw) { // encoding/json would decode it, and PostgreSQL refuse the batch's transaction
 			if id := protocol.RecordID(raw); id != "" {
-				p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: "record: not valid UTF-8", Body: raw, ReceivedAt: now})
+				p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: "record: not valid UTF-8", Body: protocol.KnownMembers(raw), ReceivedAt: now})
 			} else {
 				errs = append(errs, fmt.Errorf("records[%d]: not valid UTF-8", i))
 			}
@@ -469,7 +469,9 @@ func Parse(topic string, payload []byte, now time.Time) (Parsed, error) {
 			errs = append(errs, fmt.Errorf("records[%d]: %w", i, err))
 			continue
 		}
-		p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: err.Error(), Body: raw, ReceivedAt: now})
+		// Kept without members protocol v1 does not have: they were not
+		// checked, and what is stored is served back.
+		p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: err.Error(), Body: protocol.KnownMembers(raw), ReceivedAt: now})
 	}
 	return p, errors.Join(errs...)
 }
