@@ -20,7 +20,9 @@ import (
 // (Auth; see auth.go for the roles), supervisor unless said:
 //
 //	GET /api/v1/records?device_id=&hall=&window=&staff_id=&kind=&stars=&good=&item=&from=&to=&limit=&after=&order=
-//	    → {"records":[record…], "next":"<id to pass as after>"|""}; oldest first, order=newest for the latest
+//	    → {"records":[record…], "next":"<id to pass as after>"|""}; in the order the central stored
+//	    them (arrival: a record a pad sends late comes after those before it, whatever its "at"),
+//	    so a reader that pages with after=next sees every record once; order=newest: latest "at" first
 //	GET /api/v1/stats?(the same filters but limit and after) → Stats
 //	GET /api/v1/unrated?(filters) → {"unrated":[Unrated…]}: each unrated session, its
 //	    reminder and default days and status (applies the time rule first)

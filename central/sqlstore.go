@@ -143,7 +143,7 @@ func (s *SQLStore) migrate(ctx context.Context) error {
 			return fmt.Errorf("central: create tables (%s): %w", s.d.name, err)
 		}
 	}
-	return nil
+	return s.migrateArrival(ctx)
 }
 
 // Close closes the database.
@@ -203,6 +203,9 @@ func (s *SQLStore) Insert(ctx context.Context, rows []Row, rejects []Reject) (In
 		return Inserted{}, fmt.Errorf("central: insert: begin: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.lockArrival(ctx, tx); err != nil {
+		return Inserted{}, err
+	}
 	var fresh, stored []Row
 	for i := 0; i < len(uniq); i += rowsPerStatement {
 		chunk := uniq[i:min(i+rowsPerStatement, len(uniq))]
@@ -436,7 +439,7 @@ func (s *SQLStore) Records(ctx context.Context, f Filter) ([]Row, error) {
 	if f.After != "" {
 		args = append(args, f.After)
 		p := s.d.ph(len(args))
-		where = append(where, "(at_ms, id) > (SELECT at_ms, id FROM records WHERE id = "+p+")")
+		where = append(where, "arrival > (SELECT arrival FROM records WHERE id = "+p+")")
 	}
 	q := "SELECT body, day, at_ms, received_ms FROM records"
 	if len(where) > 0 {
@@ -445,7 +448,7 @@ func (s *SQLStore) Records(ctx context.Context, f Filter) ([]Row, error) {
 	if f.Newest {
 		q += " ORDER BY at_ms DESC, id DESC"
 	} else {
-		q += " ORDER BY at_ms, id"
+		q += " ORDER BY arrival" // arrival.go
 	}
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
