@@ -29,6 +29,8 @@ import (
 //	GET /api/v1/rejected → {"rejected":[{"id","device_id","reason","received_at","record"}…]}
 //	GET /api/v1/devices → {"devices":[{"device_id","status":{…},"received_at"}…]}: each pad's last up/status
 //	GET /api/v1/registry → {"devices":[Registered…]}: the enrolled pads (no secrets)
+//	GET /api/v1/devices/{id}/seq → SeqReport: seq missing and repeated, records dated before
+//	    the pad's key or in the future (seqcheck.go)
 //	GET /api/v1/devices/{id}/downlinks → {"downlinks":[Downlink…]}: the last 100 messages sent, with the pad's answers
 //	POST /api/v1/devices/{id}/cmd?ttl= (operator) {"cmd":…} → 202 Downlink: signed, sent on down/cmd
 //	POST /api/v1/devices/{id}/session?ttl= (operator) a session → 202 Downlink: sent on down/session
@@ -80,6 +82,9 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/unrated", sup(a.unrated))
 	}
 	mux.HandleFunc("GET /api/v1/rejected", sup(a.rejected))
+	if sr, ok := a.Store.(seqReporter); ok {
+		mux.HandleFunc("GET /api/v1/devices/{id}/seq", sup(a.seq(sr)))
+	}
 	if a.Registry != nil {
 		mux.HandleFunc("GET /api/v1/registry", sup(a.registry))
 		mux.HandleFunc("GET /api/v1/devices/{id}/downlinks", sup(a.downlinks))

@@ -3,10 +3,14 @@
 
 const $ = (s) => document.querySelector(s);
 const STARS = ["未评价", "1★ 非常不满意", "2★ 不满意", "3★ 基本满意", "4★ 满意", "5★ 非常满意"];
-const STATUS = { waiting: "等待中", remind: "待提醒", defaulted: "已默认满意" };
+const STATUS = { waiting: "等待中", remind: "待提醒", defaulted: "已默认满意", calendar_missing: "缺少该年节假日安排，暂不默认" };
 let group = "by_window";
 let lastStats = null;
 
+// What the API serves comes from the pads: read it as possibly anything.
+const arr = (x) => (Array.isArray(x) ? x : []);
+const str = (x) => (typeof x === "string" ? x : x == null ? "" : String(x));
+const obj = (x) => (x && typeof x === "object" ? x : {});
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
@@ -95,7 +99,7 @@ function renderStats(s) {
     { left: 110 }
   );
   $("#chart-days").innerHTML = days(s.by_day);
-  $("#chart-reasons").innerHTML = bars(s.reasons.map((r) => ({ label: `${r.code} ${r.text}`, value: r.count, cls: "bad" })), { left: 300 });
+  $("#chart-reasons").innerHTML = bars(arr(s.reasons).map((r) => ({ label: `${r.code} ${r.text}`, value: r.count, cls: "bad" })), { left: 300 });
   renderGroup();
 }
 
@@ -117,8 +121,8 @@ function renderUnrated(list) {
   $("#unrated-list tbody").innerHTML = list.length
     ? list
         .map(
-          (u) => `<tr><td>${esc(u.session_id)}</td><td>${esc(u.window)}</td><td>${esc(u.staff)}</td><td>${esc(u.served.replace("T", " ").slice(0, 16))}</td>
-<td>${esc(u.deadlines.reminder.slice(0, 10))}</td><td>${esc(u.deadlines.default.slice(0, 10))}</td><td class="st-${u.status}">${STATUS[u.status] || u.status}</td></tr>`
+          (u) => `<tr><td>${esc(u.session_id)}</td><td>${esc(u.window)}</td><td>${esc(u.staff)}</td><td>${esc(str(u.served).replace("T", " ").slice(0, 16))}</td>
+<td>${esc(str(obj(u.deadlines).reminder).slice(0, 10))}</td><td>${esc(str(obj(u.deadlines).default).slice(0, 10))}</td><td class="st-${esc(u.status)}">${esc(STATUS[u.status] || u.status)}</td></tr>`
         )
         .join("")
     : `<tr><td colspan="7" class="muted">没有未评价的办件</td></tr>`;
@@ -128,9 +132,9 @@ function renderLatest(recs) {
   $("#latest tbody").innerHTML = recs.length
     ? recs
         .map(
-          (r) => `<tr><td>${esc(r.at.replace("T", " ").slice(0, 19))}</td><td>${esc(r.window)}</td><td>${esc(r.staff.name)}</td>
-<td>${esc(r.cases.map((c) => c.task_name).join("、"))}</td><td class="${r.kind === "unrated" ? "muted" : r.good ? "goodtext" : "badtext"}">${STARS[r.stars]}</td>
-<td>${esc(r.reasons.join(" "))}</td><td class="muted">${esc(r.flags.join(" "))}</td></tr>`
+          (r) => `<tr><td>${esc(str(r.at).replace("T", " ").slice(0, 19))}</td><td>${esc(r.window)}</td><td>${esc(obj(r.staff).name)}</td>
+<td>${esc(arr(r.cases).map((c) => str(obj(c).task_name)).join("、"))}</td><td class="${r.kind === "unrated" ? "muted" : r.good ? "goodtext" : "badtext"}">${esc(STARS[r.stars] ?? r.stars)}</td>
+<td>${esc(arr(r.reasons).map(str).join(" "))}</td><td class="muted">${esc(arr(r.flags).map(str).join(" "))}</td></tr>`
         )
         .join("")
     : `<tr><td colspan="7" class="muted">还没有评价：在评价器上按星</td></tr>`;
@@ -143,16 +147,52 @@ function age(s) {
   return (s / 86400).toFixed(1) + " 天";
 }
 
+// Each pad's seq and clock report (GET /api/v1/devices/{id}/seq), fetched
+// at most once a minute per pad.
+const seqs = new Map(); // device → {at, rep, err}
+async function loadSeqs(list) {
+  const now = Date.now();
+  await Promise.all(
+    list
+      .filter((d) => !seqs.has(d.device_id) || now - seqs.get(d.device_id).at > 60000)
+      .map(async (d) => {
+        try {
+          seqs.set(d.device_id, { at: now, rep: await get(`/api/v1/devices/${encodeURIComponent(d.device_id)}/seq`, new URLSearchParams()) });
+        } catch (e) {
+          if (e instanceof Unauthorized) throw e;
+          seqs.set(d.device_id, { at: now, err: e.message });
+        }
+      })
+  );
+}
+function ranges(rs) {
+  return arr(rs).map((r) => (r[0] === r[1] ? `${r[0]}` : `${r[0]}–${r[1]}`)).join("、");
+}
+function seqCell(id) {
+  const s = seqs.get(id);
+  if (!s) return "–";
+  if (s.err) return `<span class="muted">${esc(s.err)}</span>`;
+  const r = s.rep, bad = [];
+  if (arr(r.missing).length) bad.push("缺 " + ranges(r.missing));
+  if (arr(r.repeated).length) bad.push("重复 " + ranges(r.repeated));
+  if (r.truncated) bad.push("……");
+  if (r.before_provisioning) bad.push(`早于注册 ${r.before_provisioning} 条`);
+  if (r.future) bad.push(`时间超前 ${r.future} 条`);
+  return bad.length ? `<span class="badtext">${esc(bad.join("；"))}</span>` : `<span class="goodtext">${r.last_seq ? `1–${esc(r.last_seq)} 齐全` : "暂无记录"}</span>`;
+}
+
 function renderDevices(list) {
   $("#devices tbody").innerHTML = list.length
     ? list
+        .map((d) => ({ ...d, status: obj(d.status) }))
         .map(
           (d) => `<tr><td>${esc(d.device_id)}</td><td class="${d.status.online ? "goodtext" : "badtext"}">${d.status.online ? "在线" : "离线"}</td>
 <td>${esc(d.status.screen || "")}</td><td>${d.status.outbox ?? "–"}</td><td>${age(d.status.oldest_unacked_s)}</td><td>${esc(d.status.printer || "")}</td>
-<td class="badtext">${esc((d.status.faults || []).join("；"))}</td><td>${esc(d.status.firmware || "")}</td><td>${esc(d.received_at.replace("T", " ").slice(0, 19))}</td></tr>`
+<td class="badtext">${esc(arr(d.status.faults).join("；"))}</td><td>${esc(d.status.firmware || "")}</td><td>${esc(str(d.received_at).replace("T", " ").slice(0, 19))}</td>
+<td>${seqCell(d.device_id)}</td></tr>`
         )
         .join("")
-    : `<tr><td colspan="9" class="muted">还没有评价器上报状态</td></tr>`;
+    : `<tr><td colspan="10" class="muted">还没有评价器上报状态</td></tr>`;
 }
 
 function renderRejected(list) {
@@ -160,7 +200,7 @@ function renderRejected(list) {
   $("#rejected tbody").innerHTML = last.length
     ? last
         .map(
-          (r) => `<tr><td>${esc(r.received_at.replace("T", " ").slice(0, 19))}</td><td>${esc(r.device_id)}</td>
+          (r) => `<tr><td>${esc(str(r.received_at).replace("T", " ").slice(0, 19))}</td><td>${esc(r.device_id)}</td>
 <td class="small">${esc(r.id)}</td><td class="badtext">${esc(r.reason)}</td></tr>`
         )
         .join("")
@@ -228,8 +268,9 @@ async function refresh() {
     $("#main").hidden = false;
     renderStats(stats);
     renderUnrated(unrated.unrated);
-    renderLatest(latest.records);
-    renderDevices(devices.devices);
+    renderLatest(arr(latest.records));
+    await loadSeqs(arr(devices.devices));
+    renderDevices(arr(devices.devices));
     renderRejected(rejected.rejected);
     renderRollouts(rollouts.rollouts);
     $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN");
