@@ -37,7 +37,7 @@ import (
 //	PUT /api/v1/devices/{id}/config?ttl= (operator) a protocol.Config → 202 Downlink: stored, sent retained on down/config
 //	GET /api/v1/firmware, POST|GET /api/v1/rollouts, GET /api/v1/rollouts/{id},
 //	POST /api/v1/rollouts/{id}/halt: rollout_api.go
-//	GET /api/v1/health → the hub's counters (public)
+//	GET /api/v1/health → the hub's counters and "calendar": CalendarHealth (public)
 type API struct {
 	Auth     *Auth // nil: every route but health answers 401
 	Store    Store
@@ -108,6 +108,9 @@ func (a *API) Register(mux *http.ServeMux) {
 		var h any = struct{}{}
 		if a.Health != nil {
 			h = a.Health()
+		}
+		if a.Rule != nil {
+			h = withCalendar(h, a.Rule.Cal, a.Now)
 		}
 		writeJSON(w, http.StatusOK, h)
 	})

@@ -86,9 +86,15 @@ type Unrated struct {
 	Served    string    `json:"served"`
 	Deadlines Deadlines `json:"deadlines"`
 	// Status: "waiting" (before the reminder day), "remind" (reminder due),
-	// "defaulted" (the default 4★ record is stored).
+	// "defaulted" (the default 4★ record is stored), "calendar_missing"
+	// (StatusCalendarMissing: a year from served to the default day has no
+	// known arrangement; no default is given until one is).
 	Status string `json:"status"`
 }
+
+// StatusCalendarMissing is the status of an unrated session whose
+// deadlines fall in a year the calendar does not know (Calendar.Source).
+const StatusCalendarMissing = "calendar_missing"
 
 // TimeRule applies the time limit to the stored unrated sessions.
 type TimeRule struct {
@@ -128,6 +134,8 @@ func (tr *TimeRule) Check(ctx context.Context, f Filter, now time.Time) ([]Unrat
 		switch {
 		case have[DefaultID(u.ID)]:
 			st.Status = "defaulted"
+		case len(tr.Cal.Missing(served, dl.Default)) > 0:
+			st.Status = StatusCalendarMissing
 		case !now.Before(dl.Default):
 			d := DefaultRecord(u.Record)
 			body, err := json.Marshal(d)

@@ -117,6 +117,15 @@ function renderGroup() {
     : `<tr><td colspan="7" class="muted">暂无数据</td></tr>`;
 }
 
+// The years the calendar does not know: no default 4★ falls in them.
+function renderCalendar(c) {
+  const missing = Object.entries(obj(c.years)).filter(([, src]) => src === "missing").map(([y]) => y);
+  $("#calendar").hidden = !missing.length;
+  $("#calendar").textContent = missing.length
+    ? `${missing.join("、")} 年的节假日安排未知：默认日落在这些年的办件暂不默认“满意”（状态 calendar_missing），请用 --holidays 提供官方安排（evalhub holidays check 年份）。`
+    : "";
+}
+
 function renderUnrated(list) {
   $("#unrated-list tbody").innerHTML = list.length
     ? list
@@ -256,18 +265,20 @@ async function refresh() {
   }
   const p = query();
   try {
-    const [stats, unrated, latest, devices, rejected, rollouts] = await Promise.all([
+    const [stats, unrated, latest, devices, rejected, rollouts, health] = await Promise.all([
       get("/api/v1/stats", p),
       get("/api/v1/unrated", p),
       get("/api/v1/records", new URLSearchParams([...p, ["order", "newest"], ["limit", "20"]])),
       get("/api/v1/devices", new URLSearchParams()),
       get("/api/v1/rejected", new URLSearchParams()),
       get("/api/v1/rollouts", new URLSearchParams()),
+      get("/api/v1/health", new URLSearchParams()),
     ]);
     $("#login").hidden = true;
     $("#main").hidden = false;
     renderStats(stats);
-    renderUnrated(unrated.unrated);
+    renderCalendar(obj(health.calendar));
+    renderUnrated(arr(unrated.unrated));
     renderLatest(arr(latest.records));
     await loadSeqs(arr(devices.devices));
     renderDevices(arr(devices.devices));

@@ -61,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = brokerUsers(ctx, args[1:], stdout, stderr)
 	case "firmware":
 		err = firmwareCmd(ctx, args[1:], stdout, stderr)
+	case "holidays":
+		err = central.HolidaysCommand(args[1:], stdout)
 	default:
 		err = serve(ctx, args, stderr, log)
 	}
