@@ -92,9 +92,10 @@ func (s *SQLStore) SeqReport(ctx context.Context, device string) (SeqReport, err
 	rep.Future += int(future.Int64)
 
 	// Gaps: between consecutive distinct seqs, and before the first.
+	// In index order; a repeat has prev = seq and makes no gap.
 	gaps, more, err := s.seqRanges(ctx, `SELECT COALESCE(prev, 0) + 1, seq - 1 FROM (
 			SELECT seq, LAG(seq) OVER (ORDER BY seq) AS prev
-			FROM (SELECT DISTINCT seq FROM records WHERE device_id = `+p1+` AND `+notCentral+`) AS d) AS g
+			FROM records WHERE device_id = `+p1+` AND `+notCentral+`) AS g
 		WHERE seq > COALESCE(prev, 0) + 1 ORDER BY seq LIMIT `+fmt.Sprint(MaxSeqRanges+1), device)
 	if err != nil {
 		return SeqReport{}, err

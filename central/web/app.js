@@ -11,8 +11,12 @@ let lastStats = null;
 const arr = (x) => (Array.isArray(x) ? x : []);
 const str = (x) => (typeof x === "string" ? x : x == null ? "" : String(x));
 const obj = (x) => (x && typeof x === "object" ? x : {});
+// esc escapes a text for HTML, cut at 300 characters: no field a pad
+// may send is longer, and one stored before that rule must not swamp the page.
 function esc(s) {
-  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  s = String(s ?? "");
+  if (s.length > 300) s = s.slice(0, 300) + "…";
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 function pct(x, rated) {
   return rated ? (x * 100).toFixed(1) + "%" : "–";
@@ -156,14 +160,15 @@ function age(s) {
   return (s / 86400).toFixed(1) + " 天";
 }
 
-// Each pad's seq and clock report (GET /api/v1/devices/{id}/seq), fetched
-// at most once a minute per pad.
+// A pad's seq and clock report (GET /api/v1/devices/{id}/seq): asked for
+// with the pad's 检查 button (each costs a scan of the pad's index), then
+// kept up to date at most once a minute while the page is open.
 const seqs = new Map(); // device → {at, rep, err}
 async function loadSeqs(list) {
   const now = Date.now();
   await Promise.all(
     list
-      .filter((d) => !seqs.has(d.device_id) || now - seqs.get(d.device_id).at > 60000)
+      .filter((d) => seqs.has(d.device_id) && now - seqs.get(d.device_id).at > 60000)
       .map(async (d) => {
         try {
           seqs.set(d.device_id, { at: now, rep: await get(`/api/v1/devices/${encodeURIComponent(d.device_id)}/seq`, new URLSearchParams()) });
@@ -179,7 +184,7 @@ function ranges(rs) {
 }
 function seqCell(id) {
   const s = seqs.get(id);
-  if (!s) return "–";
+  if (!s || !s.at) return `<button type="button" class="seq-check" data-id="${esc(id)}">检查</button>`;
   if (s.err) return `<span class="muted">${esc(s.err)}</span>`;
   const r = s.rep, bad = [];
   if (arr(r.missing).length) bad.push("缺 " + ranges(r.missing));
@@ -190,7 +195,9 @@ function seqCell(id) {
   return bad.length ? `<span class="badtext">${esc(bad.join("；"))}</span>` : `<span class="goodtext">${r.last_seq ? `1–${esc(r.last_seq)} 齐全` : "暂无记录"}</span>`;
 }
 
+let lastDevices = [];
 function renderDevices(list) {
+  lastDevices = list;
   $("#devices tbody").innerHTML = list.length
     ? list
         .map((d) => ({ ...d, status: obj(d.status) }))
@@ -202,6 +209,14 @@ function renderDevices(list) {
         )
         .join("")
     : `<tr><td colspan="10" class="muted">还没有评价器上报状态</td></tr>`;
+  for (const b of document.querySelectorAll("#devices button.seq-check")) {
+    b.addEventListener("click", async () => {
+      seqs.set(b.dataset.id, { at: 0 });
+      b.disabled = true;
+      await loadSeqs([{ device_id: b.dataset.id }]).catch(() => {});
+      renderDevices(lastDevices);
+    });
+  }
 }
 
 function renderRejected(list) {

@@ -12,6 +12,7 @@ import (
 
 	"evalpad/central"
 	"evalpad/rating"
+	"evalpad/sync/protocol"
 )
 
 // TestFiguresPage opens the figures page in headless Chromium: it asks for
@@ -102,14 +103,23 @@ func browser(t *testing.T) (context.Context, func(name string) chromedp.Action) 
 	if out == "" {
 		out = t.TempDir()
 	}
-	profile := t.TempDir()
+	profile, err := os.MkdirTemp("", "evalhub-chromium")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.UserDataDir(profile), chromedp.WindowSize(1300, 1600))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	ctx, cancelC := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
+	t.Cleanup(func() {
+		chromedp.Cancel(ctx) // closes the browser and waits for it
+		cancelC()
+		cancelB()
+		cancelA()
+		os.RemoveAll(profile)
+	})
 	shot := func(name string) chromedp.Action {
 		return chromedp.ActionFunc(func(ctx context.Context) error {
 			var buf []byte
@@ -129,13 +139,17 @@ func browser(t *testing.T) (context.Context, func(name string) chromedp.Action) 
 // value out of range, a 200 KB hall — is in the database; the page still
 // shows the figures and the latest records (main stopped with 出错：Cannot
 // read properties of null), and warns that next year's holidays are
-// unknown (lunar-go has no 2027).
+// unknown (lunar-go has no 2027); the pad's missing seq show when asked.
 func TestFiguresPageSurvivesStoredValues(t *testing.T) {
 	ctx, shot := browser(t)
 	data := t.TempDir()
 	base, _ := hub(t, "--data", data)
-	enrollAndSend(t, base, "", []string{"--data", data}, 2)
+	pad := enrollAndSend(t, base, "", []string{"--data", data}, 2)
 	tok, _ := command(t, "token", "--role", "supervisor", "--data", data)
+	cl := pad.Connect(t, pad.Enrolled.Broker, nil)
+	if tk := cl.Publish(protocol.Topic("TA-1", protocol.UpStatus), 1, true, protocol.Status{Online: true, Firmware: "v1"}.Marshal()); !tk.WaitTimeout(10*time.Second) || tk.Error() != nil {
+		t.Fatal("status", tk.Error())
+	}
 	st, err := central.Open(context.Background(), filepath.Join(data, "evalhub.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +162,7 @@ func TestFiguresPageSurvivesStoredValues(t *testing.T) {
 	if _, err := st.Insert(context.Background(), []central.Row{central.NewRow(odd, body, time.Now())}, nil); err != nil {
 		t.Fatal(err)
 	}
-	var updated, latest, calendar string
+	var updated, latest, calendar, seq string
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(`#login`, chromedp.ByQuery),
@@ -159,12 +173,20 @@ func TestFiguresPageSurvivesStoredValues(t *testing.T) {
 		chromedp.Text(`#updated`, &updated, chromedp.ByQuery),
 		chromedp.Text(`#latest tbody`, &latest, chromedp.ByQuery),
 		chromedp.Text(`#calendar`, &calendar, chromedp.ByQuery),
+		// The pad's seq report, asked for: 1, 2 and the odd 99 stored.
+		chromedp.WaitVisible(`#devices button.seq-check`, chromedp.ByQuery),
+		chromedp.Click(`#devices button.seq-check`, chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector("#devices tbody").textContent.includes("缺")`, nil),
+		chromedp.Text(`#devices tbody`, &seq, chromedp.ByQuery),
 		shot("hub-odd-values"),
 	); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(updated, "出错") || !strings.Contains(latest, "企业设立登记") || !strings.Contains(latest, "9") {
 		t.Errorf("updated %q, latest %.300q", updated, latest)
+	}
+	if !strings.Contains(seq, "缺 3–98") {
+		t.Errorf("the pad's seq report: %q", seq)
 	}
 	if time.Now().Year() == 2026 && !strings.Contains(calendar, "2027") {
 		t.Errorf("no warning that 2027's holidays are unknown: %q", calendar)
