@@ -54,29 +54,38 @@ func (s *SQLStore) migrateArrival(ctx context.Context) error {
 		return fmt.Errorf("central: migrate arrival: %w", err)
 	}
 	defer tx.Rollback()
+	// Only when the column is added are the records numbered: once it is
+	// there, every insert numbers its rows (the default, the trigger), and
+	// opening a large store reads none of them.
 	var stmts []string
 	if s.d.name == "postgres" {
 		if err := s.lockArrival(ctx, tx); err != nil { // two hubs starting at once
 			return err
 		}
-		stmts = []string{
-			`CREATE SEQUENCE IF NOT EXISTS records_arrival_seq`,
-			`ALTER TABLE records ADD COLUMN IF NOT EXISTS arrival BIGINT`,
-			backfillArrival,
-			`SELECT setval('records_arrival_seq', GREATEST((SELECT MAX(arrival) FROM records), 1))`,
-			`ALTER TABLE records ALTER COLUMN arrival SET DEFAULT nextval('records_arrival_seq')`,
-			`CREATE UNIQUE INDEX IF NOT EXISTS records_arrival ON records (arrival)`,
+		has, err := s.hasArrival(ctx, tx, `SELECT COUNT(*) FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'records' AND column_name = 'arrival'`)
+		if err != nil {
+			return err
 		}
+		if !has {
+			stmts = []string{
+				`CREATE SEQUENCE IF NOT EXISTS records_arrival_seq`,
+				`ALTER TABLE records ADD COLUMN arrival BIGINT`,
+				backfillArrival,
+				`SELECT setval('records_arrival_seq', GREATEST((SELECT MAX(arrival) FROM records), 1))`,
+				`ALTER TABLE records ALTER COLUMN arrival SET DEFAULT nextval('records_arrival_seq')`,
+			}
+		}
+		stmts = append(stmts, `CREATE INDEX IF NOT EXISTS records_arrival ON records (arrival)`)
 	} else {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('records') WHERE name = 'arrival'`).Scan(&n); err != nil {
-			return fmt.Errorf("central: migrate arrival: %w", err)
+		has, err := s.hasArrival(ctx, tx, `SELECT COUNT(*) FROM pragma_table_info('records') WHERE name = 'arrival'`)
+		if err != nil {
+			return err
 		}
-		if n == 0 {
-			stmts = append(stmts, `ALTER TABLE records ADD COLUMN arrival INTEGER`)
+		if !has {
+			stmts = []string{`ALTER TABLE records ADD COLUMN arrival INTEGER`, backfillArrival}
 		}
-		stmts = append(stmts, backfillArrival,
-			`CREATE UNIQUE INDEX IF NOT EXISTS records_arrival ON records (arrival)`,
+		stmts = append(stmts, `CREATE INDEX IF NOT EXISTS records_arrival ON records (arrival)`,
 			`CREATE TRIGGER IF NOT EXISTS records_arrival AFTER INSERT ON records WHEN NEW.arrival IS NULL BEGIN
 				UPDATE records SET arrival = (SELECT COALESCE(MAX(arrival), 0) + 1 FROM records) WHERE rowid = NEW.rowid;
 			END`)
@@ -90,6 +99,15 @@ func (s *SQLStore) migrateArrival(ctx context.Context) error {
 		return fmt.Errorf("central: migrate arrival: %w", err)
 	}
 	return nil
+}
+
+// hasArrival runs q, a count of the records table's arrival columns.
+func (s *SQLStore) hasArrival(ctx context.Context, tx *sql.Tx, q string) (bool, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return false, fmt.Errorf("central: migrate arrival: %w", err)
+	}
+	return n > 0, nil
 }
 
 // backfillArrival numbers the records without an arrival after the
