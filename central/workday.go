@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/6tail/lunar-go/HolidayUtil"
@@ -41,11 +42,24 @@ func (c *Calendar) Source(year int) string {
 			return SourceOverride
 		}
 	}
-	if HolidayUtil.GetHolidaysByYear(year).Len() > 0 {
+	if lunarYears()[year] {
 		return SourceLunarGo
 	}
 	return SourceMissing
 }
+
+// lunarYears are the years lunar-go has an arrangement for: asked once
+// (lunar-go searches its data, some 60 µs a year; the time rule asks for
+// every unrated session).
+var lunarYears = sync.OnceValue(func() map[int]bool {
+	out := map[int]bool{}
+	for y := 1990; y <= 2199; y++ {
+		if HolidayUtil.GetHolidaysByYear(y).Len() > 0 {
+			out[y] = true
+		}
+	}
+	return out
+})
 
 // Missing returns the years from from's to to's (inclusive) that the
 // calendar does not know.
