@@ -74,7 +74,7 @@ func (s *Set) open(cfg config.Config, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("printer %s: %w", cfg.Printer.URI, err)
 		}
-		s.Printer, s.PrinterName = pr, cfg.Printer.URI+" ("+prof.Name+")"
+		s.Printer, s.PrinterName = pr, cfg.Printer.URI+" (profile "+prof.Name+")"
 		s.OnClose(pr.Close)
 	}
 	return nil
