@@ -20,8 +20,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata/")
 
-// The three panel sizes every screen is tested at.
-var testSizes = []Size{{1024, 600}, {800, 480}, {480, 320}}
+// The panel sizes every screen is tested at: the hall pads' panels, and
+// the SPI modules' (README "ST7789 modules").
+var testSizes = []Size{{1024, 600}, {800, 480}, {480, 320}, {320, 240}, {240, 320}, {240, 240}, {170, 320}, {135, 240}}
 
 var (
 	fontOnce sync.Once
@@ -297,7 +298,7 @@ func TestLayoutInBounds(t *testing.T) {
 
 func TestNewRendererSizes(t *testing.T) {
 	f := testFont(t)
-	for _, s := range []Size{{319, 240}, {320, 239}, {0, 0}, {-1, 600}} {
+	for _, s := range []Size{{134, 240}, {320, 239}, {240, 135}, {0, 0}, {-1, 600}} {
 		if _, err := NewRenderer(f, s); err == nil || !strings.Contains(err.Error(), "display: ") {
 			t.Errorf("NewRenderer(%v) = %v, want an error", s, err)
 		}
