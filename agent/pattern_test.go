@@ -40,6 +40,24 @@ func TestTestPattern(t *testing.T) {
 					t.Errorf("letter of bar %d at (%d,%d) is %v, want %v", i, lx, ly, got, ink[i])
 				}
 			}
+			if s == image.Pt(240, 320) { // README shows this one
+				f, err := os.Open(filepath.Join("testdata", "pattern_240x320.png"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := png.Decode(f)
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for y := range h {
+					for x := range w {
+						if r1, g1, b1, _ := want.At(x, y).RGBA(); color.RGBA64Model.Convert(img.At(x, y)) != (color.RGBA64{uint16(r1), uint16(g1), uint16(b1), 0xffff}) {
+							t.Fatalf("testdata/pattern_240x320.png (README's) differs at (%d,%d): EVALPAD_PATTERN_DIR=dir go test -run TestTestPattern writes it", x, y)
+						}
+					}
+				}
+			}
 			y := h * 80 / 100
 			if l, r := img.RGBAAt(w/16+4, y), img.RGBAAt(w-w/16-5, y); l.R != 0 || r.R != 255 {
 				t.Errorf("ramp runs %v to %v, want black to white", l, r)
