@@ -103,7 +103,7 @@ func (c Config) Validate() error {
 	}
 	c.Panel.validate(add)
 	if w, h, err := c.Display.Dimensions(); err == nil && c.Panel.Driver == "st7789" {
-		add("panel.offset_x", c.Panel.checkWindow(w, h))
+		add(c.Panel.checkWindow(w, h))
 	}
 	c.Sync.validate(add)
 	c.Update.validate(add)
@@ -154,14 +154,22 @@ func (p Panel) ModuleSize(w, h int) (mw, mh int) {
 }
 
 // checkWindow checks that the module's visible window, at its offsets,
-// lies in the ST7789's 240×320 RAM.
-func (p Panel) checkWindow(w, h int) error {
+// lies in the ST7789's 240×320 RAM; the key it names is display.size when
+// the size alone cannot, else the offset that pushes it out.
+func (p Panel) checkWindow(w, h int) (string, error) {
 	mw, mh := p.ModuleSize(w, h)
+	key := "panel.offset_x"
+	switch {
+	case mw > 240 || mh > 320:
+		key = "display.size"
+	case p.OffsetY+mh > 320:
+		key = "panel.offset_y"
+	}
 	if p.OffsetX+mw > 240 || p.OffsetY+mh > 320 {
-		return fmt.Errorf("a %d×%d module (display.size %dx%d at panel.rotate %d) at offset (%d,%d) does not fit the ST7789's 240×320 RAM: offset_x + width must be ≤ 240 and offset_y + height ≤ 320",
+		return key, fmt.Errorf("a %d×%d module (display.size %dx%d at panel.rotate %d) at offset (%d,%d) does not fit the ST7789's 240×320 RAM: offset_x + width must be ≤ 240 and offset_y + height ≤ 320",
 			mw, mh, w, h, p.Rotate, p.OffsetX, p.OffsetY)
 	}
-	return nil
+	return key, nil
 }
 
 func checkStarOrder(o []int) error {

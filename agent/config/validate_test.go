@@ -413,8 +413,8 @@ profile = "gb2312-only"
 		{"[panel]\noffset_y = -2", "panel.offset_y", "between 0 and 319"},
 		{"[display]\nsize = \"135x240\"\n" + st + "offset_x = 110", "panel.offset_x",
 			"a 135×240 module (display.size 135x240 at panel.rotate 0) at offset (110,0) does not fit the ST7789's 240×320 RAM"},
-		{"[display]\nsize = \"320x240\"\n" + st + "rotate = 90\noffset_y = 1", "panel.offset_x", "a 240×320 module (display.size 320x240 at panel.rotate 90) at offset (0,1)"},
-		{"[display]\nsize = \"480x320\"\n" + st, "panel.offset_x", "a 480×320 module"},
+		{"[display]\nsize = \"320x240\"\n" + st + "rotate = 90\noffset_y = 1", "panel.offset_y", "a 240×320 module (display.size 320x240 at panel.rotate 90) at offset (0,1)"},
+		{"[display]\nsize = \"480x320\"\n" + st, "display.size", "a 480×320 module"},
 		{"[printer]\nprofile = \"star\"", "printer.profile", `must be one of epson, citizen-presenter, gb2312-only, black-mark, got "star"`},
 		{"[printer]\nstatus = \"no\"", "printer.status", "incompatible types"},
 	} {
