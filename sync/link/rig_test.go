@@ -245,6 +245,7 @@ type central struct {
 	seen map[string]int
 	seqs []uint64 // in arrival order, first sightings only
 	msgs int
+	big  int              // the largest up/records payload, in bytes
 	drop func(n int) bool // n: 1-based message number
 	res  []protocol.CmdResult
 	stat []protocol.Status
@@ -304,6 +305,7 @@ func (c *central) receive(device string, payload []byte) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.msgs++
+	c.big = max(c.big, len(payload))
 	drop := c.drop != nil && c.drop(c.msgs)
 	for _, raw := range msg.Records {
 		r, err := protocol.ParseRecord(raw, device)
@@ -332,6 +334,13 @@ func (c *central) ids() []string {
 		ids = append(ids, id)
 	}
 	return ids
+}
+
+// largest is the size of the largest up/records payload the central got.
+func (c *central) largest() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.big
 }
 
 func (c *central) messages() int {
