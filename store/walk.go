@@ -29,6 +29,8 @@ type walker struct {
 	value func(top string, k, v []byte, off int64)
 	// bucket is called for each top-level bucket with its sequence.
 	bucket func(name string, seq uint64)
+	// nested is called for each bucket directly inside a top-level bucket.
+	nested func(top string, k []byte)
 }
 
 // where is the bucket a page belongs to, for walking and for messages.
@@ -242,6 +244,9 @@ func (w *walker) node(buf []byte, off int64, name string, b where, depth int, lo
 			case flags&^flagBucket != 0:
 				w.problem("%s: element %d has flags %#x", name, i, flags)
 			case flags == flagBucket:
+				if b.level == 1 && w.nested != nil {
+					w.nested(b.path, key)
+				}
 				w.child(key, val, off+int64(voff), b, depth)
 			case b.level == 0:
 				w.problem("%s: the root bucket holds a value under %q", name, key)
@@ -328,13 +333,22 @@ func (w *walker) freelist(id uint64) {
 
 // check says what keeps bbolt from opening f safely, nothing when it may:
 // the file-level problems, then those of the tree under the meta bbolt will
-// use. The error is for I/O only.
-func (f *boltFile) check() ([]string, error) {
+// use. With sc, it also gathers what Open needs of that tree's outbox and
+// sent (index.go) into sc. The error is for I/O only.
+func (f *boltFile) check(sc *openScan) ([]string, error) {
 	if len(f.problems) > 0 {
 		return f.problems, nil
 	}
 	m := f.newest()
 	w := newWalker(f, m)
+	if sc != nil {
+		w.value = func(top string, k, v []byte, _ int64) { sc.value(top, k, v) }
+		w.nested = func(top string, _ []byte) {
+			if slot(top) >= 0 {
+				sc.d.odd = true
+			}
+		}
+	}
 	w.walk(m.root)
 	if w.err == nil && m.freelist != noFreelist {
 		w.freelist(m.freelist)
