@@ -65,26 +65,19 @@ func BenchmarkAppend(b *testing.B) {
 
 // BenchmarkOpen measures opening a store with a month's backlog of an
 // offline pad (9,000 unacked records) and as many acked: the check of the
-// file, the index built from every record, the seq lease.
-func BenchmarkOpen(b *testing.B) {
-	path := buildLarge(b, b.TempDir(), 18000, 9000).path
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		s, err := store.Open(path, store.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		s.Close()
-	}
-}
+// file, the indexes read from what the check read, the seq lease.
+func BenchmarkOpen(b *testing.B) { benchOpen(b, 18000, 9000) }
 
 // BenchmarkOpen200k measures opening a store of 200,000 records, half of
 // them acked (issue 11: 4.2 s when every record was decoded at open). Each
 // open starts cold: Open drops the file's cached pages. cpu-ms/op is the
 // process's CPU time (user and system) per open, less disturbed than the
 // wall time by other work on a shared machine.
-func BenchmarkOpen200k(b *testing.B) {
-	path := buildLarge(b, b.TempDir(), 200000, 100000).path
+func BenchmarkOpen200k(b *testing.B) { benchOpen(b, 200000, 100000) }
+
+// benchOpen opens a store of n records, acked of them acked, b.N times.
+func benchOpen(b *testing.B, n, acked int) {
+	path := buildLarge(b, b.TempDir(), n, acked).path
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

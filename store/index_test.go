@@ -26,10 +26,24 @@ func fill(t *testing.T, s *store.Store, n, acked int) []string {
 	return ids
 }
 
-func reopen(t *testing.T, path string, o store.Options) *store.Store {
+// filled is the path of a closed store of n records, acked of them acked.
+func filled(t *testing.T, n, acked int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := reopen(t, path, store.Options{}, 0)
+	fill(t, s, n, acked)
+	closeChecked(t, s)
+	return path
+}
+
+// reopen opens the store at path and checks that Open decoded decoded records.
+func reopen(t *testing.T, path string, o store.Options, decoded int) *store.Store {
 	t.Helper()
 	s, err := store.Open(path, o)
 	must(t, err)
+	if n := store.DecodedAtOpen(s); n != decoded {
+		t.Errorf("open decoded %d records, want %d", n, decoded)
+	}
 	return s
 }
 
@@ -39,16 +53,13 @@ func reopen(t *testing.T, path string, o store.Options) *store.Store {
 // and a prune alike.
 func TestOpenDecodesNoRecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
-	s := reopen(t, path, store.Options{})
+	s := reopen(t, path, store.Options{}, 0)
 	ids := fill(t, s, 300, 100)
 	want, err := s.Stats()
 	must(t, err)
 	closeChecked(t, s)
 
-	s = reopen(t, path, store.Options{})
-	if n := store.DecodedAtOpen(s); n != 0 {
-		t.Errorf("open decoded %d records, want none", n)
-	}
+	s = reopen(t, path, store.Options{}, 0)
 	if got, _ := s.Stats(); got != want {
 		t.Errorf("stats %+v after reopen, want %+v", got, want)
 	}
@@ -69,11 +80,8 @@ func TestOpenDecodesNoRecord(t *testing.T) {
 	must(t, err)
 	closeChecked(t, s)
 
-	s = reopen(t, path, store.Options{})
+	s = reopen(t, path, store.Options{}, 0)
 	defer closeChecked(t, s)
-	if n := store.DecodedAtOpen(s); n != 0 {
-		t.Errorf("open after ack, prune and append decoded %d records, want none", n)
-	}
 	if got, _ := s.Stats(); got != want || got.Pending != 191 || got.Sent != 0 {
 		t.Errorf("stats %+v, want %+v (191 pending, none sent)", got, want)
 	}
@@ -85,28 +93,19 @@ func TestOpenDecodesNoRecord(t *testing.T) {
 // TestOpenWithoutIndex: a file from before the index (or one whose index
 // is gone) is read record by record once, as it always was, and indexed.
 func TestOpenWithoutIndex(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.db")
-	s := reopen(t, path, store.Options{})
-	fill(t, s, 50, 20)
-	closeChecked(t, s)
+	path := filled(t, 50, 20)
 	db, err := bolt.Open(path, 0o600, nil)
 	must(t, err)
 	must(t, db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("index")) }))
 	must(t, db.Close())
 
-	s = reopen(t, path, store.Options{})
-	if n := store.DecodedAtOpen(s); n != 50 {
-		t.Errorf("decoded %d records, want all 50", n)
-	}
+	s := reopen(t, path, store.Options{}, 50)
 	if st, _ := s.Stats(); st.Pending != 30 || st.Sent != 20 || !s.SessionClosed("S-3") {
 		t.Errorf("stats %+v", st)
 	}
 	closeChecked(t, s)
-	s = reopen(t, path, store.Options{})
+	s = reopen(t, path, store.Options{}, 0)
 	defer closeChecked(t, s)
-	if n := store.DecodedAtOpen(s); n != 0 {
-		t.Errorf("second open decoded %d records, want none", n)
-	}
 }
 
 // TestOpenIndexStale: a record changed behind the store's back (an older
@@ -114,7 +113,7 @@ func TestOpenWithoutIndex(t *testing.T) {
 // matches the index: Open reads every record and believes the file.
 func TestOpenIndexStale(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
-	s := reopen(t, path, store.Options{})
+	s := reopen(t, path, store.Options{}, 0)
 	fill(t, s, 50, 0)
 	var changed []byte
 	must(t, s.Records(func(e store.Entry) error {
@@ -128,11 +127,8 @@ func TestOpenIndexStale(t *testing.T) {
 	closeChecked(t, s)
 	putRaw(t, path, "outbox", 10, changed)
 
-	s = reopen(t, path, store.Options{})
+	s = reopen(t, path, store.Options{}, 50)
 	defer closeChecked(t, s)
-	if n := store.DecodedAtOpen(s); n != 50 {
-		t.Errorf("decoded %d records, want all 50", n)
-	}
 	if !s.SessionClosed("S-CHANGED") {
 		t.Error("the changed record's session is not known: the stale index was believed")
 	}
@@ -141,15 +137,9 @@ func TestOpenIndexStale(t *testing.T) {
 // TestOpenSignsOnlyUnsigned: records written before the pad had a key
 // are signed at the first open with one, decoding those only.
 func TestOpenSignsOnlyUnsigned(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.db")
-	s := reopen(t, path, store.Options{})
-	fill(t, s, 20, 5)
-	closeChecked(t, s)
+	path := filled(t, 20, 5)
 	sign := store.Options{Sign: func([]byte) (string, error) { return "c2ln", nil }}
-	s = reopen(t, path, sign)
-	if n := store.DecodedAtOpen(s); n != 15 {
-		t.Errorf("decoded %d records, want the 15 unsigned unacked ones", n)
-	}
+	s := reopen(t, path, sign, 15)
 	must(t, s.Records(func(e store.Entry) error {
 		if r := decode(t, e.JSON); e.AckedAt.IsZero() && r.Sig != "c2ln" {
 			t.Errorf("seq %d unsigned", e.Seq)
@@ -157,9 +147,6 @@ func TestOpenSignsOnlyUnsigned(t *testing.T) {
 		return nil
 	}))
 	closeChecked(t, s)
-	s = reopen(t, path, sign)
+	s = reopen(t, path, sign, 0)
 	defer closeChecked(t, s)
-	if n := store.DecodedAtOpen(s); n != 0 {
-		t.Errorf("decoded %d records, want none", n)
-	}
 }

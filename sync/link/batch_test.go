@@ -39,6 +39,7 @@ func appendThemes(t *testing.T, st *store.Store, n int) {
 	}
 }
 
+// uuid is a random record id (version 7 layout).
 func uuid() string {
 	var b [16]byte
 	rand.Read(b[:])
@@ -58,20 +59,29 @@ func (r *rig) autoAdvance() {
 	}()
 }
 
-// TestBatchesFitTheBroker: with the default byte budget, 300 theme records
-// reach a broker that refuses packets over 64 KiB without one connection
-// dropped, and no message is larger than the budget.
-func TestBatchesFitTheBroker(t *testing.T) {
+// drainThemes has a link with byte budget maxBytes (0: the default) drain
+// 300 theme records to a broker with max_packet_size brokerLimit, and
+// checks that the central got each.
+func drainThemes(t *testing.T, maxBytes int) (*running, *central) {
+	t.Helper()
 	r := newRig(t, fmt.Sprintf("max_packet_size %d", brokerLimit))
 	c := r.central(r.b.URL())
 	st := newStore(t, 0)
 	appendThemes(t, st, 300)
 	r.autoAdvance()
-	l := r.start(link.Options{Broker: r.b.URL()}, r.outbox(st), r.agent())
+	l := r.start(link.Options{Broker: r.b.URL(), MaxMessageBytes: maxBytes}, r.outbox(st), r.agent())
 	r.until("300 theme records delivered and acked", func() bool { return pending(st) == 0 && l.Counters().Acked == 300 })
 	if n := len(c.ids()); n != 300 {
 		t.Errorf("central saw %d records, want 300", n)
 	}
+	return l, c
+}
+
+// TestBatchesFitTheBroker: with the default byte budget, 300 theme records
+// reach a broker that refuses packets over 64 KiB without one connection
+// dropped, and no message is larger than the budget.
+func TestBatchesFitTheBroker(t *testing.T) {
+	l, c := drainThemes(t, 0)
 	if k := l.Counters(); k.Drops != 0 || k.Connects != 1 {
 		t.Errorf("counters %+v: want one connection, never dropped", k)
 	}
@@ -86,16 +96,7 @@ func TestBatchesFitTheBroker(t *testing.T) {
 // drop and then delivers every record, with a handful of drops, not one
 // per attempt.
 func TestBudgetShrinksWhenTheBrokerDrops(t *testing.T) {
-	r := newRig(t, fmt.Sprintf("max_packet_size %d", brokerLimit))
-	c := r.central(r.b.URL())
-	st := newStore(t, 0)
-	appendThemes(t, st, 300)
-	r.autoAdvance()
-	l := r.start(link.Options{Broker: r.b.URL(), MaxMessageBytes: 1 << 20}, r.outbox(st), r.agent())
-	r.until("300 theme records delivered and acked", func() bool { return pending(st) == 0 && l.Counters().Acked == 300 })
-	if n := len(c.ids()); n != 300 {
-		t.Errorf("central saw %d records, want 300", n)
-	}
+	l, c := drainThemes(t, 1<<20)
 	k := l.Counters()
 	// 1 MiB, 512, 256, 128 and 64 KiB drop; 32 KiB passes, and the budget
 	// then grows only up to below the smallest size that dropped.
