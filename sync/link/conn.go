@@ -562,7 +562,11 @@ func (c *conn) status(online bool) protocol.Status {
 	if err != nil {
 		s.Faults = append(s.Faults, "outbox: "+err.Error())
 	}
-	for _, id := range slices.Sorted(maps.Keys(c.l.size.aside)) {
+	for i, id := range slices.Sorted(maps.Keys(c.l.size.aside)) {
+		if i == 3 {
+			s.Faults = append(s.Faults, fmt.Sprintf("link: and %d more records set aside", len(c.l.size.aside)-i))
+			break
+		}
 		a := c.l.size.aside[id]
 		s.Faults = append(s.Faults, fmt.Sprintf("link: record %s (seq %d) set aside: the broker dropped the connection each time it was sent alone (%d bytes)", id, a.seq, a.size))
 	}
