@@ -239,8 +239,8 @@ var (
 func headOf(v []byte) (h head, ok bool) {
 	const idLen = 36
 	if p := len(recordPrefix); bytes.HasPrefix(v, recordPrefix) && len(v) > p+idLen && v[p+idLen] == '"' {
-		id, err := parseID(string(v[p : p+idLen]))
-		if i := bytes.Index(v, sessionKey); err == nil && i > 0 {
+		id, idOK := uuidBytes(v[p : p+idLen])
+		if i := bytes.Index(v, sessionKey); idOK && i > 0 {
 			rest := v[i+len(sessionKey):]
 			if j := bytes.IndexByte(rest, '"'); j >= 0 && bytes.IndexByte(rest[:j], '\\') < 0 {
 				return head{id: id, session: string(rest[:j]), unsigned: bytes.HasSuffix(v, unsignedEnd)}, true
@@ -257,4 +257,41 @@ func headOf(v []byte) (h head, ok bool) {
 	}
 	id, err := parseID(r.ID)
 	return head{id: id, session: r.SessionID, unsigned: r.Sig == ""}, err == nil
+}
+
+// uuidBytes reads a canonical UUID (8-4-4-4-12 hex digits) as parseID
+// does, without allocating.
+func uuidBytes(b []byte) (id [16]byte, ok bool) {
+	if len(b) != 36 {
+		return id, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if b[i] != '-' {
+				return id, false
+			}
+			i++
+			continue
+		}
+		hi, lo := unhex(b[i]), unhex(b[i+1])
+		if hi > 15 || lo > 15 {
+			return id, false
+		}
+		id[j] = hi<<4 | lo
+		i, j = i+2, j+1
+	}
+	return id, true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
 }

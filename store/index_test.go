@@ -150,3 +150,16 @@ func TestOpenSignsOnlyUnsigned(t *testing.T) {
 	s = reopen(t, path, sign, 0)
 	defer closeChecked(t, s)
 }
+
+// TestUUIDBytes: the fast UUID reader agrees with the one records are
+// checked with at append.
+func TestUUIDBytes(t *testing.T) {
+	for _, s := range []string{"0190a1b2-c3d4-7e5f-8a6b-000000000001", "0190A1B2-C3D4-7E5F-8A6B-00000000000F",
+		"0190a1b2-c3d4-7e5f-8a6b-00000000000g", "0190a1b2xc3d4-7e5f-8a6b-000000000001", "0190a1b2-c3d4-7e5f-8a6b-0000000001", ""} {
+		want, err := store.ParseID(s)
+		got, ok := store.UUIDBytes([]byte(s))
+		if ok != (err == nil) || (ok && got != want) {
+			t.Errorf("%q: %x %v, want %x %v", s, got, ok, want, err)
+		}
+	}
+}
