@@ -69,18 +69,19 @@ type Printer struct {
 // Sync is the MQTT link to the central (protocol v1). evalpad sim's
 // --broker and --sync-* flags override it.
 type Sync struct {
-	Broker       string   `toml:"broker"`        // "" (records stay in the outbox); tcp://HOST:1883, ssl://HOST:8883, ws://, wss://
-	Username     string   `toml:"username"`      // MQTT username
-	PasswordFile string   `toml:"password_file"` // file holding the MQTT password (env EVALPAD_BROKER_PASSWORD wins)
-	CentralKey   string   `toml:"central_key"`   // "" (not provisioned: every downlink message is refused); the central's ed25519 public key, base64
-	CAFile       string   `toml:"ca_file"`       // PEM CA of the broker's certificate; "" = system roots
-	CertFile     string   `toml:"cert_file"`     // client certificate (mutual TLS)
-	KeyFile      string   `toml:"key_file"`      // its key
-	Batch        int      `toml:"batch"`         // 256 records per up/records message; 1..5000
-	InFlight     int      `toml:"inflight"`      // 4 messages awaiting the central's ack; 1..64
-	AckTimeout   Duration `toml:"ack_timeout"`   // 30s: unacked records are sent again after this; 1s..1h
-	RetryMin     Duration `toml:"retry_min"`     // 1s: first reconnect delay; 100ms..1m
-	RetryMax     Duration `toml:"retry_max"`     // 2m: longest reconnect delay; retry_min..1h
+	Broker       string   `toml:"broker"`            // "" (records stay in the outbox); tcp://HOST:1883, ssl://HOST:8883, ws://, wss://
+	Username     string   `toml:"username"`          // MQTT username
+	PasswordFile string   `toml:"password_file"`     // file holding the MQTT password (env EVALPAD_BROKER_PASSWORD wins)
+	CentralKey   string   `toml:"central_key"`       // "" (not provisioned: every downlink message is refused); the central's ed25519 public key, base64
+	CAFile       string   `toml:"ca_file"`           // PEM CA of the broker's certificate; "" = system roots
+	CertFile     string   `toml:"cert_file"`         // client certificate (mutual TLS)
+	KeyFile      string   `toml:"key_file"`          // its key
+	Batch        int      `toml:"batch"`             // 256 records per up/records message; 1..5000
+	MaxMsgBytes  int      `toml:"max_message_bytes"` // 61440: payload bytes of one up/records message at most; 1024..67108864
+	InFlight     int      `toml:"inflight"`          // 4 messages awaiting the central's ack; 1..64
+	AckTimeout   Duration `toml:"ack_timeout"`       // 30s: unacked records are sent again after this; 1s..1h
+	RetryMin     Duration `toml:"retry_min"`         // 1s: first reconnect delay; 100ms..1m
+	RetryMax     Duration `toml:"retry_max"`         // 2m: longest reconnect delay; retry_min..1h
 }
 
 // Update is firmware updates: who may sign them, where the slots are, and
@@ -212,7 +213,7 @@ func Default() Config {
 			GPIOPins: map[string]string{}, EvdevKeys: map[string]int{}},
 		Panel: Panel{FBPath: "/dev/fb0", SPIPort: "/dev/spidev0.0", SPIHz: 40000000, Invert: true, SPIMode: 3},
 		Texts: map[string]string{},
-		Sync: Sync{Batch: 256, InFlight: 4, AckTimeout: Duration{30 * time.Second},
+		Sync: Sync{Batch: 256, MaxMsgBytes: 60 << 10, InFlight: 4, AckTimeout: Duration{30 * time.Second},
 			RetryMin: Duration{time.Second}, RetryMax: Duration{2 * time.Minute}},
 		Update:  Update{VendorKeys: []string{}, Trial: Duration{5 * time.Minute}, BootLimit: 3},
 		Reasons: rating.DefaultReasons(),

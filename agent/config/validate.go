@@ -305,6 +305,11 @@ func (s Sync) validate(add func(string, error)) {
 	if s.Batch < 1 || s.Batch > 5000 {
 		add("sync.batch", fmt.Errorf("must be between 1 and 5000, got %d", s.Batch))
 	}
+	// link.MinMessageBytes and link.MaxMessageBytesLimit (what the central
+	// accepts in one message); config does not import the link.
+	if s.MaxMsgBytes < 1<<10 || s.MaxMsgBytes > 64<<20 {
+		add("sync.max_message_bytes", fmt.Errorf("must be between 1024 and 67108864 bytes (64 MiB), got %d", s.MaxMsgBytes))
+	}
 	if s.InFlight < 1 || s.InFlight > 64 {
 		add("sync.inflight", fmt.Errorf("must be between 1 and 64, got %d", s.InFlight))
 	}

@@ -232,7 +232,7 @@ func TestValidateAllFields(t *testing.T) {
 		"store.outbox_max", "store.retention",
 		"display.size", "display.star_order", "display.scan_url", "printer.paper", "printer.qr",
 		"buttons.debounce", "buttons.serial_baud", "panel.spi_hz",
-		"sync.batch", "sync.inflight", "sync.ack_timeout", "sync.retry_min", "sync.retry_max",
+		"sync.batch", "sync.max_message_bytes", "sync.inflight", "sync.ack_timeout", "sync.retry_min", "sync.retry_max",
 		"update.trial", "update.boot_limit", "reasons.1",
 	}
 	lines := strings.Split(err.Error(), "\n")
@@ -319,6 +319,9 @@ func TestHardwareSections(t *testing.T) {
 		{"[sync]\ncentral_key = \"AAAA\"", "sync.central_key"},
 		{"[sync]\ncert_file = \"/etc/evalpad/c.pem\"", "sync.key_file"},
 		{"[sync]\nbatch = 0", "sync.batch"},
+		{"[sync]\nmax_message_bytes = 1000", "sync.max_message_bytes"},
+		{"[sync]\nmax_message_bytes = 67108865", "sync.max_message_bytes"},
+		{"[sync]\nmax_message_bytes = -1", "sync.max_message_bytes"},
 		{"[sync]\nretry_min = \"10s\"\nretry_max = \"5s\"", "sync.retry_max"},
 	} {
 		_, err := config.Parse([]byte(tc.toml))
