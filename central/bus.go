@@ -52,6 +52,12 @@ type Bus interface {
 	// Publish sends payload on topic (an MQTT topic) so an MQTT subscriber
 	// gets it, retained if asked, and returns once the broker took it.
 	Publish(ctx context.Context, topic string, retained bool, payload []byte) error
+	// Post sends payload on topic, not retained, without waiting for the
+	// broker: the hub's workers send acks with it (waiting there could
+	// hold up the client's reading of the broker's answers behind a full
+	// queue of records). A message lost is an ack lost: the pad sends the
+	// records again.
+	Post(topic string, payload []byte)
 	// State: the connection is up; the records are being received.
 	State() (connected, subscribed bool)
 }
@@ -148,6 +154,14 @@ func (b *mqttBus) Run(ctx context.Context, records, other func(Message)) error {
 	<-ctx.Done()
 	cl.Disconnect(250)
 	return nil
+}
+
+// Post publishes with QoS 1; paho keeps the message until the broker has
+// it (a clean session drops it at a reconnect).
+func (b *mqttBus) Post(topic string, payload []byte) {
+	if cl := b.cl.Load(); cl != nil {
+		(*cl).Publish(topic, 1, false, payload)
+	}
 }
 
 // Publish sends with QoS 1 and returns once the broker took it (while the

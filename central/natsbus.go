@@ -193,8 +193,8 @@ func (b *natsBus) ensure(ctx context.Context, js jetstream.JetStream) (jetstream
 	return c, nil
 }
 
-// Publish sends an ack as a NATS message, anything else through the MQTT
-// client (see natsBus).
+// Publish sends a config, command or session through the MQTT client (see
+// natsBus); an ack, as Post does.
 func (b *natsBus) Publish(ctx context.Context, topic string, retained bool, payload []byte) error {
 	if _, suffix, err := protocol.ParseTopic(topic); err != nil || suffix != protocol.DownAck || retained {
 		return b.mqtt.Publish(ctx, topic, retained, payload)
@@ -204,6 +204,18 @@ func (b *natsBus) Publish(ctx context.Context, topic string, retained bool, payl
 	case <-ctx.Done():
 		return fmt.Errorf("central: publish %s: %w", topic, ErrNotRunning)
 	}
+	return b.post(topic, payload)
+}
+
+// Post sends an ack as a NATS message (the client buffers it while it
+// reconnects).
+func (b *natsBus) Post(topic string, payload []byte) {
+	if err := b.post(topic, payload); err != nil {
+		b.log.Warn("evalhub: ack not sent; the pad will send the records again", "topic", topic, "err", err)
+	}
+}
+
+func (b *natsBus) post(topic string, payload []byte) error {
 	nc := b.nc.Load()
 	if nc == nil {
 		return fmt.Errorf("central: publish %s: %w", topic, ErrNotRunning)
