@@ -124,13 +124,18 @@ func (b *mqttBus) Run(ctx context.Context, records, other func(Message)) error {
 		SetOnConnectHandler(func(c mqtt.Client) {
 			b.log.Info("evalhub: connected", "broker", strings.Join(redacted, ","), "records", b.records)
 			// Not waited on here: this runs on paho's connection goroutine.
+			// Tried again while it fails: a NATS node refuses a subscription
+			// while JetStream elects new leaders after a node died.
 			go func() {
-				t := c.SubscribeMultiple(filters, nil)
-				if !t.WaitTimeout(10*time.Second) || t.Error() != nil {
-					b.log.Error("evalhub: subscribe", "err", t.Error())
-					return
+				for c.IsConnectionOpen() {
+					t := c.SubscribeMultiple(filters, nil)
+					if t.WaitTimeout(10*time.Second) && t.Error() == nil {
+						b.subscribed.Store(true)
+						return
+					}
+					b.log.Error("evalhub: subscribe; trying again", "err", t.Error())
+					time.Sleep(2 * time.Second)
 				}
-				b.subscribed.Store(true)
 			}()
 		}).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
