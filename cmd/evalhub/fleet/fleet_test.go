@@ -1,13 +1,20 @@
-package main
+// Package fleet tests evalhub at the scale of a city's fleet: 1,000 pads
+// through Mosquitto or a 3-node NATS cluster to two evalhub processes on
+// PostgreSQL, one of them killed midway. It has only tests: they run
+// without the race detector (scripts/test runs this package on its own),
+// whose slowdown of a thousand clients would measure nothing.
+package fleet
 
 import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,9 +56,7 @@ const (
 // killed with SIGKILL when a third of the records are stored. Every record
 // is stored once and every pad's backlog acked; the rate is logged.
 func TestFleetMosquitto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the fleet test is long: not with -short")
-	}
+	skipSlow(t)
 	m := mqtttest.Start(t)
 	runFleet(t, fleetSetup{broker: m.URL(), padBrokers: func(int) []string { return []string{m.URL()} }})
 }
@@ -63,9 +68,7 @@ func TestFleetMosquitto(t *testing.T) {
 // the evalhub, one node is killed when two thirds of the records are
 // stored: its pads reconnect to another node.
 func TestFleetNATS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the fleet test is long: not with -short")
-	}
+	skipSlow(t)
 	c := natstest.Start(t, 3)
 	runFleet(t, fleetSetup{broker: c.MQTTURLs(), nats: c.URLs(), padBrokers: func(i int) []string {
 		var u []string
@@ -88,6 +91,16 @@ var (
 	evalhubErr  error
 )
 
+// skipSlow skips the fleet tests with -short and under the race detector.
+func skipSlow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the fleet test is long: not with -short")
+	}
+	if raceEnabled {
+		t.Skip("the fleet test runs without -race (scripts/test runs it on its own)")
+	}
+}
+
 // evalhubBinary builds cmd/evalhub once per test run.
 func evalhubBinary(t *testing.T) string {
 	t.Helper()
@@ -98,7 +111,7 @@ func evalhubBinary(t *testing.T) string {
 			return
 		}
 		evalhubBin = filepath.Join(dir, "evalhub")
-		out, err := exec.Command("go", "build", "-o", evalhubBin, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", evalhubBin, "evalpad/cmd/evalhub").CombinedOutput()
 		if err != nil {
 			evalhubErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -162,7 +175,12 @@ func startHub(t *testing.T, name string, args ...string) *hubProc {
 	}
 	centraltest.Eventually(t, name+" to subscribe", func() bool {
 		var h struct{ Subscribed bool }
-		return getJSON(t, "", base+"/api/v1/health", &h) == 200 && h.Subscribed
+		resp, err := http.Get(base + "/api/v1/health")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(&h) == nil && h.Subscribed
 	})
 	return p
 }
@@ -235,7 +253,7 @@ func (p *simPad) send(cl mqtt.Client) {
 }
 
 // run connects and drains until every record is acked or ctx ends.
-func (p *simPad) run(ctx context.Context, brokers []string) error {
+func (p *simPad) run(ctx context.Context, brokers []string, connected func()) error {
 	o := mqtt.NewClientOptions().SetClientID("evalpad-" + p.id).SetCleanSession(false).SetAutoReconnect(true).
 		SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(2 * time.Second).
 		SetKeepAlive(10 * time.Second).SetPingTimeout(5 * time.Second).SetConnectTimeout(10 * time.Second).
@@ -254,6 +272,9 @@ func (p *simPad) run(ctx context.Context, brokers []string) error {
 			return fmt.Errorf("pad %s: never connected", p.id)
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+	if connected != nil {
+		connected()
 	}
 	p.send(cl)
 	timer := time.NewTimer(fleetAckTimeout)
@@ -367,9 +388,15 @@ func runFleet(t *testing.T, s fleetSetup) {
 	start = time.Now()
 	errs := make(chan error, len(pads))
 	var wg sync.WaitGroup
+	var nconn atomic.Int64
+	connected := func() {
+		if nconn.Add(1) == fleetPads {
+			t.Logf("all %d pads connected %v in, %d records stored", fleetPads, time.Since(start).Round(time.Millisecond), stored())
+		}
+	}
 	for i, p := range pads {
 		wg.Go(func() {
-			if err := p.run(ctx, s.padBrokers(i)); err != nil {
+			if err := p.run(ctx, s.padBrokers(i), connected); err != nil {
 				errs <- err
 			}
 		})
@@ -380,7 +407,7 @@ func runFleet(t *testing.T, s fleetSetup) {
 	killedHub, killedNode := false, s.killNode == nil
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	last, lastAt := -1, time.Now()
+	last, lastAt, nextLog := -1, time.Now(), time.Now().Add(15*time.Second)
 wait:
 	for {
 		select {
@@ -389,6 +416,10 @@ wait:
 		case <-tick.C:
 		}
 		n := stored()
+		if time.Now().After(nextLog) {
+			t.Logf("%v: %d records stored, %d pads connected", time.Since(start).Round(time.Second), n, nconn.Load())
+			nextLog = nextLog.Add(15 * time.Second)
+		}
 		if n != last {
 			last, lastAt = n, time.Now()
 		} else if time.Since(lastAt) > time.Minute && ctx.Err() == nil {
