@@ -138,32 +138,49 @@ func (b *natsBus) Run(ctx context.Context, records, other func(Message)) error {
 	if err != nil {
 		return fmt.Errorf("central: jetstream: %w", err)
 	}
+	for ctx.Err() == nil {
+		b.consume(ctx, js, records)
+	}
+	return nil
+}
+
+// consume makes the stream and the consumer if they are missing and
+// consumes until ctx ends or the consumer is gone (deleted by hand, or
+// lost with the cluster's state): then the caller makes it again.
+func (b *natsBus) consume(ctx context.Context, js jetstream.JetStream, records func(Message)) {
+	gone := make(chan struct{}, 1)
+	cons, err := b.ensure(ctx, js)
 	var cc jetstream.ConsumeContext
-	for cc == nil {
-		cons, err := b.ensure(ctx, js)
-		if err == nil {
-			cc, err = cons.Consume(func(m jetstream.Msg) {
-				records(Message{Topic: SubjectTopic(m.Subject()), Payload: m.Data(),
-					ack: func() { m.Ack() }, nak: func() { m.NakWithDelay(2 * time.Second) }})
-			}, jetstream.PullMaxMessages(512), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-				b.log.Warn("evalhub: jetstream consume", "err", err)
-			}))
-		}
-		if err != nil {
-			b.log.Error("evalhub: jetstream: records not consumed yet, trying again", "err", err)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(2 * time.Second):
+	if err == nil {
+		cc, err = cons.Consume(func(m jetstream.Msg) {
+			records(Message{Topic: SubjectTopic(m.Subject()), Payload: m.Data(),
+				ack: func() { m.Ack() }, nak: func() { m.NakWithDelay(2 * time.Second) }})
+		}, jetstream.PullMaxMessages(512), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			b.log.Warn("evalhub: jetstream consume", "err", err)
+			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+				select {
+				case gone <- struct{}{}:
+				default:
+				}
 			}
+		}))
+	}
+	if err != nil {
+		b.log.Error("evalhub: jetstream: records not consumed yet, trying again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
 		}
+		return
 	}
 	b.consumed.Store(true)
-	b.log.Info("evalhub: consuming records", "stream", RecordsStream, "consumer", b.durable, "server", nc.ConnectedUrlRedacted())
-	<-ctx.Done()
+	b.log.Info("evalhub: consuming records", "stream", RecordsStream, "consumer", b.durable)
+	select {
+	case <-ctx.Done():
+	case <-gone:
+	}
 	cc.Stop()
 	b.consumed.Store(false)
-	return nil
 }
 
 // ensure creates the stream and the group's consumer, or finds them made.

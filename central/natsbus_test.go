@@ -53,7 +53,8 @@ func TestNewHubChecksNATS(t *testing.T) {
 // retained status; a retained config published by a hub reaches a pad that
 // subscribes later on another node; with the node the hubs met killed, the
 // pad's next records are stored and acked too; and a message the store
-// refused is delivered again by JetStream, with no resend from the pad.
+// refused is delivered again by JetStream, with no resend from the pad;
+// the group's consumer deleted, the hubs make it again.
 func TestHubThroughNATSCluster(t *testing.T) {
 	c := natstest.Start(t, 3)
 	st := openStore(t, filepath.Join(t.TempDir(), "h.db"))
@@ -192,6 +193,11 @@ func TestHubThroughNATSCluster(t *testing.T) {
 		info, err := s.Info(ctx)
 		return err == nil && info.State.Msgs == 0 && info.Config.Replicas == 3
 	})
+	// The group's consumer deleted by hand: the hubs make it again.
+	if err := s.DeleteConsumer(ctx, "g1"); err != nil {
+		t.Fatal(err)
+	}
+	deliver(33, signed(60))
 }
 
 type lockedBuffer struct {
