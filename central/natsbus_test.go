@@ -130,20 +130,26 @@ func TestHubThroughNATSCluster(t *testing.T) {
 	// elects new leaders for what the killed node led, and a record
 	// published meanwhile may not reach the stream: the pad connects again
 	// and sends what is not acked again, as its link would.
+	publish := func(rec []byte) bool {
+		tok := cl.Publish(protocol.Topic(pad.ID, protocol.UpRecords), 1, false, protocol.AppendRecords(nil, pad.ID, [][]byte{rec}))
+		if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
+			return true
+		}
+		cl.Disconnect(0)
+		time.Sleep(time.Second)
+		if again, err := pad.Dial(c.Nodes[2].MQTTURL(), nil); err == nil {
+			cl = again
+			t.Cleanup(func() { again.Disconnect(0) })
+		}
+		return false
+	}
 	deliver := func(want int, recs ...[]byte) {
 		for attempt := 1; !acked(want)(); attempt++ {
 			if attempt > 12 {
 				t.Fatalf("%d records not acked after a minute", len(recs))
 			}
 			for _, rec := range recs {
-				tok := cl.Publish(protocol.Topic(pad.ID, protocol.UpRecords), 1, false, protocol.AppendRecords(nil, pad.ID, [][]byte{rec}))
-				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-					cl.Disconnect(0)
-					time.Sleep(time.Second)
-					if again, err := pad.Dial(c.Nodes[2].MQTTURL(), nil); err == nil {
-						cl = again
-						defer cl.Disconnect(0)
-					}
+				if !publish(rec) {
 					break
 				}
 			}
@@ -163,8 +169,10 @@ func TestHubThroughNATSCluster(t *testing.T) {
 	fs.mu.Lock()
 	fs.fail = true
 	fs.mu.Unlock()
-	if tok := cl.Publish(protocol.Topic(pad.ID, protocol.UpRecords), 1, false, protocol.AppendRecords(nil, pad.ID, [][]byte{signed(50)})); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("publish: %v", tok.Error())
+	for attempt := 1; !publish(signed(50)); attempt++ {
+		if attempt == 10 {
+			t.Fatal("the pad cannot publish")
+		}
 	}
 	centraltest.Eventually(t, "a failed commit", func() bool { return h.Counters().StoreFails+h2.Counters().StoreFails > 0 })
 	if acked(32)() {
