@@ -3,6 +3,7 @@ package central
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -185,26 +186,31 @@ func TestHubThroughNATSCluster(t *testing.T) {
 	if n, _ := st.Count(context.Background()); n != 32 {
 		t.Errorf("%d stored, want 32", n)
 	}
-	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	nc, err := nats.Connect(c.URLs())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	s, err := js.Stream(ctx, RecordsStream)
-	if err != nil {
-		t.Fatal(err)
+	// Each JetStream request may time out while the cluster settles after
+	// the kill: asked again until it answers.
+	jsDo := func(f func(ctx context.Context, s jetstream.Stream) bool) func() bool {
+		return func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			s, err := js.Stream(ctx, RecordsStream)
+			return err == nil && f(ctx, s)
+		}
 	}
-	centraltest.Eventually(t, "the stream emptied by the acks", func() bool {
+	centraltest.Eventually(t, "the stream emptied by the acks", jsDo(func(ctx context.Context, s jetstream.Stream) bool {
 		info, err := s.Info(ctx)
 		return err == nil && info.State.Msgs == 0 && info.Config.Replicas == 3
-	})
+	}))
 	// The group's consumer deleted by hand: the hubs make it again.
-	if err := s.DeleteConsumer(ctx, "g1"); err != nil {
-		t.Fatal(err)
-	}
+	centraltest.Eventually(t, "the consumer deleted", jsDo(func(ctx context.Context, s jetstream.Stream) bool {
+		err := s.DeleteConsumer(ctx, "g1")
+		return err == nil || errors.Is(err, jetstream.ErrConsumerNotFound)
+	}))
 	deliver(33, signed(60))
 }
 

@@ -8,6 +8,7 @@ package natstest
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +18,6 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-
-	"evalpad/sync/mqtttest"
 )
 
 // Binary is where the tests look for nats-server first.
@@ -61,9 +60,9 @@ func Start(t testing.TB, n int) *Cluster {
 	}
 	dir := t.TempDir()
 	c := &Cluster{t: t, bin: bin}
+	ports := freePorts(t, 3*n)
 	for i := range n {
-		c.Nodes = append(c.Nodes, &Node{Name: fmt.Sprintf("n%d", i+1), Port: mqtttest.FreePort(t), MQTTPort: mqtttest.FreePort(t),
-			ClusterPort: mqtttest.FreePort(t)})
+		c.Nodes = append(c.Nodes, &Node{Name: fmt.Sprintf("n%d", i+1), Port: ports[3*i], MQTTPort: ports[3*i+1], ClusterPort: ports[3*i+2]})
 	}
 	var routes []string
 	for _, nd := range c.Nodes {
@@ -90,6 +89,22 @@ func Start(t testing.TB, n int) *Cluster {
 	})
 	c.WaitMQTT()
 	return c
+}
+
+// freePorts returns n distinct TCP ports free on 127.0.0.1: each listener
+// is held until all are found, so no port comes twice.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
 }
 
 // Config is a node's configuration: JetStream in dir, the cluster's
