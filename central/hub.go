@@ -72,7 +72,7 @@ type HubOptions struct {
 // HubCounters are what a hub did since it started.
 type HubCounters struct {
 	Connected  bool   `json:"connected"`
-	Subscribed bool   `json:"subscribed"`  // the shared subscription is in place
+	Subscribed bool   `json:"subscribed"`  // records are coming: the shared subscription (NATS: the JetStream consumer and the MQTT subscriptions) in place
 	Messages   uint64 `json:"messages"`    // up/records messages received
 	New        uint64 `json:"new"`         // records stored
 	Duplicates uint64 `json:"duplicates"`  // records received again (resends), not stored again
