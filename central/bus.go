@@ -129,11 +129,12 @@ func (b *mqttBus) Run(ctx context.Context, records, other func(Message)) error {
 			go func() {
 				for c.IsConnectionOpen() {
 					t := c.SubscribeMultiple(filters, nil)
-					if t.WaitTimeout(10*time.Second) && t.Error() == nil {
+					err := SubscribeError(t, 10*time.Second)
+					if err == nil {
 						b.subscribed.Store(true)
 						return
 					}
-					b.log.Error("evalhub: subscribe; trying again", "err", t.Error())
+					b.log.Error("evalhub: subscribe; trying again", "err", err)
 					time.Sleep(2 * time.Second)
 				}
 			}()
@@ -200,4 +201,25 @@ func (b *mqttBus) Publish(ctx context.Context, topic string, retained bool, payl
 	case <-ctx.Done():
 		return fmt.Errorf("central: publish %s: %w", topic, ctx.Err())
 	}
+}
+
+// SubscribeError waits up to d for a paho subscribe token and returns why
+// it failed, a filter the broker refused included: paho reports a SUBACK
+// of 0x80 as a granted "QoS" 128 and no error, and a NATS node sends one
+// while JetStream elects leaders after a node died.
+func SubscribeError(t mqtt.Token, d time.Duration) error {
+	if !t.WaitTimeout(d) {
+		return fmt.Errorf("central: subscribe: no answer in %v", d)
+	}
+	if err := t.Error(); err != nil {
+		return fmt.Errorf("central: subscribe: %w", err)
+	}
+	if st, ok := t.(*mqtt.SubscribeToken); ok {
+		for filter, qos := range st.Result() {
+			if qos > 2 {
+				return fmt.Errorf("central: subscribe: the broker refused %s (SUBACK 0x%02x)", filter, qos)
+			}
+		}
+	}
+	return nil
 }

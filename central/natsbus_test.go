@@ -147,7 +147,8 @@ func TestHubThroughNATSCluster(t *testing.T) {
 	deliver := func(want int, recs ...[]byte) {
 		for attempt := 1; !acked(want)(); attempt++ {
 			if attempt > 12 {
-				t.Fatalf("%d records not acked after a minute", len(recs))
+				n, _ := st.Count(context.Background())
+				t.Fatalf("%d records not acked after a minute: %d stored; hubs %+v %+v", len(recs), n, h.Counters(), h2.Counters())
 			}
 			for _, rec := range recs {
 				if !publish(rec) {

@@ -172,6 +172,12 @@ func (p *Pad) Dial(broker string, tlsc *tls.Config) (mqtt.Client, error) {
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("pad %s subscribe: %v", p.ID, tok.Error())
 	}
+	// A refusal is a SUBACK of 0x80, which paho reports as a granted QoS
+	// and no error (a NATS node refuses while JetStream elects leaders).
+	if q := tok.(*mqtt.SubscribeToken).Result()[topic]; q > 2 {
+		cl.Disconnect(0)
+		return nil, fmt.Errorf("pad %s subscribe: refused (SUBACK 0x%02x)", p.ID, q)
+	}
 	return cl, nil
 }
 

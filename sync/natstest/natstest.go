@@ -83,7 +83,7 @@ func Start(t testing.TB, n int) *Cluster {
 		}
 		if t.Failed() {
 			for _, nd := range c.Nodes {
-				t.Logf("nats-server %s's log (tail):\n%s", nd.Name, tail(nd.log.String(), 3000))
+				t.Logf("nats-server %s's log (tail, without the retries of a route to a dead node):\n%s", nd.Name, tail(nd.log.String(), 6000))
 			}
 		}
 	})
@@ -232,6 +232,13 @@ func (c *Cluster) waitMQTT(nd *Node) {
 }
 
 func tail(s string, n int) string {
+	var keep []string
+	for l := range strings.SplitSeq(s, "\n") {
+		if !strings.Contains(l, "Error trying to connect to route") {
+			keep = append(keep, l)
+		}
+	}
+	s = strings.Join(keep, "\n")
 	if len(s) > n {
 		return "…" + s[len(s)-n:]
 	}

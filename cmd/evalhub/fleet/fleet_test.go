@@ -258,7 +258,16 @@ func (p *simPad) run(ctx context.Context, brokers []string, connected func()) er
 		SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(2 * time.Second).
 		SetKeepAlive(10 * time.Second).SetPingTimeout(5 * time.Second).SetConnectTimeout(10 * time.Second).
 		SetOnConnectHandler(func(c mqtt.Client) {
-			go c.Subscribe(protocol.Topic(p.id, protocol.DownAck), 1, p.onAck)
+			// Again while the broker refuses it (a NATS node, while
+			// JetStream elects leaders after a node died).
+			go func() {
+				for c.IsConnectionOpen() {
+					if central.SubscribeError(c.Subscribe(protocol.Topic(p.id, protocol.DownAck), 1, p.onAck), 10*time.Second) == nil {
+						return
+					}
+					time.Sleep(time.Second)
+				}
+			}()
 		})
 	for _, b := range brokers {
 		o.AddBroker(b)
