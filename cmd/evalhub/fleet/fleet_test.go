@@ -392,7 +392,7 @@ func runFleet(t *testing.T, s fleetSetup) {
 		return n
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	start = time.Now()
 	errs := make(chan error, len(pads))
