@@ -81,9 +81,21 @@ func (l *Link) dial(ctx context.Context) (*conn, error) {
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("link: connect: %w", err)
 	}
-	if err := c.wait(ctx, cl.Subscribe(protocol.DownFilter(l.o.DeviceID), 1, c.onMessage)); err != nil {
+	filter := protocol.DownFilter(l.o.DeviceID)
+	sub := cl.Subscribe(filter, 1, c.onMessage)
+	if err := c.wait(ctx, sub); err != nil {
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("link: subscribe: %w", err)
+	}
+	// A broker may refuse a subscription in its SUBACK (0x80) without an
+	// error: a NATS node while JetStream elects leaders, an ACL. Connected
+	// without it, the pad would get no acks and resend for ever; fail the
+	// connection instead, so the link backs off and dials again.
+	if st, ok := sub.(*mqtt.SubscribeToken); ok {
+		if q, ok := st.Result()[filter]; !ok || q > 2 {
+			cl.Disconnect(0)
+			return nil, fmt.Errorf("link: subscribe %s: refused by the broker (0x%02x)", filter, q)
+		}
 	}
 	c.cl = cl
 	return c, nil
