@@ -108,7 +108,7 @@ func (a *Agent) newLink(cfg config.Config) (*link.Link, error) {
 		Broker: s.Broker, DeviceID: cfg.DeviceID, Firmware: a.parts.Version, CentralKey: central,
 		Username: s.Username, Password: password,
 		CAFile: s.CAFile, CertFile: s.CertFile, KeyFile: s.KeyFile,
-		Batch: s.Batch, InFlight: s.InFlight, AckTimeout: s.AckTimeout.Duration,
+		Batch: s.Batch, MaxMessageBytes: s.MaxMsgBytes, InFlight: s.InFlight, AckTimeout: s.AckTimeout.Duration,
 		Backoff: link.Backoff{Min: s.RetryMin.Duration, Max: s.RetryMax.Duration},
 		Logger:  a.log,
 	}, a.store, downlink{a})

@@ -2,11 +2,15 @@ package agent
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
+	"evalpad/agent/screen"
+	"evalpad/device/escpos"
+	"evalpad/device/printer"
 	"evalpad/display/receipt"
 	"evalpad/pad/localapi"
 )
@@ -65,7 +69,34 @@ func newReceipts(a *Agent, cfg config.Config, p hardware.Printer, simulated bool
 	if cfg.Receipt.Key == "" {
 		a.log.Warn("receipt.key is not set: receipts are signed with the public development key")
 	}
-	return &receipts{a: a, key: key, printer: p, profile: receipt.Profile{Paper: cfg.Printer.Paper, QR: cfg.Printer.QR}}, nil
+	profile, err := receiptProfile(cfg, a.screen)
+	if err != nil {
+		return nil, err
+	}
+	return &receipts{a: a, key: key, printer: p, profile: profile}, nil
+}
+
+// receiptProfile is the receipt layout for the configured printer: paper,
+// QR mode, and the characters its profile prints as text (printer.profile);
+// a gb2312-only printer gets the other characters' lines drawn with the
+// screen's font, as the printer would draw them.
+func receiptProfile(cfg config.Config, scr *screen.Screen) (receipt.Profile, error) {
+	prof, err := printer.ProfileByName(cfg.Printer.Profile)
+	if err != nil {
+		return receipt.Profile{}, fmt.Errorf("config: printer.profile: %w", err)
+	}
+	p := receipt.Profile{Paper: cfg.Printer.Paper, QR: cfg.Printer.QR, Charset: prof.Charset}
+	if prof.Charset == printer.CharsetGB2312 {
+		if scr == nil {
+			return receipt.Profile{}, fmt.Errorf("printer.profile %s: no CJK font to draw the characters the printer lacks", prof.Name)
+		}
+		dots, err := escpos.DotsFor(cfg.Printer.Paper)
+		if err != nil {
+			return receipt.Profile{}, err
+		}
+		p.Lines = &escpos.Renderer{Dots: dots, Font: scr.Font().Fork()}
+	}
+	return p, nil
 }
 
 // PrintReceipt prints the receipt of one case (checked by

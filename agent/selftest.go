@@ -132,12 +132,14 @@ func Selftest(ctx context.Context, cfg config.Config, parts Parts, o SelftestOpt
 	if hw.Panel == nil {
 		rep.skip("panel", "no [panel] driver configured")
 	} else {
-		o.Say("panel: showing the test pattern (colour bars, white frame and corners)")
+		o.Say("panel %s, %dx%d: showing the test pattern — bars W R G B K, grey ramp, white frame and corners", hw.PanelName, w, h)
+		o.Say("panel: W white, R red, G green, B blue, K black, the ramp dark to light, else: W black = flip panel.invert; R blue = flip panel.bgr")
 		err := hw.Panel.Show(TestPattern(w, h))
 		if err == nil && o.Confirm != nil {
-			err = o.Confirm("屏幕上是否显示彩条、白色边框和四角白块？Is the test pattern shown whole? [y/N] ")
+			err = o.Confirm("彩条从左到右是否为 白 红 绿 蓝 黑（W R G B K），灰阶由黑到白，白色边框和四角完整？" +
+				"Are the bars W R G B K white, red, green, blue, black, the ramp dark to light, the frame whole? [y/N] ")
 		}
-		rep.add("panel", err, hw.PanelName+": test pattern shown")
+		rep.add("panel", err, fmt.Sprintf("%s, %dx%d: test pattern shown (bars W R G B K, grey ramp, frame)", hw.PanelName, w, h))
 	}
 	if hw.Buttons == nil {
 		rep.skip("buttons", "no [buttons] driver configured")
@@ -172,7 +174,7 @@ func Selftest(ctx context.Context, cfg config.Config, parts Parts, o SelftestOpt
 		rep.skip("printer", "not tested: the pad did not start")
 	default:
 		o.Say("printer: printing a test receipt")
-		rep.add("printer", a.testPrint(ctx, o.Timeout), hw.PrinterName+": test receipt printed, status fine")
+		rep.add("printer", a.testPrint(ctx, o.Timeout), hw.PrinterName+": test receipt printed, status fine"+statusNote(cfg.Printer))
 	}
 	return rep.done()
 }
@@ -182,6 +184,15 @@ func SelftestConfigFailed(path, version string, err error) *Report {
 	rep := &Report{Version: version, At: time.Now().Format(time.RFC3339)}
 	rep.add("config", err, path)
 	return rep.done()
+}
+
+// statusNote says when the printer's status was not read: a one-way
+// printer, by config.
+func statusNote(p config.Printer) string {
+	if !p.Status {
+		return " (one-way: printer.status = false, status not read)"
+	}
+	return ""
 }
 
 func fontDetail(a *Agent) string {
@@ -324,22 +335,77 @@ func (a *Agent) testPrint(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// TestPattern is the panel's test picture: colour bars, and a white frame
-// with a corner mark at each corner so a cut-off edge shows.
+// TestPattern is the panel's test picture (README "Selftest colour bars"):
+// five bars, left to right white, red, green, blue and black, each with
+// its letter W R G B K (black on the light bars, white on the dark ones);
+// under them a grey ramp, black on the left to white on the right; and a
+// white frame with a mark at each corner, so a cut-off edge shows. A
+// technician reads the panel's settings off it: a bar not the colour of
+// its letter, with W black and K white and the ramp running light to
+// dark, is inversion (flip panel.invert); R blue and B red is the colour
+// order (flip panel.bgr); a frame or corner missing or wrapped around is
+// the offsets or the size.
 func TestPattern(w, h int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	bars := [][3]uint8{{255, 255, 255}, {255, 255, 0}, {0, 255, 255}, {0, 255, 0}, {255, 0, 255}, {255, 0, 0}, {0, 0, 255}, {0, 0, 0}}
+	set := func(x, y int, c [3]uint8) {
+		i := img.PixOffset(x, y)
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c[0], c[1], c[2], 255
+	}
+	white, black := [3]uint8{255, 255, 255}, [3]uint8{0, 0, 0}
+	bars := []struct {
+		c, ink [3]uint8
+		letter [7]string
+	}{
+		{white, black, letterW}, {[3]uint8{255, 0, 0}, black, letterR}, {[3]uint8{0, 255, 0}, black, letterG},
+		{[3]uint8{0, 0, 255}, white, letterB}, {black, white, letterK},
+	}
+	barsH := h * 60 / 100
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			c := bars[x*len(bars)/w]
+			c := bars[x*len(bars)/w].c
+			if y >= barsH { // the ramp: 8 steps of grey
+				v := uint8(255 * (x * 8 / w) / 7)
+				c = [3]uint8{v, v, v}
+			}
+			set(x, y, c)
+		}
+	}
+	// The letters, from a 5×7 dot font, as large as half a bar allows.
+	barW := w / len(bars)
+	dot := max(1, min(barW/2/5, barsH/2/7))
+	for i, b := range bars {
+		x0 := i*w/len(bars) + (barW-5*dot)/2
+		y0 := (barsH - 7*dot) / 2
+		for r, row := range b.letter {
+			for col, ch := range row {
+				if ch != '#' {
+					continue
+				}
+				for dy := range dot {
+					for dx := range dot {
+						set(x0+col*dot+dx, y0+r*dot+dy, b.ink)
+					}
+				}
+			}
+		}
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
 			edge := x < 4 || y < 4 || x >= w-4 || y >= h-4
 			corner := (x < w/10 || x >= w-w/10) && (y < h/10 || y >= h-h/10)
 			if edge || corner {
-				c = [3]uint8{255, 255, 255}
+				set(x, y, white)
 			}
-			i := img.PixOffset(x, y)
-			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c[0], c[1], c[2], 255
 		}
 	}
 	return img
 }
+
+// The test pattern's letters, 5×7 dots.
+var (
+	letterW = [7]string{"#...#", "#...#", "#...#", "#.#.#", "#.#.#", "##.##", "#...#"}
+	letterR = [7]string{"####.", "#...#", "#...#", "####.", "#.#..", "#..#.", "#...#"}
+	letterG = [7]string{".###.", "#...#", "#....", "#.###", "#...#", "#...#", ".####"}
+	letterB = [7]string{"####.", "#...#", "#...#", "####.", "#...#", "#...#", "####."}
+	letterK = [7]string{"#...#", "#..#.", "#.#..", "##...", "#.#..", "#..#.", "#...#"}
+)

@@ -19,7 +19,9 @@ import (
 // (Auth; see auth.go for the roles), supervisor unless said:
 //
 //	GET /api/v1/records?device_id=&hall=&window=&staff_id=&kind=&stars=&good=&item=&from=&to=&limit=&after=&order=
-//	    → {"records":[record…], "next":"<id to pass as after>"|""}; oldest first, order=newest for the latest
+//	    → {"records":[record…], "next":"<id to pass as after>"|""}; in the order the central stored
+//	    them (arrival: a record a pad sends late comes after those before it, whatever its "at"),
+//	    so a reader that pages with after=next sees every record once; order=newest: latest "at" first
 //	GET /api/v1/stats?(the same filters but limit and after) → Stats, by SQL over the rollups
 //	GET /api/v1/unrated?(filters)&status=pending|all&limit=&after= → {"unrated":[Unrated…], "next":"<id>"|""}:
 //	    unrated sessions oldest served first with reminder and default days and status;
@@ -28,13 +30,15 @@ import (
 //	GET /api/v1/rejected → {"rejected":[{"id","device_id","reason","received_at","record"}…]}
 //	GET /api/v1/devices → {"devices":[{"device_id","status":{…},"received_at"}…]}: each pad's last up/status
 //	GET /api/v1/registry → {"devices":[Registered…]}: the enrolled pads (no secrets)
+//	GET /api/v1/devices/{id}/seq → SeqReport: seq missing and repeated, records dated before
+//	    the pad's key or in the future (seqcheck.go)
 //	GET /api/v1/devices/{id}/downlinks → {"downlinks":[Downlink…]}: the last 100 messages sent, with the pad's answers
 //	POST /api/v1/devices/{id}/cmd?ttl= (operator) {"cmd":…} → 202 Downlink: signed, sent on down/cmd
 //	POST /api/v1/devices/{id}/session?ttl= (operator) a session → 202 Downlink: sent on down/session
 //	PUT /api/v1/devices/{id}/config?ttl= (operator) a protocol.Config → 202 Downlink: stored, sent retained on down/config
 //	GET /api/v1/firmware, POST|GET /api/v1/rollouts, GET /api/v1/rollouts/{id},
 //	POST /api/v1/rollouts/{id}/halt: rollout_api.go
-//	GET /api/v1/health → the hub's counters (public)
+//	GET /api/v1/health → the hub's counters and "calendar": CalendarHealth (public)
 type API struct {
 	Auth     *Auth // nil: every route but health answers 401
 	Store    Store
@@ -71,6 +75,9 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/unrated", sup(a.unrated))
 	}
 	mux.HandleFunc("GET /api/v1/rejected", sup(a.rejected))
+	if sr, ok := a.Store.(seqReporter); ok {
+		mux.HandleFunc("GET /api/v1/devices/{id}/seq", sup(a.seq(sr)))
+	}
 	if a.Registry != nil {
 		mux.HandleFunc("GET /api/v1/registry", sup(a.registry))
 		mux.HandleFunc("GET /api/v1/devices/{id}/downlinks", sup(a.downlinks))
@@ -94,6 +101,9 @@ func (a *API) Register(mux *http.ServeMux) {
 		var h any = struct{}{}
 		if a.Health != nil {
 			h = a.Health()
+		}
+		if a.Rule != nil {
+			h = withCalendar(h, a.Rule.Cal, a.Now)
 		}
 		writeJSON(w, http.StatusOK, h)
 	})

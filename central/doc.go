@@ -17,6 +17,13 @@
 //	                                                                 │   ON CONFLICT (id) DO NOTHING
 //	pad ◀──down/ack {"ids":[…],"exp","sig"}── broker ◀── after COMMIT ┘
 //
+// The Hub meets the broker through a Bus: an MQTT client (the shared
+// subscription above), or a NATS cluster whose nodes are the pads' MQTT
+// brokers (natsBus: a JetStream stream of the records and one durable
+// consumer per group, each message acked to JetStream only after its
+// commit and its pad's ack; acks through NATS, the other downlinks
+// through the nodes' MQTT listeners).
+//
 // Exactly once: the record id is the primary key, so a resend (the pad's ack
 // timed out, the ack was lost or expired, the hub died between commit and
 // ack) is stored once and acked again. A record that breaks protocol v1 or

@@ -14,19 +14,28 @@ import (
 	"time"
 	"unicode/utf8"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-
 	"evalpad/sync/protocol"
 	"evalpad/trust"
 )
 
 // HubOptions configure the ingest of records from the broker.
 type HubOptions struct {
-	Broker             string // tcp://host:port, ssl://…; required
+	// Broker is the MQTT broker: tcp://host:port, ssl://…; several,
+	// comma-separated, are tried in turn. Required.
+	Broker             string
 	Group              string // shared subscription group; default "evalhub"
 	ClientID           string // default evalhub-HOST-PID
 	Username, Password string
 	TLS                *tls.Config
+
+	// NATS, when set, is a NATS cluster (nats://host:4222,nats://…) whose
+	// nodes are the pads' MQTT brokers: the hub takes the records from it
+	// through JetStream (see natsBus) and Broker is then the cluster's
+	// MQTT listeners, for the downlinks and the statuses. NATSCreds is a
+	// .creds file for it (user:password may be given in the URLs instead);
+	// NATSReplicas the records stream's replicas, default 3.
+	NATS, NATSCreds string
+	NATSReplicas    int
 
 	Workers  int // goroutines storing records; default 4
 	MaxBatch int // records stored in one transaction at most; default 4096
@@ -63,7 +72,7 @@ type HubOptions struct {
 // HubCounters are what a hub did since it started.
 type HubCounters struct {
 	Connected  bool   `json:"connected"`
-	Subscribed bool   `json:"subscribed"`  // the shared subscription is in place
+	Subscribed bool   `json:"subscribed"`  // records are coming: the shared subscription (NATS: the JetStream consumer and the MQTT subscriptions) in place
 	Messages   uint64 `json:"messages"`    // up/records messages received
 	New        uint64 `json:"new"`         // records stored
 	Duplicates uint64 `json:"duplicates"`  // records received again (resends), not stored again
@@ -84,12 +93,11 @@ type Hub struct {
 	st  Store
 	log *slog.Logger
 
-	msgs  chan mqtt.Message
-	ready chan struct{} // closed when Run has made cl
+	bus  Bus
+	msgs chan Message
 
 	mu      sync.Mutex
 	cnt     HubCounters
-	cl      mqtt.Client
 	devices map[string]Device
 }
 
@@ -114,12 +122,11 @@ func (h *Hub) Devices() []Device {
 
 // onStatus keeps a pad's status (every hub instance sees every status:
 // it is a plain subscription, not the shared one).
-func (h *Hub) onStatus(_ mqtt.Client, m mqtt.Message) {
-	dev, suffix, err := protocol.ParseTopic(m.Topic())
-	if err != nil || suffix != protocol.UpStatus || len(m.Payload()) == 0 {
+func (h *Hub) onStatus(dev string, payload []byte) {
+	if len(payload) == 0 {
 		return
 	}
-	st, err := protocol.ParseStatus(m.Payload())
+	st, err := protocol.ParseStatus(payload)
 	if err != nil {
 		h.log.Warn("evalhub: bad status", "device", dev, "err", err)
 		return
@@ -151,45 +158,19 @@ func (h *Hub) onResult(dev string, payload []byte) {
 // ErrNotRunning: the hub's Run did not start before ctx ended.
 var ErrNotRunning = errors.New("central: hub not running")
 
-// Publish sends payload on topic with QoS 1 through the hub's client and
-// returns once the broker took it (while the client is connecting, paho
-// keeps it and sends it on connect), or when ctx ends.
+// Publish sends payload on topic (QoS 1 over MQTT) through the hub's bus
+// and returns once the broker took it, or when ctx ends.
 func (h *Hub) Publish(ctx context.Context, topic string, retained bool, payload []byte) error {
-	select {
-	case <-h.ready:
-	case <-ctx.Done():
-		return fmt.Errorf("central: publish %s: %w", topic, ErrNotRunning)
-	}
-	h.mu.Lock()
-	cl := h.cl
-	h.mu.Unlock()
-	// Not before the connection is up: paho holds a message published
-	// while it connects, and a clean session's connect drops it, its token
-	// never done — a config signed at start (RunResign) was recorded as
-	// sent and never reached the broker.
-	for !cl.IsConnectionOpen() {
-		select {
-		case <-time.After(20 * time.Millisecond):
-		case <-ctx.Done():
-			return fmt.Errorf("central: publish %s: not connected: %w", topic, ctx.Err())
-		}
-	}
-	t := cl.Publish(topic, 1, retained, payload)
-	select {
-	case <-t.Done():
-		if err := t.Error(); err != nil {
-			return fmt.Errorf("central: publish %s: %w", topic, err)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("central: publish %s: %w", topic, ctx.Err())
-	}
+	return h.bus.Publish(ctx, topic, retained, payload)
 }
 
 // NewHub builds a hub on st; Run starts it.
 func NewHub(o HubOptions, st Store) (*Hub, error) {
 	if o.Broker == "" {
 		return nil, errors.New("central: hub: no broker URL")
+	}
+	if err := checkNATS(o.NATS); err != nil {
+		return nil, err
 	}
 	if len(o.Key) != ed25519.PrivateKeySize {
 		return nil, errors.New("central: hub: no key to sign acks with")
@@ -223,7 +204,16 @@ func NewHub(o HubOptions, st Store) (*Hub, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{o: o, st: st, log: log, msgs: make(chan mqtt.Message, 1024), ready: make(chan struct{})}, nil
+	h := &Hub{o: o, st: st, log: log, msgs: make(chan Message, 1024)}
+	if o.NATS != "" {
+		if o.NATSReplicas <= 0 {
+			o.NATSReplicas = 3
+		}
+		h.bus = newNATSBus(o, log)
+	} else {
+		h.bus = newMQTTBus(o, true, log)
+	}
+	return h, nil
 }
 
 // Counters returns what the hub did so far.
@@ -231,9 +221,7 @@ func (h *Hub) Counters() HubCounters {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := h.cnt
-	if h.cl != nil {
-		c.Connected = h.cl.IsConnectionOpen()
-	}
+	c.Connected, c.Subscribed = h.bus.State()
 	return c
 }
 
@@ -243,89 +231,42 @@ func (h *Hub) count(f func(c *HubCounters)) {
 	h.mu.Unlock()
 }
 
-// Run connects (paho reconnects on its own, resubscribing each time),
-// stores what arrives, and stops when ctx ends.
+// Run connects the bus (it reconnects on its own), stores what arrives,
+// and stops when ctx ends.
 func (h *Hub) Run(ctx context.Context) error {
-	filter := protocol.SharedRecordsFilter(h.o.Group)
-	handler := func(_ mqtt.Client, m mqtt.Message) {
+	records := func(m Message) {
 		select {
 		case h.msgs <- m:
 		case <-ctx.Done():
 		}
 	}
-	o := mqtt.NewClientOptions().
-		AddBroker(h.o.Broker).
-		SetClientID(h.o.ClientID).
-		SetCleanSession(true).
-		SetAutoReconnect(true).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(time.Second).
-		SetMaxReconnectInterval(5 * time.Second).
-		SetKeepAlive(30 * time.Second).
-		SetWriteTimeout(10 * time.Second).
-		SetOrderMatters(true).
-		SetDefaultPublishHandler(func(c mqtt.Client, m mqtt.Message) {
-			if dev, suffix, err := protocol.ParseTopic(m.Topic()); err == nil {
-				switch suffix {
-				case protocol.UpStatus:
-					h.onStatus(c, m)
-					return
-				case protocol.UpCmdResult:
-					h.onResult(dev, m.Payload())
-					return
-				}
+	other := func(m Message) {
+		if dev, suffix, err := protocol.ParseTopic(m.Topic); err == nil {
+			switch suffix {
+			case protocol.UpStatus:
+				h.onStatus(dev, m.Payload)
+			case protocol.UpCmdResult:
+				h.onResult(dev, m.Payload)
 			}
-			handler(c, m)
-		}).
-		SetOnConnectHandler(func(c mqtt.Client) {
-			h.log.Info("evalhub: connected", "broker", protocol.RedactURL(h.o.Broker), "subscription", filter)
-			// Not waited on here: this runs on paho's connection goroutine.
-			go func() {
-				t := c.SubscribeMultiple(map[string]byte{filter: 1, protocol.Prefix + "+/" + protocol.UpStatus: 1,
-					protocol.Prefix + "+/" + protocol.UpCmdResult: 1}, nil)
-				if !t.WaitTimeout(10*time.Second) || t.Error() != nil {
-					h.log.Error("evalhub: subscribe", "err", t.Error())
-					return
-				}
-				h.count(func(c *HubCounters) { c.Subscribed = true })
-			}()
-		}).
-		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
-			h.count(func(c *HubCounters) { c.Subscribed = false })
-			h.log.Warn("evalhub: connection lost", "err", err)
-		})
-	if h.o.Username != "" {
-		o.SetUsername(h.o.Username)
-		o.SetPassword(h.o.Password)
+		}
 	}
-	if h.o.TLS != nil {
-		o.SetTLSConfig(h.o.TLS)
-	}
-	cl := mqtt.NewClient(o)
-	h.mu.Lock()
-	h.cl = cl
-	h.mu.Unlock()
-	close(h.ready)
-	cl.Connect() // retries until it connects; the OnConnect handler subscribes
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	for range h.o.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h.work(ctx, cl)
-		}()
+		wg.Go(func() { h.work(ctx) })
 	}
-	<-ctx.Done()
+	err := h.bus.Run(ctx, records, other) // until ctx ends, or it cannot run at all
+	cancel()
 	wg.Wait()
-	cl.Disconnect(250)
-	return nil
+	return err
 }
 
 // work stores messages as they come, several in one transaction when they
 // queue up, and acks each device's ids after the commit.
-func (h *Hub) work(ctx context.Context, cl mqtt.Client) {
+func (h *Hub) work(ctx context.Context) {
 	for {
-		var first mqtt.Message
+		var first Message
 		select {
 		case <-ctx.Done():
 			return
@@ -333,11 +274,13 @@ func (h *Hub) work(ctx context.Context, cl mqtt.Client) {
 		}
 		var b Batch
 		b.Add(h.parse(first))
+		got := []Message{first}
 	more:
 		for b.Records() < h.o.MaxBatch {
 			select {
 			case m := <-h.msgs:
 				b.Add(h.parse(m))
+				got = append(got, m)
 			default:
 				break more
 			}
@@ -345,11 +288,13 @@ func (h *Hub) work(ctx context.Context, cl mqtt.Client) {
 		if err := h.check(ctx, &b); err != nil {
 			h.count(func(c *HubCounters) { c.StoreFails++ })
 			h.log.Error("evalhub: device registry: nothing stored or acked, the pads will send again", "err", err)
+			nakAll(got)
 			continue
 		}
 		acks, err := h.Store(ctx, &b)
 		if err != nil {
 			h.log.Error("evalhub: store records: nothing acked, the pads will send them again", "err", err)
+			nakAll(got)
 			continue
 		}
 		if h.o.AfterCommit != nil {
@@ -365,11 +310,22 @@ func (h *Hub) work(ctx context.Context, cl mqtt.Client) {
 					h.log.Error("evalhub: sign ack", "err", err)
 					break
 				}
-				cl.Publish(topic, 1, false, msg)
+				h.bus.Post(topic, msg)
 				h.count(func(c *HubCounters) { c.Acked += uint64(n) })
 				ids = ids[n:]
 			}
 		}
+		// Only now is each message done with (a message the hub could make
+		// nothing of too: it would be worth no more the next time).
+		for _, m := range got {
+			m.Ack()
+		}
+	}
+}
+
+func nakAll(ms []Message) {
+	for _, m := range ms {
+		m.Nak()
 	}
 }
 
@@ -419,12 +375,12 @@ func (b *Batch) Records() int {
 	return n
 }
 
-func (h *Hub) parse(m mqtt.Message) Parsed {
+func (h *Hub) parse(m Message) Parsed {
 	h.count(func(c *HubCounters) { c.Messages++ })
-	p, err := Parse(m.Topic(), m.Payload(), h.o.Now())
+	p, err := Parse(m.Topic, m.Payload, h.o.Now())
 	if err != nil {
 		h.count(func(c *HubCounters) { c.Unackable++ })
-		h.log.Warn("evalhub: message dropped", "topic", m.Topic(), "err", err)
+		h.log.Warn("evalhub: message dropped", "topic", m.Topic, "err", err)
 	}
 	return p
 }
@@ -453,7 +409,7 @@ func Parse(topic string, payload []byte, now time.Time) (Parsed, error) {
 	for i, raw := range msg.Records {
 		if !utf8.Valid(raw) { // encoding/json would decode it, and PostgreSQL refuse the batch's transaction
 			if id := protocol.RecordID(raw); id != "" {
-				p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: "record: not valid UTF-8", Body: raw, ReceivedAt: now})
+				p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: "record: not valid UTF-8", Body: protocol.KnownMembers(raw), ReceivedAt: now})
 			} else {
 				errs = append(errs, fmt.Errorf("records[%d]: not valid UTF-8", i))
 			}
@@ -469,7 +425,9 @@ func Parse(topic string, payload []byte, now time.Time) (Parsed, error) {
 			errs = append(errs, fmt.Errorf("records[%d]: %w", i, err))
 			continue
 		}
-		p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: err.Error(), Body: raw, ReceivedAt: now})
+		// Kept without members protocol v1 does not have: they were not
+		// checked, and what is stored is served back.
+		p.Rejects = append(p.Rejects, Reject{ID: id, DeviceID: dev, Reason: err.Error(), Body: protocol.KnownMembers(raw), ReceivedAt: now})
 	}
 	return p, errors.Join(errs...)
 }

@@ -138,10 +138,13 @@ var schema = []string{
 }
 
 func (s *SQLStore) migrate(ctx context.Context) error {
-	for _, q := range slices.Concat(schema, registrySchema, firmwareSchema) {
+	for _, q := range slices.Concat(schema, registrySchema, firmwareSchema, seqSchema) {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("central: create tables (%s): %w", s.d.name, err)
 		}
+	}
+	if err := s.migrateArrival(ctx); err != nil {
+		return err
 	}
 	return s.migrateRollup(ctx)
 }
@@ -203,6 +206,9 @@ func (s *SQLStore) Insert(ctx context.Context, rows []Row, rejects []Reject) (In
 		return Inserted{}, fmt.Errorf("central: insert: begin: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.lockArrival(ctx, tx); err != nil {
+		return Inserted{}, err
+	}
 	var fresh, stored []Row
 	for i := 0; i < len(uniq); i += rowsPerStatement {
 		chunk := uniq[i:min(i+rowsPerStatement, len(uniq))]
@@ -439,7 +445,7 @@ func (s *SQLStore) Records(ctx context.Context, f Filter) ([]Row, error) {
 	if f.After != "" {
 		args = append(args, f.After)
 		p := s.d.ph(len(args))
-		where = append(where, "(at_ms, id) > (SELECT at_ms, id FROM records WHERE id = "+p+")")
+		where = append(where, "arrival > (SELECT arrival FROM records WHERE id = "+p+")")
 	}
 	q := "SELECT body, day, at_ms, received_ms FROM records"
 	if len(where) > 0 {
@@ -448,7 +454,7 @@ func (s *SQLStore) Records(ctx context.Context, f Filter) ([]Row, error) {
 	if f.Newest {
 		q += " ORDER BY at_ms DESC, id DESC"
 	} else {
-		q += " ORDER BY at_ms, id"
+		q += " ORDER BY arrival" // arrival.go
 	}
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)

@@ -19,7 +19,8 @@ import (
 // central may ack all of them; on error nothing was committed. Insert is
 // safe for concurrent use, also by several processes on one database.
 //
-// Records lists stored records matching f, oldest first by (at, id).
+// Records lists stored records matching f in the order they were stored
+// (arrival.go), or newest first by (at, id) with Filter.Newest.
 // Rejected lists the records refused as invalid, oldest first.
 //
 // Stats, Unrated and Record read the figures and unrated sessions kept in
@@ -78,7 +79,7 @@ type Filter struct {
 	Flag     string // records carrying this flag
 	From, To string // days YYYY-MM-DD, inclusive
 	Limit    int    // default and max: see MaxLimit for the API; 0 = all for Stats
-	After    string // id: records after this one in (at, id) order, for paging
+	After    string // id: records stored after this one (arrival order), for paging
 	Newest   bool   // newest first (After is then not allowed)
 }
 

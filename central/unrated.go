@@ -87,9 +87,15 @@ type Unrated struct {
 	Served    string    `json:"served"`
 	Deadlines Deadlines `json:"deadlines"`
 	// Status: "waiting" (before the reminder day), "remind" (reminder due),
-	// "defaulted" (the default 4★ record is stored).
+	// "defaulted" (the default 4★ record is stored), "calendar_missing"
+	// (StatusCalendarMissing: a year from served to the default day has no
+	// known arrangement; no default is given until one is).
 	Status string `json:"status"`
 }
+
+// StatusCalendarMissing is the status of an unrated session whose
+// deadlines fall in a year the calendar does not know (Calendar.Source).
+const StatusCalendarMissing = "calendar_missing"
 
 // TimeRule applies the time limit to the stored unrated sessions.
 type TimeRule struct {
@@ -133,7 +139,9 @@ func (tr *TimeRule) Apply(ctx context.Context, now time.Time) (int, error) {
 			if err != nil {
 				return added, fmt.Errorf("central: record %s: served time %q: %w", u.ID, u.Served, err)
 			}
-			if now.Before(tr.Cal.Deadlines(served).Default) {
+			// Not due, or due in a year the calendar does not know (held
+			// until it does): a later session is neither.
+			if dl := tr.Cal.Deadlines(served); now.Before(dl.Default) || len(tr.Cal.Missing(served, dl.Default)) > 0 {
 				stop = true
 				break
 			}
@@ -191,6 +199,8 @@ func (tr *TimeRule) List(ctx context.Context, f Filter, all bool, now time.Time)
 		switch {
 		case u.Defaulted:
 			st.Status = "defaulted"
+		case len(tr.Cal.Missing(served, dl.Default)) > 0:
+			st.Status = StatusCalendarMissing
 		case !now.Before(dl.Reminder):
 			st.Status = "remind"
 		}

@@ -104,9 +104,15 @@ func (c Check) reason(r *Row) string {
 	}
 	switch {
 	case r.AtUTC.After(c.Now.Add(c.Skew)):
-		return fmt.Sprintf("at: %s is more than %v ahead of the central's clock (%s)", r.At, c.Skew, c.Now.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("at: %s is more than %v %s (%s)", r.At, c.Skew, reasonAhead, c.Now.UTC().Format(time.RFC3339))
 	case r.AtUTC.Before(d.EnrolledAt.Add(-c.Skew)):
-		return fmt.Sprintf("at: %s is before the device's key was registered (%s)", r.At, d.EnrolledAt.Format(time.RFC3339))
+		return fmt.Sprintf("at: %s is %s (%s)", r.At, reasonBeforeKey, d.EnrolledAt.Format(time.RFC3339))
 	}
 	return ""
 }
+
+// The reasons of a record refused for its date: SeqReport counts them.
+const (
+	reasonAhead     = "ahead of the central's clock"
+	reasonBeforeKey = "before the device's key was registered"
+)

@@ -54,9 +54,11 @@
 // The design is drawn at 1024×600 and scaled by min(W/1024, H/600);
 // text scales by the 0.55th power of that, so it shrinks less than the
 // layout (at 480×320 body text is 14–20 px, never below 12). Anything
-// from MinSize (320×240) lays out; 1024×600, 800×480 and 480×320 are the
-// tested sizes. Texts never overflow: each is cut with … to its box, or
-// shrunk first where its whole matters:
+// from MinSize (135×240) lays out, panels under 320 wide in the compact
+// layout below; 1024×600, 800×480, 480×320, 320×240 and the SPI modules'
+// 240×320, 240×240, 170×320 and 135×240 are the tested sizes. Texts
+// never overflow: each is cut with … to its box, or shrunk first where
+// its whole matters:
 //
 //   - staff name: one line as large as fits (60 → 32 px at 1024×600), else
 //     up to three lines, then cut. 工号, the reasons title and the rate
@@ -72,6 +74,35 @@
 //     (30 → 12 px at 1024×600) at which every reason shows whole; if that
 //     size would fall under 22 (design px), texts longer than 20 runes
 //     (the national list's longest is 18) are allowed to be cut instead.
+//
+// # Small panels
+//
+// Under 320 pixels wide (the ST7789 modules) the 1024×600 design scaled
+// down would put text under 12 px and make the level tiles 27 px wide, so
+// these panels stack everything, with type at fixed sizes (12–26 px from
+// 200 wide, 12–20 below):
+//
+//	idle: the staff card (photo, 服务人员, name, 工号 pill; on a square
+//	      panel one line: 服务人员 name 工号), the QR code as large as the
+//	      room left allows (left out when a module would be under 2 px),
+//	      扫码评价, a notice, and at the bottom the time with the date (the
+//	      year dropped; the weekday too, or the date above, when narrow)
+//	rate: the title, the case card (办理事项, the task name on up to two
+//	      lines, the project number; the labels drop when there is no
+//	      room), who served and the hint where there is room; the levels:
+//	      from 240 wide five columns, one per button (stars over the word,
+//	      four-character words on two lines); under 240 five rows across the
+//	      panel, StarOrder top to bottom, each row its level's target
+//	theme: 整体评价 and the items one per row
+//	reasons: the level chip, the title on up to two lines, the reasons one
+//	      per row on up to three lines, 已选 n 项 and 确认提交 at the bottom
+//	thanks, paused, fault: as on large panels, each text fitted to the width
+//
+// Reasons and theme items that do not all fit are paged: a page row with
+// p/n and, on a touch pad, 上一页 and 下一页 as TargetPage targets, which the
+// screen handles itself (Model.Page; agent/screen keeps it, back to the
+// first page when the screen changes). On a buttons-only pad the reasons'
+// page is the focused reason's, so 1 and 2 move through every page.
 //
 // # Buttons-only pads
 //

@@ -19,7 +19,8 @@ func model(name string) Model {
 }
 
 // Each level tile lines up with its button: the width in five columns,
-// StarOrder left to right.
+// StarOrder left to right; under 240 wide, five rows, StarOrder top to
+// bottom.
 func TestHitStars(t *testing.T) {
 	for _, s := range testSizes {
 		r := testRenderer(t, s)
@@ -37,6 +38,22 @@ func TestHitStars(t *testing.T) {
 			for _, name := range []string{"rate_single", "rate_batch", "rate_theme_rated"} {
 				m := model(name)
 				m.StarOrder = tc.order
+				if s.W < 240 {
+					var rows []TargetRect
+					for _, x := range r.Targets(m) {
+						if x.Kind == TargetStar {
+							rows = append(rows, x)
+						}
+					}
+					slices.SortFunc(rows, func(a, b TargetRect) int { return a.Rect.Min.Y - b.Rect.Min.Y })
+					for i, want := range tc.want {
+						if len(rows) != 5 || rows[i].Stars != want || rows[i].Rect.Min.X != 0 || rows[i].Rect.Max.X != s.W {
+							t.Errorf("%v %s order %v: row %d is %+v, want %d★ across the panel", s, name, tc.order, i, rows, want)
+							break
+						}
+					}
+					continue
+				}
 				for i, want := range tc.want {
 					// The centre of the button's column, and its edges, low on the screen.
 					for _, x := range []int{(2*i + 1) * s.W / 10, i*s.W/5 + 1, (i+1)*s.W/5 - 2} {
@@ -101,7 +118,6 @@ func TestTargets(t *testing.T) {
 		r := testRenderer(t, s)
 		for _, tc := range goldenModels() {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, s.W, s.H), func(t *testing.T) {
-				ts := r.Targets(tc.m)
 				var want []Target
 				switch tc.m.Screen {
 				case ScreenReasons:
@@ -124,9 +140,40 @@ func TestTargets(t *testing.T) {
 						}
 					}
 				}
+				// A small panel pages its list: every page's targets,
+				// reached by its page targets (or, buttons only, by focus).
 				var got []Target
-				for _, x := range ts {
-					got = append(got, x.Target)
+				views := []Model{tc.m}
+				if tc.m.ButtonsOnly && tc.m.Screen == ScreenReasons {
+					for i := range tc.m.Offered {
+						v := tc.m
+						v.Focus = i
+						views = append(views, v)
+					}
+				}
+				seen := map[int]bool{0: true}
+				for len(views) > 0 {
+					m := views[0]
+					views = views[1:]
+					ts := r.Targets(m)
+					for _, x := range ts {
+						if x.Kind == TargetPage {
+							if !seen[x.Page] {
+								seen[x.Page] = true
+								v := m
+								v.Page = x.Page
+								views = append(views, v)
+							}
+							continue
+						}
+						if !slices.Contains(got, x.Target) {
+							got = append(got, x.Target)
+						}
+					}
+					checkTargets(t, r, m, ts, s)
+				}
+				if s.W >= compactWidth && len(seen) > 1 {
+					t.Errorf("%v pages the list: only panels under %d wide do", s, compactWidth)
 				}
 				key := func(a Target) string { return fmt.Sprint(a) }
 				slices.SortFunc(got, func(a, b Target) int { return cmpStr(key(a), key(b)) })
@@ -134,22 +181,28 @@ func TestTargets(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Fatalf("targets\n got %v\nwant %v", got, want)
 				}
-				panel := image.Rect(0, 0, s.W, s.H)
-				for i, a := range ts {
-					if !a.Rect.In(panel) || a.Rect.Dx() < 16 || a.Rect.Dy() < 16 {
-						t.Errorf("%v at %v: off the panel or too small to touch", a.Target, a.Rect)
-					}
-					for _, b := range ts[i+1:] {
-						if a.Rect.Overlaps(b.Rect) {
-							t.Errorf("%v at %v overlaps %v at %v", a.Target, a.Rect, b.Target, b.Rect)
-						}
-					}
-					c := image.Pt((a.Rect.Min.X+a.Rect.Max.X)/2, (a.Rect.Min.Y+a.Rect.Max.Y)/2)
-					if got, ok := r.Hit(tc.m, c.X, c.Y); !ok || got != a.Target {
-						t.Errorf("Hit at the centre %v of %v = %+v %v", c, a.Target, got, ok)
-					}
-				}
 			})
+		}
+	}
+}
+
+// checkTargets checks the targets ts of m's screen: on the panel, big
+// enough to touch, not overlapping, and hit at their centres.
+func checkTargets(t *testing.T, r *Renderer, m Model, ts []TargetRect, s Size) {
+	t.Helper()
+	panel := image.Rect(0, 0, s.W, s.H)
+	for i, a := range ts {
+		if !a.Rect.In(panel) || a.Rect.Dx() < 16 || a.Rect.Dy() < 16 {
+			t.Errorf("%v at %v: off the panel or too small to touch", a.Target, a.Rect)
+		}
+		for _, b := range ts[i+1:] {
+			if a.Rect.Overlaps(b.Rect) {
+				t.Errorf("%v at %v overlaps %v at %v", a.Target, a.Rect, b.Target, b.Rect)
+			}
+		}
+		c := image.Pt((a.Rect.Min.X+a.Rect.Max.X)/2, (a.Rect.Min.Y+a.Rect.Max.Y)/2)
+		if got, ok := r.Hit(m, c.X, c.Y); !ok || got != a.Target {
+			t.Errorf("Hit at the centre %v of %v = %+v %v", c, a.Target, got, ok)
 		}
 	}
 }

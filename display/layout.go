@@ -230,6 +230,24 @@ func (r *Renderer) layout(m *Model) {
 	r.ops = r.ops[:0]
 	W, H := r.size.W, r.size.H
 	r.fill(image.Rect(0, 0, W, H), cPage)
+	if r.compact() {
+		body := image.Rect(0, r.headerCompact(m), W, H)
+		switch m.Screen {
+		case ScreenRate:
+			r.rateCompact(m, body)
+		case ScreenReasons:
+			r.reasonsCompact(m, body)
+		case ScreenThanks:
+			r.thanksCompact(m, body)
+		case ScreenPaused:
+			r.pausedCompact(m, body)
+		case ScreenFault:
+			r.faultCompact(m, body)
+		default:
+			r.idleCompact(m, body)
+		}
+		return
+	}
 	top := r.header(m)
 	body := image.Rect(0, top, W, H)
 	switch m.Screen {

@@ -11,10 +11,11 @@ import (
 type Size struct{ W, H int }
 
 // The panel sizes the layout is designed and tested for. Any size from
-// MinSize up lays out; DefaultSize is the 10.1" panel of most hall pads.
+// MinSize up lays out (the 1.14" 135×240 SPI module is the smallest);
+// DefaultSize is the 10.1" panel of most hall pads.
 var (
 	DefaultSize = Size{1024, 600}
-	MinSize     = Size{320, 240}
+	MinSize     = Size{135, 240}
 )
 
 // The screens, as the pad names them (pad.Screen values).
@@ -55,6 +56,12 @@ type Model struct {
 	Focus       int             // with ButtonsOnly: index in Offered of the focused reason, -1 none
 	ButtonsOnly bool            // a pad without touch: draw Focus and the key hint (see doc.go)
 
+	// Page is the page of reasons or theme items shown on a small panel
+	// whose list does not fit (doc.go "Small panels"): 0 first, clamped to
+	// the pages there are. A TargetPage touch names the page to show next.
+	// With ButtonsOnly the reasons' page is the focused reason's.
+	Page int
+
 	Message   string // paused and thanks (and fault): an optional line under the title
 	FaultCode string // fault: a short code a technician looks up, e.g. E10
 	LastStars int    // thanks: the level just given, 0 draws none
@@ -81,9 +88,10 @@ const (
 	TargetConfirm            // 确认提交 on the reasons screen
 	TargetItem               // a theme item on the rate screen: ProjectNo
 	TargetOverall            // 整体评价 on a theme rate screen
+	TargetPage               // 上一页/下一页 on a small panel: show Page (not a pad input)
 )
 
-var targetNames = [...]string{"none", "star", "reason", "confirm", "item", "overall"}
+var targetNames = [...]string{"none", "star", "reason", "confirm", "item", "overall", "page"}
 
 func (k TargetKind) String() string {
 	if int(k) < len(targetNames) {
@@ -94,12 +102,14 @@ func (k TargetKind) String() string {
 
 // Target is what a touch means, in the terms of the pad's inputs:
 // Star → Press(Stars), Reason → ToggleReason(Code), Confirm → Confirm(),
-// Item → SelectTarget(ProjectNo), Overall → SelectTarget("").
+// Item → SelectTarget(ProjectNo), Overall → SelectTarget(""); Page is
+// the screen's own: show Model.Page = Page.
 type Target struct {
 	Kind      TargetKind
 	Stars     int
 	Code      string
 	ProjectNo string
+	Page      int
 }
 
 // defaultStarOrder is the usual button row: 非常满意 on the left.

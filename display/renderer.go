@@ -28,6 +28,7 @@ type Renderer struct {
 	tmp  []line // scratch for wrapping
 	memo memo   // strings made from the model, kept while they don't change
 	fits fitCache
+	pg   pageScratch // the compact layout's paging
 	qr   qrCache
 	pho  photoCache
 }

@@ -59,7 +59,7 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		problems, err := bf.check()
+		problems, err := bf.check(nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,9 @@
 //	             other keys  → SetState's (the central's config…)
 //	quarantine/  n → len(bucket) u8 ‖ bucket ‖ len(key) u16 ‖ key ‖ raw value
 //	                                        values that were not readable records
+//	index/       "digest" → count and sum of outbox's and sent's values,
+//	                                        written with them: when it agrees with
+//	                                        the file, Open decodes no record (index.go)
 //
 // A file from before has a photos/ bucket; Open drops it.
 //

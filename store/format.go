@@ -164,7 +164,7 @@ func readFormatShared(f *os.File) (n int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	problems, err := bf.check()
+	problems, err := bf.check(nil)
 	if err != nil {
 		return 0, err
 	}

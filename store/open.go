@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"runtime/debug"
@@ -101,6 +102,35 @@ func createStore(path string) (made bool, err error) {
 	return true, nil
 }
 
+// prefetch reads the first size bytes of f once, in 1 MiB requests from a
+// few goroutines, and drops what it read: the page check beside it, which
+// reads 4 KiB pages in tree order, then mostly finds them in the page
+// cache. One page at a time from storage the check took 1.9 s of the
+// 4.2 s an open of 200,000 records took (README "Store").
+func prefetch(f *os.File, size int64) error {
+	const chunk, readers = 1 << 20, 4
+	errs := make(chan error, readers)
+	for g := range int64(readers) {
+		go func() {
+			buf := make([]byte, chunk)
+			for off := g * chunk; off < size; off += readers * chunk {
+				if _, err := f.ReadAt(buf[:min(chunk, size-off)], off); err != nil && err != io.EOF {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range readers {
+		if err := <-errs; first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // boltPanic is bbolt panicking on a file the checker let through.
 type boltPanic struct{ v any }
 
@@ -124,13 +154,14 @@ func openBolt(f *os.File) (db *bolt.DB, err error) {
 }
 
 // prepare checks the locked store file f and returns it if bbolt may open
-// it; else it salvages it and returns the new file, locked, and the seq mark
-// as it now is. forced is a problem found otherwise (bbolt panicked): it
-// salvages whatever the check says. On error f is closed.
-func prepare(path string, f *os.File, mk mark, forced string) (*os.File, mark, error) {
-	fail := func(err error) (*os.File, mark, error) {
+// it, with what the check gathered of its records (index.go); else it salvages it and
+// returns the new file, locked, no digest, and the seq mark as it now is.
+// forced is a problem found otherwise (bbolt panicked): it salvages
+// whatever the check says. On error f is closed.
+func prepare(path string, f *os.File, mk mark, forced string) (*os.File, *openScan, mark, error) {
+	fail := func(err error) (*os.File, *openScan, mark, error) {
 		f.Close()
-		return nil, mk, err
+		return nil, nil, mk, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -140,7 +171,15 @@ func prepare(path string, f *os.File, mk mark, forced string) (*os.File, mark, e
 	if err != nil {
 		return fail(err)
 	}
-	problems, err := bf.check()
+	// The check reads every page in tree order, 4 KiB at a time: read the
+	// file into the page cache meanwhile, in large requests, ahead of it.
+	fetched := make(chan error, 1)
+	go func() { fetched <- prefetch(f, fi.Size()) }()
+	sc := newOpenScan(fi.Size())
+	problems, err := bf.check(sc)
+	if ferr := <-fetched; err == nil && ferr != nil {
+		err = fmt.Errorf("store: read %s: %w", path, ferr)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -152,14 +191,14 @@ func prepare(path string, f *os.File, mk mark, forced string) (*os.File, mark, e
 		if err := os.Remove(path + salvageSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fail(fmt.Errorf("store: %w", err))
 		}
-		return f, mk, nil
+		return f, sc, mk, nil
 	}
 	nf, nmk, err := salvageFile(path, f, bf, problems, mk)
 	if err != nil {
 		return fail(fmt.Errorf("store: salvage %s: %w", path, err))
 	}
 	f.Close() // the damaged file, kept aside; this drops its lock
-	return nf, nmk, nil
+	return nf, nil, nmk, nil
 }
 
 // salvageFile keeps the damaged file aside, builds a new one from what it

@@ -85,6 +85,7 @@ type Store struct {
 	damage      []Damage
 	quarantined int
 	format      int // the file's format: Format, once open
+	decoded     int // records Open decoded (index.go: none when the index agrees)
 }
 
 // Open opens or creates the store at path. A damaged file is repaired, not
@@ -113,13 +114,14 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, err
 	}
 	mk := readMark(markPath(path))
-	if f, mk, err = prepare(path, f, mk, ""); err != nil {
+	var walked *openScan
+	if f, walked, mk, err = prepare(path, f, mk, ""); err != nil {
 		return nil, err
 	}
 	db, err := openBolt(f)
 	if p := (boltPanic{}); errors.As(err, &p) {
 		// The check missed something bbolt trips on: salvage it all the same.
-		if f, mk, err = prepare(path, f, mk, p.Error()); err == nil {
+		if f, walked, mk, err = prepare(path, f, mk, p.Error()); err == nil {
 			db, err = openBolt(f)
 		}
 	}
@@ -127,7 +129,7 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, opts: o, log: log, pending: map[[16]byte]uint64{}, sessions: map[string]struct{}{}}
-	if err := s.load(created, mk); err != nil {
+	if err := s.load(created, mk, walked); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -176,8 +178,11 @@ func createBuckets(tx *bolt.Tx) error {
 
 // load creates the buckets, builds the in-memory indexes, moves values that
 // are not readable records to quarantine, settles the seq lease and keeps
-// what it found in the damage list: one transaction.
-func (s *Store) load(created bool, mk mark) error {
+// what it found in the damage list: one transaction. walked is what the
+// page check read of the records (nil: not checked, a salvaged file): when
+// its digest agrees with the file's index, the records are not decoded
+// (index.go).
+func (s *Store) load(created bool, mk mark, walked *openScan) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(bPhotos); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return fmt.Errorf("store: drop bucket %s: %w", bPhotos, err)
@@ -205,40 +210,23 @@ func (s *Store) load(created bool, mk mark) error {
 			bad = append(bad, badValue{bucket: bState, key: kDamage, val: bytes.Clone(st.Get(kDamage)), why: "unreadable damage list"})
 		}
 		var unsigned []rating.Record
-		err = tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
-			r, id, err := readRecord(k, v)
-			if err != nil {
-				bad = append(bad, badValue{bucket: bOutbox, key: bytes.Clone(k), val: bytes.Clone(v), why: err.Error()})
-				return nil
+		fast := walked != nil && !walked.bad && walked.d.equal(readDigest(tx))
+		if fast {
+			s.pending, s.sessions, s.sentN = walked.pending, walked.sessions, walked.sent
+			if unsigned, fast = s.unsignedOf(tx, walked.unsigned); !fast {
+				s.log.Warn("store: an unsigned record in the index is unreadable: reading every record")
 			}
-			s.pending[id] = r.Seq
-			s.noteSession(r.SessionID)
-			if r.Sig == "" && s.opts.Sign != nil {
-				unsigned = append(unsigned, r)
+		}
+		if !fast {
+			if walked != nil && !created {
+				s.log.Info("store: no index or a stale one (a file from before, or written by another version): reading every record")
 			}
-			return nil
-		})
-		if err != nil {
-			return err
+			s.pending, s.sessions, s.sentN = map[[16]byte]uint64{}, map[string]struct{}{}, 0
+			if unsigned, bad, err = s.readRecords(tx, bad); err != nil {
+				return err
+			}
 		}
 		if err := s.signUnsigned(tx, unsigned); err != nil {
-			return err
-		}
-		err = tx.Bucket(bSent).ForEach(func(k, v []byte) error {
-			var r rating.Record
-			err := errors.New("acked value shorter than its 8-byte stamp")
-			if len(v) >= 8 {
-				r, _, err = readRecord(k, v[8:])
-			}
-			if err != nil {
-				bad = append(bad, badValue{bucket: bSent, key: bytes.Clone(k), val: bytes.Clone(v), why: err.Error()})
-				return nil
-			}
-			s.sentN++
-			s.noteSession(r.SessionID)
-			return nil
-		})
-		if err != nil {
 			return err
 		}
 		var found []Damage
@@ -251,6 +239,15 @@ func (s *Store) load(created bool, mk mark) error {
 				found = append(found, Damage{Problem: b.problem(), Quarantined: 1})
 			case i == 8:
 				found = append(found, Damage{Problem: fmt.Sprintf("and %d more unreadable values", len(bad)-i), Quarantined: len(bad) - i})
+			}
+		}
+		if !fast || len(unsigned) > 0 {
+			d, err := digestOf(tx)
+			if err == nil {
+				err = putDigest(tx, d)
+			}
+			if err != nil {
+				return fmt.Errorf("store: write the index: %w", err)
 			}
 		}
 		d, err := s.settleSeq(tx, created, mk)
@@ -277,6 +274,64 @@ func (s *Store) load(created bool, mk mark) error {
 	})
 }
 
+// unsignedOf reads the unacked records at seqs when the store signs: the
+// ones without a sig. ok is false when one is unreadable after all.
+func (s *Store) unsignedOf(tx *bolt.Tx, seqs []uint64) (recs []rating.Record, ok bool) {
+	if s.opts.Sign == nil {
+		return nil, true
+	}
+	ob := tx.Bucket(bOutbox)
+	for _, seq := range seqs {
+		s.decoded++
+		r, _, err := readRecord(seqKey(seq), ob.Get(seqKey(seq)))
+		if err != nil {
+			return nil, false
+		}
+		recs = append(recs, r)
+	}
+	return recs, true
+}
+
+// readRecords builds the in-memory indexes by decoding every record, and
+// adds the values that are not readable records to bad. It returns the
+// unacked records without a sig when the store signs.
+func (s *Store) readRecords(tx *bolt.Tx, bad []badValue) ([]rating.Record, []badValue, error) {
+	var unsigned []rating.Record
+	err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+		s.decoded++
+		r, id, err := readRecord(k, v)
+		if err != nil {
+			bad = append(bad, badValue{bucket: bOutbox, key: bytes.Clone(k), val: bytes.Clone(v), why: err.Error()})
+			return nil
+		}
+		s.pending[id] = r.Seq
+		s.noteSession(r.SessionID)
+		if r.Sig == "" && s.opts.Sign != nil {
+			unsigned = append(unsigned, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	err = tx.Bucket(bSent).ForEach(func(k, v []byte) error {
+		s.decoded++
+		var r rating.Record
+		err := errors.New("acked value shorter than its 8-byte stamp")
+		if len(v) >= 8 {
+			r, _, err = readRecord(k, v[8:])
+		}
+		if err != nil {
+			bad = append(bad, badValue{bucket: bSent, key: bytes.Clone(k), val: bytes.Clone(v), why: err.Error()})
+			return nil
+		}
+		s.sentN++
+		s.noteSession(r.SessionID)
+		return nil
+	})
+	return unsigned, bad, err
+}
+
 // signUnsigned signs the unacked records an older version wrote without a
 // sig, in place: the central counts no unsigned record, and these are the
 // pad's own. Their content, seq included, stays as it was.
@@ -287,6 +342,7 @@ func (s *Store) signUnsigned(tx *bolt.Tx, recs []rating.Record) error {
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
+		// load writes the digest again after this.
 		if err := ob.Put(seqKey(recs[i].Seq), data); err != nil {
 			return fmt.Errorf("store: sign record %s: %w", recs[i].ID, err)
 		}
@@ -420,7 +476,7 @@ func (s *Store) AppendAll(recs []*rating.Record, session []byte) error {
 	}
 	seqs, sigs := make([]uint64, len(recs)), make([]string, len(recs))
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		ob := tx.Bucket(bOutbox)
+		ob, ch := tx.Bucket(bOutbox), newChange(tx)
 		ob.FillPercent = 1 // keys only ever grow: pack leaves full
 		if err := s.extendLease(tx, ob.Sequence()+uint64(len(recs))); err != nil {
 			return err
@@ -436,10 +492,13 @@ func (s *Store) AppendAll(recs []*rating.Record, session []byte) error {
 			if err != nil {
 				return err
 			}
-			if err := ob.Put(seqKey(seq), data); err != nil {
+			if err := ch.put(ob, bOutbox, seqKey(seq), data); err != nil {
 				return err
 			}
 			seqs[i], sigs[i] = seq, rec.Sig
+		}
+		if err := ch.commit(); err != nil {
+			return err
 		}
 		return putSession(tx, session)
 	})
@@ -613,7 +672,7 @@ func (s *Store) Ack(ids []string, now time.Time) (int, error) {
 	stamp := make([]byte, 8)
 	binary.BigEndian.PutUint64(stamp, uint64(now.UnixMilli()))
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		ob, sb := tx.Bucket(bOutbox), tx.Bucket(bSent)
+		ob, sb, ch := tx.Bucket(bOutbox), tx.Bucket(bSent), newChange(tx)
 		for _, seq := range keys {
 			k := seqKey(seq)
 			v := ob.Get(k)
@@ -621,14 +680,14 @@ func (s *Store) Ack(ids []string, now time.Time) (int, error) {
 				continue
 			}
 			val := append(append(make([]byte, 0, 8+len(v)), stamp...), v...)
-			if err := sb.Put(k, val); err != nil {
+			if err := ch.del(ob, bOutbox, k, v); err != nil {
 				return err
 			}
-			if err := ob.Delete(k); err != nil {
+			if err := ch.put(sb, bSent, k, val); err != nil {
 				return err
 			}
 		}
-		return nil
+		return ch.commit()
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: ack: %w", err)
@@ -656,17 +715,21 @@ func (s *Store) pruneBefore(cut time.Time) (int, error) {
 	limit := uint64(cut.UnixMilli())
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bSent).Cursor()
+		sb, ch := tx.Bucket(bSent), newChange(tx)
+		c := sb.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if len(v) >= 8 && binary.BigEndian.Uint64(v) >= limit {
 				continue
+			}
+			if ch.d != nil && v != nil {
+				ch.d.del(slot(string(bSent)), k, v)
 			}
 			if err := c.Delete(); err != nil {
 				return err
 			}
 			n++
 		}
-		return nil
+		return ch.commit()
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: prune: %w", err)

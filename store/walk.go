@@ -29,6 +29,10 @@ type walker struct {
 	value func(top string, k, v []byte, off int64)
 	// bucket is called for each top-level bucket with its sequence.
 	bucket func(name string, seq uint64)
+	// nested is called for each bucket directly inside a top-level bucket.
+	nested func(top string, k []byte)
+
+	bufs [][]byte // a page buffer per depth, reused: depth only grows down a path
 }
 
 // where is the bucket a page belongs to, for walking and for messages.
@@ -79,8 +83,9 @@ func (w *walker) walk(root uint64) {
 
 // readPage reads page id (with its overflow pages) if its header names it and
 // has flags that ok accepts, and marks it reached; nil when it cannot be used.
-// in names the bucket in messages, "" for none.
-func (w *walker) readPage(id uint64, ok func(flags uint16) bool, what, in string) []byte {
+// in names the bucket in messages, "" for none. The page is read into the
+// buffer of depth: it stays valid until the next read at that depth.
+func (w *walker) readPage(id uint64, depth int, ok func(flags uint16) bool, what, in string) []byte {
 	if w.err != nil {
 		return nil
 	}
@@ -99,7 +104,10 @@ func (w *walker) readPage(id uint64, ok func(flags uint16) bool, what, in string
 	if w.skip.has(id) {
 		return nil
 	}
-	buf := make([]byte, w.f.ps)
+	for len(w.bufs) <= depth {
+		w.bufs = append(w.bufs, make([]byte, w.f.ps))
+	}
+	buf := w.bufs[depth][:w.f.ps]
 	if w.err = w.f.readFull(buf, int64(id)*w.f.ps); w.err != nil {
 		return nil
 	}
@@ -127,6 +135,7 @@ func (w *walker) readPage(id uint64, ok func(flags uint16) bool, what, in string
 	}
 	if end > id+1 {
 		buf = append(buf, make([]byte, int64(end-id-1)*w.f.ps)...)
+		w.bufs[depth] = buf
 		if w.err = w.f.readFull(buf[w.f.ps:], int64(id+1)*w.f.ps); w.err != nil {
 			return nil
 		}
@@ -143,7 +152,7 @@ func (w *walker) tree(id uint64, b where, depth int, lo, hi []byte) []byte {
 		w.problem("page %d: more than %d levels deep", id, maxDepth)
 		return nil
 	}
-	buf := w.readPage(id, isNode, "branch or leaf", b.path)
+	buf := w.readPage(id, depth, isNode, "branch or leaf", b.path)
 	if buf == nil {
 		return nil
 	}
@@ -226,7 +235,9 @@ func (w *walker) node(buf []byte, off int64, name string, b where, depth int, lo
 			}
 			prev = key
 			if sub := w.tree(child, b, depth+1, key, next); sub != nil {
-				last, prev = sub, sub
+				// sub is in a deeper page buffer, which the next child reuses.
+				last = append(last[:0], sub...)
+				prev = last
 			}
 		}
 	case flagLeaf:
@@ -242,6 +253,9 @@ func (w *walker) node(buf []byte, off int64, name string, b where, depth int, lo
 			case flags&^flagBucket != 0:
 				w.problem("%s: element %d has flags %#x", name, i, flags)
 			case flags == flagBucket:
+				if b.level == 1 && w.nested != nil {
+					w.nested(b.path, key)
+				}
 				w.child(key, val, off+int64(voff), b, depth)
 			case b.level == 0:
 				w.problem("%s: the root bucket holds a value under %q", name, key)
@@ -290,7 +304,7 @@ func (w *walker) child(key, val []byte, off int64, parent where, depth int) {
 // ids are in bounds, sorted without repeats, and free pages are exactly the
 // pages the trees do not reach (what bbolt's Check demands). Run it after walk.
 func (w *walker) freelist(id uint64) {
-	buf := w.readPage(id, func(f uint16) bool { return f == flagFreelist }, "freelist", "")
+	buf := w.readPage(id, 0, func(f uint16) bool { return f == flagFreelist }, "freelist", "")
 	if buf == nil {
 		return
 	}
@@ -328,13 +342,22 @@ func (w *walker) freelist(id uint64) {
 
 // check says what keeps bbolt from opening f safely, nothing when it may:
 // the file-level problems, then those of the tree under the meta bbolt will
-// use. The error is for I/O only.
-func (f *boltFile) check() ([]string, error) {
+// use. With sc, it also gathers what Open needs of that tree's outbox and
+// sent (index.go) into sc. The error is for I/O only.
+func (f *boltFile) check(sc *openScan) ([]string, error) {
 	if len(f.problems) > 0 {
 		return f.problems, nil
 	}
 	m := f.newest()
 	w := newWalker(f, m)
+	if sc != nil {
+		w.value = func(top string, k, v []byte, _ int64) { sc.value(top, k, v) }
+		w.nested = func(top string, _ []byte) {
+			if slot(top) >= 0 {
+				sc.d.odd = true
+			}
+		}
+	}
 	w.walk(m.root)
 	if w.err == nil && m.freelist != noFreelist {
 		w.freelist(m.freelist)

@@ -47,7 +47,7 @@ type Config struct {
 
 // Display is the pad's panel and what it shows.
 type Display struct {
-	Size        string `toml:"size"`         // "1024x600"; also "800x480", "480x320"
+	Size        string `toml:"size"`         // "1024x600"; also "800x480", "480x320", "320x240", and the SPI modules' "240x320", "240x240", "170x320", "135x240"
 	Font        string `toml:"font"`         // "" = the search list (Debian fonts-droid-fallback first); else a font file
 	StarOrder   []int  `toml:"star_order"`   // [5,4,3,2,1]: the level of each physical button, left to right
 	ButtonsOnly bool   `toml:"buttons_only"` // false: no touch; reasons are chosen with the buttons (2 previous, 1 next, 3 select, 5 confirm)
@@ -59,23 +59,29 @@ type Printer struct {
 	URI   string `toml:"uri"`   // "" (none); "serial:/dev/ttyS2?baud=19200", "file:/dev/usb/lp0" or "tcp://HOST:9100"
 	Paper int    `toml:"paper"` // 80 (mm); or 58
 	QR    string `toml:"qr"`    // "native" (GS ( k) or "raster" (GS v 0), as the printer model needs
+	// Status false: the printer is one-way (many USB ones): never ask its
+	// status; Online follows the last write. true still finds a usblp
+	// device that answers reads with EINVAL one-way by itself.
+	Status  bool   `toml:"status"`  // true
+	Profile string `toml:"profile"` // "epson"; the printer's dialect: printer.ProfileNames (status bits, which characters print as text)
 }
 
 // Sync is the MQTT link to the central (protocol v1). evalpad sim's
 // --broker and --sync-* flags override it.
 type Sync struct {
-	Broker       string   `toml:"broker"`        // "" (records stay in the outbox); tcp://HOST:1883, ssl://HOST:8883, ws://, wss://
-	Username     string   `toml:"username"`      // MQTT username
-	PasswordFile string   `toml:"password_file"` // file holding the MQTT password (env EVALPAD_BROKER_PASSWORD wins)
-	CentralKey   string   `toml:"central_key"`   // "" (not provisioned: every downlink message is refused); the central's ed25519 public key, base64
-	CAFile       string   `toml:"ca_file"`       // PEM CA of the broker's certificate; "" = system roots
-	CertFile     string   `toml:"cert_file"`     // client certificate (mutual TLS)
-	KeyFile      string   `toml:"key_file"`      // its key
-	Batch        int      `toml:"batch"`         // 256 records per up/records message; 1..5000
-	InFlight     int      `toml:"inflight"`      // 4 messages awaiting the central's ack; 1..64
-	AckTimeout   Duration `toml:"ack_timeout"`   // 30s: unacked records are sent again after this; 1s..1h
-	RetryMin     Duration `toml:"retry_min"`     // 1s: first reconnect delay; 100ms..1m
-	RetryMax     Duration `toml:"retry_max"`     // 2m: longest reconnect delay; retry_min..1h
+	Broker       string   `toml:"broker"`            // "" (records stay in the outbox); tcp://HOST:1883, ssl://HOST:8883, ws://, wss://
+	Username     string   `toml:"username"`          // MQTT username
+	PasswordFile string   `toml:"password_file"`     // file holding the MQTT password (env EVALPAD_BROKER_PASSWORD wins)
+	CentralKey   string   `toml:"central_key"`       // "" (not provisioned: every downlink message is refused); the central's ed25519 public key, base64
+	CAFile       string   `toml:"ca_file"`           // PEM CA of the broker's certificate; "" = system roots
+	CertFile     string   `toml:"cert_file"`         // client certificate (mutual TLS)
+	KeyFile      string   `toml:"key_file"`          // its key
+	Batch        int      `toml:"batch"`             // 256 records per up/records message; 1..5000
+	MaxMsgBytes  int      `toml:"max_message_bytes"` // 61440: payload bytes of one up/records message at most; 1024..67108864
+	InFlight     int      `toml:"inflight"`          // 4 messages awaiting the central's ack; 1..64
+	AckTimeout   Duration `toml:"ack_timeout"`       // 30s: unacked records are sent again after this; 1s..1h
+	RetryMin     Duration `toml:"retry_min"`         // 1s: first reconnect delay; 100ms..1m
+	RetryMax     Duration `toml:"retry_max"`         // 2m: longest reconnect delay; retry_min..1h
 }
 
 // Update is firmware updates: who may sign them, where the slots are, and
@@ -124,6 +130,14 @@ type Panel struct {
 	SPIHz      int    `toml:"spi_hz"`      // st7789: 40000000
 	DCPin      string `toml:"dc_pin"`      // st7789: data/command pin, e.g. GPIO25
 	ResetPin   string `toml:"reset_pin"`   // st7789: reset pin, e.g. GPIO27; "" none
+	// st7789 module settings (README "ST7789 modules"): where the visible
+	// window starts in the controller's 240×320 RAM at rotation 0, colour
+	// inversion (INVON), blue-green-red colour filter (MADCTL bit 3), SPI mode.
+	OffsetX int  `toml:"offset_x"` // 0; 0..239
+	OffsetY int  `toml:"offset_y"` // 0; 0..319
+	Invert  bool `toml:"invert"`   // true (most modules need INVON)
+	BGR     bool `toml:"bgr"`      // false
+	SPIMode int  `toml:"spi_mode"` // 3; 0..3 (CPOL<<1 | CPHA)
 }
 
 // Receipt is the signing of the receipt's 扫码评价 URL.
@@ -194,12 +208,12 @@ func Default() Config {
 			StarOrder: []int{5, 4, 3, 2, 1},
 			ScanURL:   "https://hcp.example.gov.cn/rate",
 		},
-		Printer: Printer{Paper: 80, QR: "native"},
+		Printer: Printer{Paper: 80, QR: "native", Status: true, Profile: "epson"},
 		Buttons: Buttons{GPIOActiveLow: true, Debounce: Duration{30 * time.Millisecond}, SerialBaud: 115200,
 			GPIOPins: map[string]string{}, EvdevKeys: map[string]int{}},
-		Panel: Panel{FBPath: "/dev/fb0", SPIPort: "/dev/spidev0.0", SPIHz: 40000000},
+		Panel: Panel{FBPath: "/dev/fb0", SPIPort: "/dev/spidev0.0", SPIHz: 40000000, Invert: true, SPIMode: 3},
 		Texts: map[string]string{},
-		Sync: Sync{Batch: 256, InFlight: 4, AckTimeout: Duration{30 * time.Second},
+		Sync: Sync{Batch: 256, MaxMsgBytes: 60 << 10, InFlight: 4, AckTimeout: Duration{30 * time.Second},
 			RetryMin: Duration{time.Second}, RetryMax: Duration{2 * time.Minute}},
 		Update:  Update{VendorKeys: []string{}, Trial: Duration{5 * time.Minute}, BootLimit: 3},
 		Reasons: rating.DefaultReasons(),

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"evalpad/device/printer"
 	"evalpad/display"
 	"evalpad/display/receipt"
 	"evalpad/rating"
@@ -89,6 +90,9 @@ func (c Config) Validate() error {
 	if u := c.Printer.URI; u != "" {
 		add("printer.uri", checkPrinterURI(u))
 	}
+	if _, err := printer.ProfileByName(c.Printer.Profile); err != nil {
+		add("printer.profile", fmt.Errorf("must be one of %s, got %q", strings.Join(printer.ProfileNames(), ", "), c.Printer.Profile))
+	}
 	c.Buttons.validate(add)
 	if c.Touch.Path != "" {
 		add("touch.path", checkPath(c.Touch.Path, true))
@@ -98,6 +102,9 @@ func (c Config) Validate() error {
 		add("touch.range", fmt.Errorf("must be [min_x, min_y, max_x, max_y] with min < max, or [], got %v", r))
 	}
 	c.Panel.validate(add)
+	if w, h, err := c.Display.Dimensions(); err == nil && c.Panel.Driver == "st7789" {
+		add(c.Panel.checkWindow(w, h))
+	}
 	c.Sync.validate(add)
 	c.Update.validate(add)
 	keys := display.TextKeys()
@@ -121,19 +128,48 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// displaySizes are the sizes display.size takes: the hall pads' panels,
+// then the SPI modules' (README "ST7789 modules"), portrait as the module
+// is at rotation 0 (240x320 turned is 320x240).
+var displaySizes = []string{"1024x600", "800x480", "480x320", "320x240", "240x320", "240x240", "170x320", "135x240"}
+
 // Dimensions parses display.size ("1024x600") into width and height.
 func (d Display) Dimensions() (w, h int, err error) {
-	switch d.Size {
-	case "1024x600":
-		return 1024, 600, nil
-	case "800x480":
-		return 800, 480, nil
-	case "480x320":
-		return 480, 320, nil
-	case "320x240":
-		return 320, 240, nil
+	if slices.Contains(displaySizes, d.Size) {
+		ws, hs, _ := strings.Cut(d.Size, "x")
+		w, _ = strconv.Atoi(ws)
+		h, _ = strconv.Atoi(hs)
+		return w, h, nil
 	}
-	return 0, 0, fmt.Errorf("must be 1024x600, 800x480, 480x320 or 320x240, got %q", d.Size)
+	return 0, 0, fmt.Errorf("must be one of %s, got %q", strings.Join(displaySizes, ", "), d.Size)
+}
+
+// ModuleSize is the st7789 module's visible size at rotation 0 for a
+// display of w×h: turned back when the panel is mounted at 90 or 270.
+func (p Panel) ModuleSize(w, h int) (mw, mh int) {
+	if p.Rotate == 90 || p.Rotate == 270 {
+		return h, w
+	}
+	return w, h
+}
+
+// checkWindow checks that the module's visible window, at its offsets,
+// lies in the ST7789's 240×320 RAM; the key it names is display.size when
+// the size alone cannot, else the offset that pushes it out.
+func (p Panel) checkWindow(w, h int) (string, error) {
+	mw, mh := p.ModuleSize(w, h)
+	key := "panel.offset_x"
+	switch {
+	case mw > 240 || mh > 320:
+		key = "display.size"
+	case p.OffsetY+mh > 320:
+		key = "panel.offset_y"
+	}
+	if p.OffsetX+mw > 240 || p.OffsetY+mh > 320 {
+		return key, fmt.Errorf("a %d×%d module (display.size %dx%d at panel.rotate %d) at offset (%d,%d) does not fit the ST7789's 240×320 RAM: offset_x + width must be ≤ 240 and offset_y + height ≤ 320",
+			mw, mh, w, h, p.Rotate, p.OffsetX, p.OffsetY)
+	}
+	return key, nil
 }
 
 func checkStarOrder(o []int) error {
@@ -231,6 +267,15 @@ func (p Panel) validate(add func(string, error)) {
 		add("panel.driver", fmt.Errorf("must be \"\", \"fb\" or \"st7789\", got %q", p.Driver))
 	}
 	add("panel.rotate", checkRotate(p.Rotate))
+	if p.OffsetX < 0 || p.OffsetX > 239 {
+		add("panel.offset_x", fmt.Errorf("must be between 0 and 239 (columns of the ST7789's RAM), got %d", p.OffsetX))
+	}
+	if p.OffsetY < 0 || p.OffsetY > 319 {
+		add("panel.offset_y", fmt.Errorf("must be between 0 and 319 (rows of the ST7789's RAM), got %d", p.OffsetY))
+	}
+	if p.SPIMode < 0 || p.SPIMode > 3 {
+		add("panel.spi_mode", fmt.Errorf("must be 0, 1, 2 or 3 (CPOL×2 + CPHA; most ST7789 modules: 3, or 0 with a CS line), got %d", p.SPIMode))
+	}
 	if p.SPIHz < 100000 || p.SPIHz > 100000000 {
 		add("panel.spi_hz", fmt.Errorf("must be between 100000 and 100000000, got %d", p.SPIHz))
 	}
@@ -259,6 +304,11 @@ func (s Sync) validate(add func(string, error)) {
 	}
 	if s.Batch < 1 || s.Batch > 5000 {
 		add("sync.batch", fmt.Errorf("must be between 1 and 5000, got %d", s.Batch))
+	}
+	// link.MinMessageBytes and link.MaxMessageBytesLimit (what the central
+	// accepts in one message); config does not import the link.
+	if s.MaxMsgBytes < 1<<10 || s.MaxMsgBytes > 64<<20 {
+		add("sync.max_message_bytes", fmt.Errorf("must be between 1024 and 67108864 bytes (64 MiB), got %d", s.MaxMsgBytes))
 	}
 	if s.InFlight < 1 || s.InFlight > 64 {
 		add("sync.inflight", fmt.Errorf("must be between 1 and 64, got %d", s.InFlight))

@@ -232,7 +232,7 @@ func TestValidateAllFields(t *testing.T) {
 		"store.outbox_max", "store.retention",
 		"display.size", "display.star_order", "display.scan_url", "printer.paper", "printer.qr",
 		"buttons.debounce", "buttons.serial_baud", "panel.spi_hz",
-		"sync.batch", "sync.inflight", "sync.ack_timeout", "sync.retry_min", "sync.retry_max",
+		"sync.batch", "sync.max_message_bytes", "sync.inflight", "sync.ack_timeout", "sync.retry_min", "sync.retry_max",
 		"update.trial", "update.boot_limit", "reasons.1",
 	}
 	lines := strings.Split(err.Error(), "\n")
@@ -319,6 +319,9 @@ func TestHardwareSections(t *testing.T) {
 		{"[sync]\ncentral_key = \"AAAA\"", "sync.central_key"},
 		{"[sync]\ncert_file = \"/etc/evalpad/c.pem\"", "sync.key_file"},
 		{"[sync]\nbatch = 0", "sync.batch"},
+		{"[sync]\nmax_message_bytes = 1000", "sync.max_message_bytes"},
+		{"[sync]\nmax_message_bytes = 67108865", "sync.max_message_bytes"},
+		{"[sync]\nmax_message_bytes = -1", "sync.max_message_bytes"},
 		{"[sync]\nretry_min = \"10s\"\nretry_max = \"5s\"", "sync.retry_max"},
 	} {
 		_, err := config.Parse([]byte(tc.toml))
@@ -362,6 +365,65 @@ func TestTexts(t *testing.T) {
 	} {
 		if _, err := config.Parse([]byte(bad.toml)); err == nil || !strings.Contains(err.Error(), "config: "+bad.field+": ") {
 			t.Errorf("%q: %v, want an error naming %s", bad.toml, err, bad.field)
+		}
+	}
+}
+
+// The ST7789 module keys, the small display sizes and the printer's
+// dialect: each bad value is an error naming its key and saying what is
+// wanted.
+func TestPanelModuleAndPrinterProfile(t *testing.T) {
+	c, err := config.Parse([]byte(`
+[display]
+size = "135x240"
+[panel]
+driver = "st7789"
+dc_pin = "GPIO25"
+rotate = 180
+offset_x = 52
+offset_y = 40
+invert = false
+bgr = true
+spi_mode = 0
+[printer]
+status = false
+profile = "gb2312-only"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Panel; p.OffsetX != 52 || p.OffsetY != 40 || p.Invert || !p.BGR || p.SPIMode != 0 || c.Printer.Status || c.Printer.Profile != "gb2312-only" {
+		t.Errorf("parsed panel %+v, printer %+v", c.Panel, c.Printer)
+	}
+	if w, h, err := c.Display.Dimensions(); w != 135 || h != 240 || err != nil {
+		t.Errorf("Dimensions() = %d, %d, %v", w, h, err)
+	}
+	d := config.Default()
+	if !d.Panel.Invert || d.Panel.SPIMode != 3 || !d.Printer.Status || d.Printer.Profile != "epson" {
+		t.Errorf("defaults: panel %+v, printer %+v", d.Panel, d.Printer)
+	}
+	for _, size := range []string{"240x240", "170x320", "240x320", "135x240", "320x240", "480x320", "800x480", "1024x600"} {
+		if _, err := config.Parse([]byte("[display]\nsize = \"" + size + "\"")); err != nil {
+			t.Errorf("size %s: %v", size, err)
+		}
+	}
+	st := "[panel]\ndriver = \"st7789\"\ndc_pin = \"GPIO25\"\n"
+	for _, tc := range []struct{ toml, field, text string }{
+		{"[display]\nsize = \"240x135\"", "display.size", `must be one of 1024x600, 800x480, 480x320, 320x240, 240x320, 240x240, 170x320, 135x240, got "240x135"`},
+		{"[panel]\nspi_mode = 4", "panel.spi_mode", "must be 0, 1, 2 or 3"},
+		{"[panel]\nspi_mode = -1", "panel.spi_mode", "must be 0, 1, 2 or 3"},
+		{"[panel]\noffset_x = 240", "panel.offset_x", "between 0 and 239"},
+		{"[panel]\noffset_y = -2", "panel.offset_y", "between 0 and 319"},
+		{"[display]\nsize = \"135x240\"\n" + st + "offset_x = 110", "panel.offset_x",
+			"a 135×240 module (display.size 135x240 at panel.rotate 0) at offset (110,0) does not fit the ST7789's 240×320 RAM"},
+		{"[display]\nsize = \"320x240\"\n" + st + "rotate = 90\noffset_y = 1", "panel.offset_y", "a 240×320 module (display.size 320x240 at panel.rotate 90) at offset (0,1)"},
+		{"[display]\nsize = \"480x320\"\n" + st, "display.size", "a 480×320 module"},
+		{"[printer]\nprofile = \"star\"", "printer.profile", `must be one of epson, citizen-presenter, gb2312-only, black-mark, got "star"`},
+		{"[printer]\nstatus = \"no\"", "printer.status", "incompatible types"},
+	} {
+		_, err := config.Parse([]byte(tc.toml))
+		if err == nil || !strings.Contains(err.Error(), "config: "+tc.field) || !strings.Contains(err.Error(), tc.text) {
+			t.Errorf("%q: %v, want an error naming %s with %q", tc.toml, err, tc.field, tc.text)
 		}
 	}
 }

@@ -89,7 +89,7 @@ func PrinterFaults(st printer.Status) []string {
 		what string
 	}{{!st.Online, "printer offline or not answering"}, {st.PaperOut, "printer: paper out"},
 		{st.PaperNearEnd, "printer: paper near its end"}, {st.CoverOpen, "printer: cover open"},
-		{st.Error, "printer: error"}} {
+		{st.Error, "printer: error"}, {st.MarkError, "printer: black mark not found (paper loaded wrongly?)"}} {
 		if f.on {
 			out = append(out, f.what)
 		}

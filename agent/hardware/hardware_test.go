@@ -1,14 +1,19 @@
 package hardware
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
+
 	"evalpad/agent/config"
 	"evalpad/device/printer"
+	"evalpad/device/st7789"
 )
 
 // openFDs counts this process's open file descriptors and memory maps of
@@ -141,9 +146,51 @@ func TestPrinterFaults(t *testing.T) {
 			[]string{"printer: paper out", "printer: cover open (EIO)"}},
 		{printer.Status{Online: true, PaperNearEnd: true}, []string{"printer: paper near its end"}},
 		{printer.Status{Online: true, Error: true}, []string{"printer: error"}},
+		{printer.Status{Online: true, MarkError: true}, []string{"printer: black mark not found (paper loaded wrongly?)"}},
+		{printer.Status{Online: true, Presenting: true}, nil},
 	} {
 		if got := PrinterFaults(tc.st); !slices.Equal(got, tc.want) {
 			t.Errorf("%+v: %q, want %q", tc.st, got, tc.want)
+		}
+	}
+}
+
+// The [panel] keys of each module in README's "ST7789 modules" table
+// become the driver's config: the module's size at rotation 0 (a display
+// mounted at 90 or 270 is the module turned), offsets, inversion, colour
+// order, clock and SPI mode. device/st7789's TestModules plays back what
+// the driver sends for each.
+func TestST7789Config(t *testing.T) {
+	for _, tc := range []struct {
+		toml string
+		want st7789.Config
+		name string
+	}{
+		{"[display]\nsize = \"240x240\"\n[panel]\n",
+			st7789.Config{W: 240, H: 240, Mode: spi.Mode3}, "240×240 at (0,0) rot 0, INVON, RGB, SPI mode 3"},
+		{"[display]\nsize = \"240x240\"\n[panel]\nrotate = 180\n",
+			st7789.Config{W: 240, H: 240, Rotate: 180, Mode: spi.Mode3}, "240×240 at (0,0) rot 180, INVON, RGB, SPI mode 3"},
+		{"[display]\nsize = \"135x240\"\n[panel]\noffset_x = 52\noffset_y = 40\n",
+			st7789.Config{W: 135, H: 240, X: 52, Y: 40, Mode: spi.Mode3}, "135×240 at (52,40) rot 0, INVON, RGB, SPI mode 3"},
+		{"[display]\nsize = \"170x320\"\n[panel]\noffset_x = 35\nrotate = 180\n",
+			st7789.Config{W: 170, H: 320, X: 35, Rotate: 180, Mode: spi.Mode3}, "170×320 at (35,0) rot 180, INVON, RGB, SPI mode 3"},
+		{"[display]\nsize = \"320x240\"\n[panel]\nrotate = 90\n",
+			st7789.Config{W: 240, H: 320, Rotate: 90, Mode: spi.Mode3}, "240×320 at (0,0) rot 90, INVON, RGB, SPI mode 3"},
+		{"[display]\nsize = \"240x320\"\n[panel]\nbgr = true\ninvert = false\nspi_mode = 0\nspi_hz = 24000000\n",
+			st7789.Config{W: 240, H: 320, BGR: true, NoInvert: true, Mode: spi.Mode0}, "240×320 at (0,0) rot 0, no INVON, BGR, SPI mode 0"},
+	} {
+		cfg, err := config.Parse([]byte(tc.toml + "driver = \"st7789\"\ndc_pin = \"GPIO25\"\n"))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.toml, err)
+		}
+		w, h, _ := cfg.Display.Dimensions()
+		got := ST7789Config(cfg.Panel, w, h)
+		tc.want.Speed = physic.Frequency(cfg.Panel.SPIHz) * physic.Hertz
+		if got.Sleep != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tc.want) {
+			t.Errorf("%q:\n got %+v\nwant %+v", tc.toml, got, tc.want)
+		}
+		if n := ModuleName(cfg.Panel, w, h); n != tc.name {
+			t.Errorf("%q: ModuleName = %q, want %q", tc.toml, n, tc.name)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spireg"
 	"periph.io/x/host/v3"
 
@@ -65,11 +66,15 @@ func (s *Set) open(cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	if cfg.Printer.URI != "" {
-		pr, err := printer.OpenWith(cfg.Printer.URI, printer.Options{Logger: log})
+		prof, err := printer.ProfileByName(cfg.Printer.Profile)
 		if err != nil {
 			return fmt.Errorf("printer %s: %w", cfg.Printer.URI, err)
 		}
-		s.Printer, s.PrinterName = pr, cfg.Printer.URI
+		pr, err := printer.OpenWith(cfg.Printer.URI, printer.Options{Logger: log, NoStatus: !cfg.Printer.Status, Profile: prof})
+		if err != nil {
+			return fmt.Errorf("printer %s: %w", cfg.Printer.URI, err)
+		}
+		s.Printer, s.PrinterName = pr, cfg.Printer.URI+" (profile "+prof.Name+")"
 		s.OnClose(pr.Close)
 	}
 	return nil
@@ -154,17 +159,38 @@ func (s *Set) openPanel(p config.Panel, w, h int) error {
 		if p.ResetPin != "" && rst == nil {
 			return fmt.Errorf("panel (st7789): reset_pin %q not found", p.ResetPin)
 		}
-		pw, ph := w, h
-		if p.Rotate == 90 || p.Rotate == 270 {
-			pw, ph = h, w
-		}
-		c := st7789.Config{W: pw, H: ph, Rotate: p.Rotate, Speed: physic.Frequency(p.SPIHz) * physic.Hertz}
+		c := ST7789Config(p, w, h)
 		dev, err := st7789.NewSPI(port, dc, rst, c)
 		if err != nil {
 			return fmt.Errorf("panel (st7789) on %s: %w", p.SPIPort, err)
 		}
-		s.Panel, s.PanelName = dev, describe("st7789", p.SPIPort)
+		s.Panel, s.PanelName = dev, describe("st7789", p.SPIPort)+" "+ModuleName(p, w, h)
 		s.OnClose(dev.Close)
 	}
 	return nil
+}
+
+// ST7789Config is the driver's config for the [panel] of a w×h display:
+// the module's size at rotation 0, its offsets in the controller's RAM,
+// inversion, colour order, and the bus clock and SPI mode.
+func ST7789Config(p config.Panel, w, h int) st7789.Config {
+	mw, mh := p.ModuleSize(w, h)
+	return st7789.Config{W: mw, H: mh, X: p.OffsetX, Y: p.OffsetY, Rotate: p.Rotate,
+		NoInvert: !p.Invert, BGR: p.BGR,
+		Speed: physic.Frequency(p.SPIHz) * physic.Hertz, Mode: spi.Mode(p.SPIMode)}
+}
+
+// ModuleName says which ST7789 module settings a [panel] of a w×h display
+// drives, for logs and the selftest report: "135×240 at (52,40) rot 90,
+// INVON, RGB, SPI mode 3".
+func ModuleName(p config.Panel, w, h int) string {
+	mw, mh := p.ModuleSize(w, h)
+	inv, order := "INVON", "RGB"
+	if !p.Invert {
+		inv = "no INVON"
+	}
+	if p.BGR {
+		order = "BGR"
+	}
+	return fmt.Sprintf("%d×%d at (%d,%d) rot %d, %s, %s, SPI mode %d", mw, mh, p.OffsetX, p.OffsetY, p.Rotate, inv, order, p.SPIMode)
 }

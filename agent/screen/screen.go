@@ -40,6 +40,7 @@ type Screen struct {
 	view    pad.View
 	photos  map[string]image.Image // staff id → decoded photo
 	offline bool
+	page    int // the page of reasons or theme items a small panel shows (display.Model.Page)
 	frame   *image.RGBA
 	model   display.Model
 	minute  int64 // the clock minute the frame shows
@@ -128,6 +129,9 @@ func (s *Screen) Show(v pad.View) {
 	if v.Version < s.view.Version {
 		return
 	}
+	if v.Screen != s.view.Screen || v.Stars != s.view.Stars {
+		s.page = 0 // a new list starts on its first page
+	}
 	s.view = v
 	s.changed()
 }
@@ -169,7 +173,7 @@ func (s *Screen) modelFor(v pad.View, now time.Time) display.Model {
 		StaffID: v.OnDuty.ID, StaffName: v.OnDuty.Name, ScanURL: s.static.ScanURL,
 		Offline: s.offline, StarOrder: s.static.StarOrder,
 		Stars: v.Stars, Offered: v.Offered, Selected: v.Selected, Focus: v.Focus, ButtonsOnly: v.ButtonsOnly,
-		Message: v.Message, Texts: s.static.Texts,
+		Message: v.Message, Texts: s.static.Texts, Page: s.page,
 	}
 	if !now.IsZero() {
 		m.Clock = now.In(s.static.Location)
@@ -235,6 +239,13 @@ func (s *Screen) Touch(in Inputs, x, y int) (display.Target, pad.Outcome, error)
 	s.mu.Unlock()
 	if !ok {
 		return display.Target{}, pad.Outcome{}, nil
+	}
+	if t.Kind == display.TargetPage { // the screen's own: another page of the list
+		s.mu.Lock()
+		s.page = t.Page
+		s.changed()
+		s.mu.Unlock()
+		return t, pad.Outcome{}, nil
 	}
 	var out pad.Outcome
 	var err error

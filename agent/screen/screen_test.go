@@ -217,3 +217,48 @@ func TestPhotoShows(t *testing.T) {
 		t.Error("the session's staff photo does not show")
 	}
 }
+
+// On a small panel a touch on 下一页 shows the next page of reasons and
+// makes no pad input; every reason is reachable by paging; a new screen
+// starts on its first page again.
+func TestTouchPagesReasons(t *testing.T) {
+	cfg := config.Default()
+	cfg.Display.Size = "135x240"
+	s, _ := newScreen(t, cfg)
+	reasons := rating.DefaultReasons().Two
+	s.Show(pad.View{Version: 1, Screen: pad.ScreenReasons, Stars: 2, Offered: reasons, Focus: -1})
+	in := &inputs{}
+	seen := map[string]bool{}
+	pages := 0
+	for {
+		pages++
+		var next *display.TargetRect
+		for _, tg := range s.Targets() {
+			switch tg.Kind {
+			case display.TargetReason:
+				seen[tg.Code] = true
+			case display.TargetPage:
+				if tg.Page == pages {
+					next = &tg
+				}
+			}
+		}
+		if next == nil || pages > len(reasons) {
+			break
+		}
+		c := next.Rect.Min.Add(next.Rect.Size().Div(2))
+		if got, _, err := s.Touch(in, c.X, c.Y); err != nil || got != next.Target {
+			t.Fatalf("touch on %v: %+v, %v", next.Target, got, err)
+		}
+	}
+	if len(seen) != len(reasons) || pages < 2 || len(in.calls) != 0 {
+		t.Errorf("%d pages showed %d of %d reasons; inputs %v (want none)", pages, len(seen), len(reasons), in.calls)
+	}
+	s.Show(rateView(2))
+	s.Show(pad.View{Version: 3, Screen: pad.ScreenReasons, Stars: 2, Offered: reasons, Focus: -1})
+	for _, tg := range s.Targets() {
+		if tg.Kind == display.TargetPage && tg.Page != 1 {
+			t.Errorf("after the screen changed: a page target to %d, want the first page's (to 1)", tg.Page)
+		}
+	}
+}

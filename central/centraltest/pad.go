@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -132,16 +133,25 @@ func (p *Pad) Enroll(t testing.TB, base, code string) protocol.EnrollResponse {
 // id evalpad-ID) and subscribes to its acks; tlsc may be nil.
 func (p *Pad) Connect(t testing.TB, broker string, tlsc *tls.Config) mqtt.Client {
 	t.Helper()
+	cl, err := p.Dial(broker, tlsc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Disconnect(0) })
+	return cl
+}
+
+// Dial is Connect returning its error; the caller disconnects.
+func (p *Pad) Dial(broker string, tlsc *tls.Config) (mqtt.Client, error) {
+	central, err := trust.ParsePublicKey(p.Enrolled.CentralKey)
+	if err != nil {
+		return nil, err
+	}
 	o := mqtt.NewClientOptions().AddBroker(broker).SetClientID("evalpad-" + p.ID).
 		SetUsername(p.Enrolled.Username).SetPassword(p.Enrolled.Password).SetTLSConfig(tlsc).SetAutoReconnect(false)
 	cl := mqtt.NewClient(o)
 	if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("pad %s connect: %v", p.ID, tok.Error())
-	}
-	t.Cleanup(func() { cl.Disconnect(0) })
-	central, err := trust.ParsePublicKey(p.Enrolled.CentralKey)
-	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("pad %s connect: %v", p.ID, tok.Error())
 	}
 	topic := protocol.Topic(p.ID, protocol.DownAck)
 	tok := cl.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) {
@@ -159,9 +169,16 @@ func (p *Pad) Connect(t testing.TB, broker string, tlsc *tls.Config) mqtt.Client
 		p.acks = append(p.acks, a.IDs...)
 	})
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("pad %s subscribe: %v", p.ID, tok.Error())
+		cl.Disconnect(0)
+		return nil, fmt.Errorf("pad %s subscribe: %v", p.ID, tok.Error())
 	}
-	return cl
+	// A refusal is a SUBACK of 0x80, which paho reports as a granted QoS
+	// and no error (a NATS node refuses while JetStream elects leaders).
+	if q := tok.(*mqtt.SubscribeToken).Result()[topic]; q > 2 {
+		cl.Disconnect(0)
+		return nil, fmt.Errorf("pad %s subscribe: refused (SUBACK 0x%02x)", p.ID, q)
+	}
+	return cl, nil
 }
 
 // Send publishes records (each already JSON) on the pad's up/records.

@@ -137,6 +137,9 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		}
 	}
 	s.group = ho.Group
+	if ho.NATS != "" && ho.Broker == "" {
+		return errors.New("server: with a NATS cluster, the hub's broker must be its nodes' MQTT listeners (--broker tcp://NODE:1883,…)")
+	}
 	if ho.Broker == "" {
 		// The central's own user on the embedded broker: a new random
 		// password at every start, known to this process only.
@@ -220,7 +223,8 @@ func (s *Server) padsBroker(given string) func(r *http.Request) string {
 			return given
 		}
 		if s.broker == nil {
-			return s.mqtt
+			first, _, _ := strings.Cut(s.mqtt, ",") // a pad takes one URL
+			return first
 		}
 		a := s.broker.Addr().(*net.TCPAddr)
 		host := a.IP.String()

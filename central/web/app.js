@@ -3,12 +3,20 @@
 
 const $ = (s) => document.querySelector(s);
 const STARS = ["未评价", "1★ 非常不满意", "2★ 不满意", "3★ 基本满意", "4★ 满意", "5★ 非常满意"];
-const STATUS = { waiting: "等待中", remind: "待提醒", defaulted: "已默认满意" };
+const STATUS = { waiting: "等待中", remind: "待提醒", defaulted: "已默认满意", calendar_missing: "缺少该年节假日安排，暂不默认" };
 let group = "by_window";
 let lastStats = null;
 
+// What the API serves comes from the pads: read it as possibly anything.
+const arr = (x) => (Array.isArray(x) ? x : []);
+const str = (x) => (typeof x === "string" ? x : x == null ? "" : String(x));
+const obj = (x) => (x && typeof x === "object" ? x : {});
+// esc escapes a text for HTML, cut at 300 characters: no field a pad
+// may send is longer, and one stored before that rule must not swamp the page.
 function esc(s) {
-  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  s = String(s ?? "");
+  if (s.length > 300) s = s.slice(0, 300) + "…";
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 function pct(x, rated) {
   return rated ? (x * 100).toFixed(1) + "%" : "–";
@@ -98,7 +106,7 @@ function renderStats(s) {
     { left: 110 }
   );
   $("#chart-days").innerHTML = days(s.by_day);
-  $("#chart-reasons").innerHTML = bars(s.reasons.map((r) => ({ label: `${r.code} ${r.text}`, value: r.count, cls: "bad" })), { left: 300 });
+  $("#chart-reasons").innerHTML = bars(arr(s.reasons).map((r) => ({ label: `${r.code} ${r.text}`, value: r.count, cls: "bad" })), { left: 300 });
   renderGroup();
 }
 
@@ -117,12 +125,21 @@ function renderGroup() {
     : `<tr><td colspan="9" class="muted">暂无数据</td></tr>`;
 }
 
+// The years the calendar does not know: no default 4★ falls in them.
+function renderCalendar(c) {
+  const missing = Object.entries(obj(c.years)).filter(([, src]) => src === "missing").map(([y]) => y);
+  $("#calendar").hidden = !missing.length;
+  $("#calendar").textContent = missing.length
+    ? `${missing.join("、")} 年的节假日安排未知：默认日落在这些年的办件暂不默认“满意”（状态 calendar_missing），请用 --holidays 提供官方安排（evalhub holidays check 年份）。`
+    : "";
+}
+
 function renderUnrated(list) {
   $("#unrated-list tbody").innerHTML = list.length
     ? list
         .map(
-          (u) => `<tr><td>${esc(u.session_id)}</td><td>${esc(u.window)}</td><td>${esc(u.staff)}</td><td>${esc(u.served.replace("T", " ").slice(0, 16))}</td>
-<td>${esc(u.deadlines.reminder.slice(0, 10))}</td><td>${esc(u.deadlines.default.slice(0, 10))}</td><td class="st-${u.status}">${STATUS[u.status] || u.status}</td></tr>`
+          (u) => `<tr><td>${esc(u.session_id)}</td><td>${esc(u.window)}</td><td>${esc(u.staff)}</td><td>${esc(str(u.served).replace("T", " ").slice(0, 16))}</td>
+<td>${esc(str(obj(u.deadlines).reminder).slice(0, 10))}</td><td>${esc(str(obj(u.deadlines).default).slice(0, 10))}</td><td class="st-${esc(u.status)}">${esc(STATUS[u.status] || u.status)}</td></tr>`
         )
         .join("")
     : `<tr><td colspan="7" class="muted">没有未评价的办件</td></tr>`;
@@ -132,9 +149,9 @@ function renderLatest(recs) {
   $("#latest tbody").innerHTML = recs.length
     ? recs
         .map(
-          (r) => `<tr><td>${esc(r.at.replace("T", " ").slice(0, 19))}</td><td>${esc(r.window)}</td><td>${esc(r.staff.name)}</td>
-<td>${esc(r.cases.map((c) => c.task_name).join("、"))}</td><td class="${r.kind === "unrated" ? "muted" : r.good ? "goodtext" : "badtext"}">${STARS[r.stars]}</td>
-<td>${esc(r.reasons.join(" "))}</td><td class="muted">${esc(r.flags.join(" "))}</td></tr>`
+          (r) => `<tr><td>${esc(str(r.at).replace("T", " ").slice(0, 19))}</td><td>${esc(r.window)}</td><td>${esc(obj(r.staff).name)}</td>
+<td>${esc(arr(r.cases).map((c) => str(obj(c).task_name)).join("、"))}</td><td class="${r.kind === "unrated" ? "muted" : r.good ? "goodtext" : "badtext"}">${esc(STARS[r.stars] ?? r.stars)}</td>
+<td>${esc(arr(r.reasons).map(str).join(" "))}</td><td class="muted">${esc(arr(r.flags).map(str).join(" "))}</td></tr>`
         )
         .join("")
     : `<tr><td colspan="7" class="muted">还没有评价：在评价器上按星</td></tr>`;
@@ -147,16 +164,63 @@ function age(s) {
   return (s / 86400).toFixed(1) + " 天";
 }
 
+// A pad's seq and clock report (GET /api/v1/devices/{id}/seq): asked for
+// with the pad's 检查 button (each costs a scan of the pad's index), then
+// kept up to date at most once a minute while the page is open.
+const seqs = new Map(); // device → {at, rep, err}
+async function loadSeqs(list) {
+  const now = Date.now();
+  await Promise.all(
+    list
+      .filter((d) => seqs.has(d.device_id) && now - seqs.get(d.device_id).at > 60000)
+      .map(async (d) => {
+        try {
+          seqs.set(d.device_id, { at: now, rep: await get(`/api/v1/devices/${encodeURIComponent(d.device_id)}/seq`, new URLSearchParams()) });
+        } catch (e) {
+          if (e instanceof Unauthorized) throw e;
+          seqs.set(d.device_id, { at: now, err: e.message });
+        }
+      })
+  );
+}
+function ranges(rs) {
+  return arr(rs).map((r) => (r[0] === r[1] ? `${r[0]}` : `${r[0]}–${r[1]}`)).join("、");
+}
+function seqCell(id) {
+  const s = seqs.get(id);
+  if (!s || !s.at) return `<button type="button" class="seq-check" data-id="${esc(id)}">检查</button>`;
+  if (s.err) return `<span class="muted">${esc(s.err)}</span>`;
+  const r = s.rep, bad = [];
+  if (arr(r.missing).length) bad.push("缺 " + ranges(r.missing));
+  if (arr(r.repeated).length) bad.push("重复 " + ranges(r.repeated));
+  if (r.truncated) bad.push("……");
+  if (r.before_provisioning) bad.push(`早于注册 ${r.before_provisioning} 条`);
+  if (r.future) bad.push(`时间超前 ${r.future} 条`);
+  return bad.length ? `<span class="badtext">${esc(bad.join("；"))}</span>` : `<span class="goodtext">${r.last_seq ? `1–${esc(r.last_seq)} 齐全` : "暂无记录"}</span>`;
+}
+
+let lastDevices = [];
 function renderDevices(list) {
+  lastDevices = list;
   $("#devices tbody").innerHTML = list.length
     ? list
+        .map((d) => ({ ...d, status: obj(d.status) }))
         .map(
           (d) => `<tr><td>${esc(d.device_id)}</td><td class="${d.status.online ? "goodtext" : "badtext"}">${d.status.online ? "在线" : "离线"}</td>
 <td>${esc(d.status.screen || "")}</td><td>${d.status.outbox ?? "–"}</td><td>${age(d.status.oldest_unacked_s)}</td><td>${esc(d.status.printer || "")}</td>
-<td class="badtext">${esc((d.status.faults || []).join("；"))}</td><td>${esc(d.status.firmware || "")}</td><td>${esc(d.received_at.replace("T", " ").slice(0, 19))}</td></tr>`
+<td class="badtext">${esc(arr(d.status.faults).join("；"))}</td><td>${esc(d.status.firmware || "")}</td><td>${esc(str(d.received_at).replace("T", " ").slice(0, 19))}</td>
+<td>${seqCell(d.device_id)}</td></tr>`
         )
         .join("")
-    : `<tr><td colspan="9" class="muted">还没有评价器上报状态</td></tr>`;
+    : `<tr><td colspan="10" class="muted">还没有评价器上报状态</td></tr>`;
+  for (const b of document.querySelectorAll("#devices button.seq-check")) {
+    b.addEventListener("click", async () => {
+      seqs.set(b.dataset.id, { at: 0 });
+      b.disabled = true;
+      await loadSeqs([{ device_id: b.dataset.id }]).catch(() => {});
+      renderDevices(lastDevices);
+    });
+  }
 }
 
 function renderRejected(list) {
@@ -164,7 +228,7 @@ function renderRejected(list) {
   $("#rejected tbody").innerHTML = last.length
     ? last
         .map(
-          (r) => `<tr><td>${esc(r.received_at.replace("T", " ").slice(0, 19))}</td><td>${esc(r.device_id)}</td>
+          (r) => `<tr><td>${esc(str(r.received_at).replace("T", " ").slice(0, 19))}</td><td>${esc(r.device_id)}</td>
 <td class="small">${esc(r.id)}</td><td class="badtext">${esc(r.reason)}</td></tr>`
         )
         .join("")
@@ -220,20 +284,23 @@ async function refresh() {
   }
   const p = query();
   try {
-    const [stats, unrated, latest, devices, rejected, rollouts] = await Promise.all([
+    const [stats, unrated, latest, devices, rejected, rollouts, health] = await Promise.all([
       get("/api/v1/stats", p),
       get("/api/v1/unrated", p),
       get("/api/v1/records", new URLSearchParams([...p, ["order", "newest"], ["limit", "20"]])),
       get("/api/v1/devices", new URLSearchParams()),
       get("/api/v1/rejected", new URLSearchParams()),
       get("/api/v1/rollouts", new URLSearchParams()),
+      get("/api/v1/health", new URLSearchParams()),
     ]);
     $("#login").hidden = true;
     $("#main").hidden = false;
     renderStats(stats);
-    renderUnrated(unrated.unrated);
-    renderLatest(latest.records);
-    renderDevices(devices.devices);
+    renderCalendar(obj(health.calendar));
+    renderUnrated(arr(unrated.unrated));
+    renderLatest(arr(latest.records));
+    await loadSeqs(arr(devices.devices));
+    renderDevices(arr(devices.devices));
     renderRejected(rejected.rejected);
     renderRollouts(rollouts.rollouts);
     $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN");

@@ -50,9 +50,13 @@ func BenchmarkDrain(b *testing.B) {
 	if v := os.Getenv("BENCH_INFLIGHT"); v != "" {
 		inflight, _ = strconv.Atoi(v)
 	}
+	maxBytes := 0 // the link's default, link.DefaultMaxMessageBytes
+	if v := os.Getenv("BENCH_MAX_BYTES"); v != "" {
+		maxBytes, _ = strconv.Atoi(v)
+	}
 	b.Run("link", func(b *testing.B) {
 		for range b.N {
-			drainLink(b, backlog, n, batch, inflight)
+			drainLink(b, backlog, n, batch, inflight, maxBytes)
 		}
 	})
 	b.Run("baseline", func(b *testing.B) {
@@ -179,7 +183,7 @@ func (noAgent) Command(protocol.Cmd) error        { return link.ErrNotSupported 
 func (noAgent) ApplyConfig(protocol.Config) error { return link.ErrNotSupported }
 func (noAgent) Health() link.Health               { return link.Health{} }
 
-func drainLink(b *testing.B, backlog string, n, batch, inflight int) {
+func drainLink(b *testing.B, backlog string, n, batch, inflight, maxBytes int) {
 	b.StopTimer()
 	pg, proxy, _ := benchHub(b)
 	path := filepath.Join(b.TempDir(), "evalpad.db")
@@ -190,7 +194,7 @@ func drainLink(b *testing.B, backlog string, n, batch, inflight int) {
 	}
 	defer st.Close()
 	l, err := link.New(link.Options{Broker: proxy.URL(), DeviceID: "TA-ZWFW-W12", Batch: batch, InFlight: inflight,
-		AckTimeout: time.Minute, CentralKey: trust.Public(benchKey)}, st, noAgent{})
+		MaxMessageBytes: maxBytes, AckTimeout: time.Minute, CentralKey: trust.Public(benchKey)}, st, noAgent{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -222,8 +226,9 @@ func drainLink(b *testing.B, backlog string, n, batch, inflight int) {
 	b.ReportMetric(float64(n)/el.Seconds(), "records/s")
 	b.ReportMetric(float64(up+down)/float64(n), "wire-B/record")
 	b.ReportMetric(float64(up)/float64(n), "up-B/record")
-	b.Logf("link: %d records in %v: %.0f records/s, %.0f B/record on the wire (%d up, %d down), batch %d, in flight %d, resends %d",
-		n, el.Round(time.Millisecond), float64(n)/el.Seconds(), float64(up+down)/float64(n), up, down, batch, inflight, l.Counters().Resends)
+	k := l.Counters()
+	b.Logf("link: %d records in %v: %.0f records/s, %.0f B/record on the wire (%d up, %d down), batch %d, %d bytes at most, in flight %d, %d messages, resends %d",
+		n, el.Round(time.Millisecond), float64(n)/el.Seconds(), float64(up+down)/float64(n), up, down, batch, k.MessageBytes, inflight, k.Messages, k.Resends)
 }
 
 // drainBaseline: what a pad would do without this link: every record its

@@ -3,7 +3,7 @@
 // signature of its registered pad), acks it after the commit with a signed
 // ack, and serves the API, the enrollment route and the figures page.
 //
-//	evalhub [--broker URL] [--mqtt-listen ADDR] [--listen ADDR] [--data DIR] [--db URL] …
+//	evalhub [--broker URL[,URL…]] [--nats URL,…] [--mqtt-listen ADDR] [--listen ADDR] [--data DIR] [--db URL] …
 //	evalhub enroll --device ID [--valid 24h] [--new-key] [--config FILE] [--data DIR | --db URL]
 //	evalhub token --role supervisor|operator [--note TEXT] [--data DIR | --db URL]
 //	evalhub broker-users --out DIR [--central-user NAME,…] [--data DIR | --db URL]
@@ -61,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = brokerUsers(ctx, args[1:], stdout, stderr)
 	case "firmware":
 		err = firmwareCmd(ctx, args[1:], stdout, stderr)
+	case "holidays":
+		err = central.HolidaysCommand(args[1:], stdout)
 	default:
 		err = serve(ctx, args, stderr, log)
 	}
@@ -90,7 +92,10 @@ func defaultData() string {
 func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("evalhub", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	broker := fs.String("broker", "", "external MQTT broker, e.g. tcp://HOST:1883 (default: run an embedded broker on --mqtt-listen)")
+	broker := fs.String("broker", "", "external MQTT broker, e.g. tcp://HOST:1883, or several, comma-separated, tried in turn (default: run an embedded broker on --mqtt-listen)")
+	natsURLs := fs.String("nats", "", "NATS cluster to take the records from through JetStream, e.g. nats://n1:4222,nats://n2:4222 (then --broker is its nodes' MQTT listeners)")
+	natsCreds := fs.String("nats-creds", "", "NATS credentials file (JWT and nkey); or user:password@ in the --nats URLs")
+	natsReplicas := fs.Int("nats-replicas", 3, "replicas of the records stream made on the NATS cluster")
 	mqttListen := fs.String("mqtt-listen", server.DefaultMQTTListen, "address of the embedded broker (only without --broker)")
 	listen := fs.String("listen", server.DefaultListen, "address of the read API and the figures page")
 	data := fs.String("data", defaultData(), "state directory (the SQLite database)")
@@ -110,7 +115,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 	}
 	o := server.Options{
 		Hub: central.HubOptions{Broker: *broker, Group: *group, Workers: *workers, Username: *user,
-			Password: os.Getenv("EVALHUB_BROKER_PASSWORD"), Logger: log},
+			Password: os.Getenv("EVALHUB_BROKER_PASSWORD"), NATS: *natsURLs, NATSCreds: *natsCreds, NATSReplicas: *natsReplicas, Logger: log},
 		MQTTListen: *mqttListen, Listen: *listen, DB: *db, Data: *data, Holidays: *holidays,
 		PadsBroker: *padsBroker, PadsURL: *padsURL, PadsCA: cmp.Or(*padsCA, *ca), Logger: log,
 	}

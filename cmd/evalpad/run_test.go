@@ -102,7 +102,7 @@ func TestRunNamesTheFailingDevice(t *testing.T) {
 	for _, tc := range []struct{ config, want string }{
 		{"[panel]\ndriver = \"fb\"\nfb_path = \"/nonexistent/fb7\"\nfb_geometry = \"800x480x16\"\n", "/nonexistent/fb7"},
 		{"[buttons]\ndriver = \"serial\"\nserial_port = \"/nonexistent/ttyS9\"\n[panel]\ndriver = \"fb\"\nfb_path = \"/nonexistent/fb0\"\n", "/nonexistent/ttyS9"},
-		{"[panel]\ndriver = \"st7789\"\nspi_port = \"/nonexistent/spidev9.9\"\ndc_pin = \"GPIO25\"\n", "spidev9.9"},
+		{"[display]\nsize = \"240x320\"\n[panel]\ndriver = \"st7789\"\nspi_port = \"/nonexistent/spidev9.9\"\ndc_pin = \"GPIO25\"\n", "spidev9.9"},
 	} {
 		dir := t.TempDir()
 		cfg := filepath.Join(dir, "pad.toml")

@@ -175,12 +175,18 @@ key = "0123456789abcdef-test"
 				if p.Result == "skip" && p.Part != "sync" { // no broker: the pad is not syncing
 					t.Errorf("%s skipped: %s", p.Part, p.Detail)
 				}
+				// The report names the panel and the printer's profile it tested.
+				if p.Result == "pass" && (p.Part == "panel" && !strings.Contains(p.Detail, "framebuffer "+fbPath+", 1024x600: test pattern shown (bars W R G B K") ||
+					p.Part == "printer" && !strings.Contains(p.Detail, "(profile epson)")) {
+					t.Errorf("%s: %q does not name what was tested", p.Part, p.Detail)
+				}
 			}
 			if want := []string{"config", "font", "store", "identity", "sync", "panel", "buttons", "touch", "printer"}; !slices.Equal(parts, want) {
 				t.Errorf("parts %v, want %v", parts, want)
 			}
 			// The test pattern reached the framebuffer: the first colour bar
-			// is white (XRGB8888: B G R X), the last black, the corners white.
+			// (W) is white (XRGB8888: B G R X), the last (K) black, the
+			// corners white.
 			fbBytes, _ := os.ReadFile(fbPath)
 			px := func(x, y int) uint32 { return binary.LittleEndian.Uint32(fbBytes[(y*1024+x)*4:]) & 0xffffff }
 			if px(60, 300) != 0xffffff || px(1000-60, 300) != 0 || px(20, 20) != 0xffffff || px(1010, 590) != 0xffffff {

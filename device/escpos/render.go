@@ -87,12 +87,8 @@ type glyph struct {
 func (r *Renderer) Render(ops []Op) (*image.Paletted, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.Font == nil {
-		f, err := display.LoadFont(nil)
-		if err != nil {
-			return nil, fmt.Errorf("escpos: %w", err)
-		}
-		r.Font = f
+	if err := r.loadFont(); err != nil {
+		return nil, err
 	}
 	dots := r.Dots
 	if dots == 0 {
@@ -416,6 +412,18 @@ func (p *printer) cut(o Op) error {
 		return err
 	}
 	p.afterCut = true
+	return nil
+}
+
+// loadFont loads the default font when the Renderer was given none.
+func (r *Renderer) loadFont() error {
+	if r.Font == nil {
+		f, err := display.LoadFont(nil)
+		if err != nil {
+			return fmt.Errorf("escpos: %w", err)
+		}
+		r.Font = f
+	}
 	return nil
 }
 

@@ -20,12 +20,15 @@ func eviocgabs(abs uint16) uint {
 	return iocRead<<30 | uint(unsafe.Sizeof(absInfo{}))<<16 | 'E'<<8 | (0x40 + uint(abs))
 }
 
+// absGetter reads one axis with EVIOCGABS (getAbs; tests fake it).
+type absGetter func(f *os.File, abs uint16) (absInfo, error)
+
 // absRange reads the X and Y ranges of a touch device: ABS_X/ABS_Y, or the
 // multitouch axes when the former have none.
-func absRange(f *os.File) (lo, hi image.Point, err error) {
+func absRange(f *os.File, get absGetter) (lo, hi image.Point, err error) {
 	for _, axes := range [][2]uint16{{AbsX, AbsY}, {AbsMTPositionX, AbsMTPositionY}} {
-		x, errX := getAbs(f, axes[0])
-		y, errY := getAbs(f, axes[1])
+		x, errX := get(f, axes[0])
+		y, errY := get(f, axes[1])
 		if errX != nil || errY != nil {
 			err = fmt.Errorf("evdev: EVIOCGABS on %s (not a touch device? set Touch.Min/Max): %w", f.Name(), firstErr(errX, errY))
 			continue
@@ -36,6 +39,35 @@ func absRange(f *os.File) (lo, hi image.Point, err error) {
 		err = fmt.Errorf("evdev: %s reports no X/Y range (set Touch.Min/Max)", f.Name())
 	}
 	return lo, hi, err
+}
+
+// start sets where s begins from the axes' current values: the kernel
+// sends an axis only when it changes, so a finger put down after an open
+// where the last one left sends no ABS_X/ABS_Y (nor ABS_MT_SLOT, nor the
+// slot's position), and only EVIOCGABS says where it is. The position of
+// ABS_X/ABS_Y (which then count, as if sent), the current slot, and that
+// slot's position are taken; an axis the device lacks (the ioctl fails)
+// keeps its zero.
+func (s *touchState) start(f *os.File, get absGetter) {
+	if x, err := get(f, AbsX); err == nil {
+		s.pos.X = int(x.Value)
+		s.legacy = x.Maximum > x.Minimum // the device has ABS_X/ABS_Y: their position counts
+	}
+	if y, err := get(f, AbsY); err == nil {
+		s.pos.Y = int(y.Value)
+	}
+	if sl, err := get(f, AbsMTSlot); err == nil {
+		s.slot = sl.Value
+	}
+	if s.slot < 0 || s.slot >= maxSlots {
+		return
+	}
+	if x, err := get(f, AbsMTPositionX); err == nil {
+		s.slotPos[s.slot].X = int(x.Value)
+	}
+	if y, err := get(f, AbsMTPositionY); err == nil {
+		s.slotPos[s.slot].Y = int(y.Value)
+	}
 }
 
 func firstErr(a, b error) error {

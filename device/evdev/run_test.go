@@ -240,3 +240,77 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// fakeAbs answers EVIOCGABS as a touch controller whose axes were left
+// where the last touch before the open ended: ranges 0..4095, ABS_X/Y at
+// (1010, 3000), multitouch slot 1 at (2047, 1024).
+func fakeAbs(f *os.File, code uint16) (absInfo, error) {
+	switch code {
+	case AbsX:
+		return absInfo{Value: 1010, Maximum: 4095}, nil
+	case AbsY:
+		return absInfo{Value: 3000, Maximum: 4095}, nil
+	}
+	return fakeMTAbs(f, code)
+}
+
+// fakeMTAbs is a multitouch-only controller (no ABS_X/ABS_Y).
+func fakeMTAbs(f *os.File, code uint16) (absInfo, error) {
+	switch code {
+	case AbsMTSlot:
+		return absInfo{Value: 1, Maximum: 9}, nil
+	case AbsMTPositionX:
+		return absInfo{Value: 2047, Maximum: 4095}, nil
+	case AbsMTPositionY:
+		return absInfo{Value: 1024, Maximum: 4095}, nil
+	}
+	return absInfo{}, syscall.EINVAL
+}
+
+// After a (re)open the kernel does not send an axis that has not changed:
+// a finger put down where the last one lifted sends BTN_TOUCH (or a
+// tracking id in the current slot) and no position. The tap lands where
+// EVIOCGABS says the axes are, not at the sensor's corner.
+func TestTouchStartsAtEVIOCGABS(t *testing.T) {
+	single := newRec() // ABS_X/ABS_Y pad: the first tap sends no position
+	single.key(BtnTouch, 1).syn(60)
+	single.key(BtnTouch, 0).syn(300)
+	single.key(BtnTouch, 1).abs(AbsX, 4095).syn(60) // then one that moves in X only
+	single.key(BtnTouch, 0).syn(0)
+	multi := newRec() // type B, no BTN_TOUCH: a contact in slot 1, no ABS_MT_SLOT
+	multi.abs(AbsMTTrackingID, 42).syn(60)
+	multi.abs(AbsMTTrackingID, -1).syn(0)
+	for _, tc := range []struct {
+		name string
+		r    *rec
+		abs  absGetter
+		want []image.Point
+	}{
+		// 1010/4095*799 = 197.07, 3000/4095*479 = 350.92
+		{"abs x/y", single, fakeAbs, []image.Point{{197, 351}, {799, 351}}},
+		// 2047/4095*799 = 399.40, 1024/4095*479 = 119.78
+		{"multitouch slot", multi, fakeMTAbs, []image.Point{{399, 120}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "touch-event")
+			dev := plug(t, path)
+			tch := &Touch{Path: path, Panel: image.Pt(800, 480), Format: Format64, getAbs: tc.abs,
+				MinRetry: time.Millisecond, MaxRetry: 5 * time.Millisecond}
+			taps := make(chan image.Point, 4)
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- tch.Run(ctx, func(x, y int) { taps <- image.Pt(x, y) }) }()
+			dev.write(tc.r.bytes(Format64))
+			for i, want := range tc.want {
+				if p := next(t, taps); p != want {
+					t.Errorf("tap %d at %v, want %v", i, p, want)
+				}
+			}
+			cancel()
+			if err := next(t, done); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Run = %v, want context.Canceled", err)
+			}
+			expectNone(t, taps)
+		})
+	}
+}

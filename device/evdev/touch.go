@@ -22,6 +22,9 @@ type Touch struct {
 	// Min and Max are the raw ABS range of the sensor's X and Y axes. When
 	// both are zero they are read from the device with EVIOCGABS (ABS_X and
 	// ABS_Y, or ABS_MT_POSITION_X/Y when those have no range) at each open.
+	// Whatever the range, each open starts the touch where EVIOCGABS says
+	// the axes are (ABS_X/Y, ABS_MT_SLOT and that slot's position): the
+	// kernel does not send an axis again that has not changed.
 	Min, Max image.Point
 	// SwapXY, InvertX and InvertY correct the sensor's wiring before
 	// rotation: swap its axes, then mirror them.
@@ -33,6 +36,8 @@ type Touch struct {
 	MinRetry, MaxRetry time.Duration
 	// Logger receives open/close/retry messages; nil discards them.
 	Logger *slog.Logger
+
+	getAbs absGetter // EVIOCGABS; nil: the ioctl (tests fake the device's answers)
 }
 
 // Run calls touch(x, y) once per tap, in panel pixels (0 ≤ x < Panel.X,
@@ -60,11 +65,15 @@ func (t *Touch) Run(ctx context.Context, touch func(x, y int)) error {
 	if format == 0 {
 		format = NativeFormat
 	}
+	get := t.getAbs
+	if get == nil {
+		get = getAbs
+	}
 	fl := newFollower(t.Path, t.MinRetry, t.MaxRetry, t.Logger)
 	return fl.run(ctx, func(f *os.File) (int, error) {
 		m := t.mapper(t.Min, t.Max)
 		if !fixed {
-			lo, hi, err := absRange(f)
+			lo, hi, err := absRange(f, get)
 			if err != nil {
 				return 0, err
 			}
@@ -72,6 +81,7 @@ func (t *Touch) Run(ctx context.Context, touch func(x, y int)) error {
 			m = t.mapper(lo, hi)
 		}
 		var s touchState
+		s.start(f, get) // where the axes are now: an unchanged one is not sent again
 		n := 0
 		err := DecodeFormat(f, format, func(e Event) error {
 			n++

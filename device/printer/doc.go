@@ -48,4 +48,27 @@
 // ReplyTimeout; no answer makes the printer not Online, with a LastError
 // saying so, and a late answer is discarded before the next poll. Over a
 // link that cannot be read (a plain file) Online follows the last write.
+//
+// # One-way printers
+//
+// Many USB printers are not bidirectional: their /dev/usb/lp* opens
+// read-write and takes a read deadline, but every read fails with EINVAL
+// (usblp_read: `if (!usblp->bidir) return -EINVAL`). The first poll that
+// meets EINVAL makes the link write-only for good: no more queries, the
+// link is kept, and Online follows the writes, so such a printer is never
+// reported offline while its receipts print. Options.NoStatus (config
+// printer.status = false) does the same from the start, for a one-way
+// printer on a link that would not say so (a serial line, TCP).
+//
+// # Profiles
+//
+// Options.Profile reads the status bits in a printer's dialect
+// (ProfileByName; config printer.profile):
+//
+//	epson              as above (the default)
+//	citizen-presenter  n=4 bit 6 is "no paper at the presenter" (normal when no
+//	                   receipt waits; Presenting is its inverse); only bit 5 is paper end
+//	gb2312-only        as epson; prints only GB2312 as text (display/receipt
+//	                   draws other characters)
+//	black-mark         n=3 bit 2 is "black mark not found" (MarkError), not Error
 package printer

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -19,7 +20,12 @@ type Options struct {
 	PollInterval time.Duration // between status polls; 0 means 3 s, < 0 never polls
 	ReplyTimeout time.Duration // for one status byte; 0 means 500 ms
 	DialTimeout  time.Duration // to connect to a TCP printer; 0 means 3 s
-	Logger       *slog.Logger  // nil discards
+	// NoStatus: the printer is one-way; its status is never asked and
+	// Online follows the last write. A link whose read fails with EINVAL
+	// (a usblp device of a one-way printer) is taken as one by itself.
+	NoStatus bool
+	Profile  Profile      // how status bits read; the zero value reads them as Epson documents
+	Logger   *slog.Logger // nil discards
 }
 
 func (o Options) withDefaults() Options {
@@ -113,10 +119,13 @@ func start(name string, dial Dialer, first Transport, o Options) *Printer {
 		done:   make(chan struct{}),
 		link:   first,
 	}
+	if o.NoStatus || o.PollInterval < 0 {
+		p.st.Online = true // online until a write fails
+	}
 	if first != nil {
 		_, canRead := first.(statusReader)
-		p.st.Online = !canRead || o.PollInterval < 0 // a file: online until a write fails
-		p.noStatus = !canRead
+		p.st.Online = p.st.Online || !canRead // a file: online until a write fails
+		p.noStatus = !canRead || o.NoStatus
 	}
 	go p.run(ctx)
 	return p
@@ -222,7 +231,7 @@ func (p *Printer) connect(ctx context.Context) error {
 	}
 	p.link = t
 	_, canRead := t.(statusReader)
-	p.noStatus = !canRead
+	p.noStatus = p.noStatus || !canRead || p.opt.NoStatus // a link found one-way stays so
 	p.resync = false
 	p.log.Info("printer connected")
 	return nil
@@ -332,7 +341,7 @@ func (p *Printer) poll(ctx context.Context) {
 	}
 	p.mu.Lock()
 	was := p.st
-	err = r.decode(&p.st)
+	err = r.decode(&p.st, p.opt.Profile)
 	now := p.st
 	p.mu.Unlock()
 	if err != nil {
@@ -340,9 +349,9 @@ func (p *Printer) poll(ctx context.Context) {
 		return
 	}
 	if was.Online != now.Online || was.PaperOut != now.PaperOut || was.CoverOpen != now.CoverOpen ||
-		was.PaperNearEnd != now.PaperNearEnd || was.Error != now.Error {
+		was.PaperNearEnd != now.PaperNearEnd || was.Error != now.Error || was.MarkError != now.MarkError {
 		p.log.Info("printer status", "online", now.Online, "paper_out", now.PaperOut,
-			"paper_near_end", now.PaperNearEnd, "cover_open", now.CoverOpen, "error", now.Error,
+			"paper_near_end", now.PaperNearEnd, "cover_open", now.CoverOpen, "error", now.Error, "mark_error", now.MarkError,
 			"replies", fmt.Sprintf("% x", r[:]))
 	}
 }
@@ -375,6 +384,16 @@ func (p *Printer) query(ctx context.Context) (replies, error) {
 		switch {
 		case err == nil:
 			continue
+		case errors.Is(err, syscall.EINVAL):
+			// usblp_read: a printer that is not bidirectional answers
+			// every read with EINVAL. It prints all the same: write-only
+			// from now on, Online following the writes.
+			p.noStatus = true
+			p.log.Info("printer is one-way (read: EINVAL); not polling its status", "err", err)
+			p.mu.Lock()
+			p.st.Online = true
+			p.mu.Unlock()
+			return r, errNoStatus
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			p.resync = true
 			return r, fmt.Errorf("%w to DLE EOT %d within %v", ErrNoReply, i+1, p.opt.ReplyTimeout)

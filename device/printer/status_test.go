@@ -2,6 +2,8 @@ package printer
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -40,7 +42,7 @@ func TestDecode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Status{Jobs: 3, Failed: 1, LastError: "kept"}
-			if err := tc.r.decode(&got); err != nil {
+			if err := tc.r.decode(&got, Profile{}); err != nil {
 				t.Fatal(err)
 			}
 			tc.want.Jobs, tc.want.Failed, tc.want.LastError = 3, 1, "kept"
@@ -51,7 +53,7 @@ func TestDecode(t *testing.T) {
 	}
 	for _, r := range []replies{{0x00, 0x12, 0x12, 0x12}, {0x12, 0x13, 0x12, 0x12}, {0x12, 0x12, 0x92, 0x12}, {0x12, 0x12, 0x12, 0x02}} {
 		var s Status
-		if err := r.decode(&s); !errors.Is(err, ErrBadReply) {
+		if err := r.decode(&s, Profile{}); !errors.Is(err, ErrBadReply) {
 			t.Errorf("decode(% x) = %v, want ErrBadReply", r[:], err)
 		}
 	}
@@ -66,7 +68,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b, c, d byte) {
 		r := replies{a, b, c, d}
 		var s Status
-		err := r.decode(&s)
+		err := r.decode(&s, Profile{})
 		valid := true
 		for _, x := range r {
 			valid = valid && x&0x93 == 0x12
@@ -89,4 +91,49 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decode(% x) = %+v, want %+v", r[:], s, want)
 		}
 	})
+}
+
+// The same replies read per profile: Citizen presenter models set DLE EOT
+// 4 bit 6 when no receipt waits at the presenter (normal), and some
+// printers set DLE EOT 3 bit 2 for a black mark not found.
+func TestDecodeProfiles(t *testing.T) {
+	profile := func(name string) Profile {
+		p, err := ProfileByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	noPresented := replies{0x12, 0x12, 0x12, 0x52} // n=4 bit 6 alone
+	paperEnd := replies{0x1A, 0x32, 0x12, 0x72}    // n=4 bits 5 and 6, n=2 bit 5
+	for _, tc := range []struct {
+		profile string
+		r       replies
+		want    Status
+	}{
+		{"epson", noPresented, Status{Online: true, PaperOut: true}},
+		{"citizen-presenter", noPresented, Status{Online: true}},
+		{"citizen-presenter", rFine, Status{Online: true, Presenting: true}},
+		{"citizen-presenter", paperEnd, Status{Offline: true, PaperOut: true}},
+		{"citizen-presenter", replies{0x12, 0x12, 0x12, 0x32}, Status{Online: true, PaperOut: true, Presenting: true}},
+		{"epson", rMechError, Status{Online: true, Error: true}},
+		{"black-mark", rMechError, Status{Online: true, MarkError: true}},
+		{"black-mark", rCutter, Status{Offline: true, Error: true}},
+		{"black-mark", replies{0x12, 0x12, 0x1E, 0x12}, Status{Online: true, Error: true, MarkError: true}},
+		{"gb2312-only", rPaperOut, Status{Offline: true, PaperOut: true, PaperNearEnd: true}},
+		{"", noPresented, Status{Online: true, PaperOut: true}},
+	} {
+		t.Run(fmt.Sprintf("%s/% x", tc.profile, tc.r[:]), func(t *testing.T) {
+			var got Status
+			if err := tc.r.decode(&got, profile(tc.profile)); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("decode = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if _, err := ProfileByName("star"); err == nil || !strings.Contains(err.Error(), `unknown profile "star" (known: epson, citizen-presenter, gb2312-only, black-mark)`) {
+		t.Errorf("ProfileByName(star) = %v", err)
+	}
 }

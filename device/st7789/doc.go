@@ -46,5 +46,15 @@
 //	180     C0 (MX|MY)     240−W−X       320−H−Y
 //	270     A0 (MY|MV)     320−H−Y       X
 //
-// Common modules: 240×320 at (0,0); 240×240 at (0,0); 135×240 at (52,40).
+// Common modules: 240×320 at (0,0); 240×240 at (0,0) (its glass is the top
+// of the RAM, so turned 180° the window starts at row 80); 170×320 at
+// (35,0); 135×240 at (52,40) (53,40 turned). README's "ST7789 modules"
+// has their settings; TestModules plays each back.
+//
+// # SPI mode
+//
+// NewSPI connects in Config.Mode. The ST7789 samples on the rising clock
+// edge, which modes 0 and 3 both give; a module without a CS line needs
+// mode 3 (the clock idles high), which is why TFT_eSPI uses 3 and the
+// pad's config defaults to it.
 package st7789

@@ -53,14 +53,14 @@ const (
 
 // Config describes one panel module.
 type Config struct {
-	W, H     int  // visible pixels at rotation 0 (135×240, 240×240, 240×320)
+	W, H     int  // visible pixels at rotation 0 (135×240, 170×320, 240×240, 240×320)
 	X, Y     int  // where they start in the controller's 240×320 RAM at rotation 0
 	Rotate   int  // 0, 90, 180 or 270; see the package doc
 	NoInvert bool // leave out INVON (panels that show negative colours with it)
 	BGR      bool // the panel's colour filter is BGR: set MADCTL bit 3
 
 	Speed physic.Frequency // bus clock for NewSPI; 0 means 40 MHz
-	Mode  spi.Mode         // SPI mode for NewSPI (most modules: Mode0; CS-less ones: Mode3)
+	Mode  spi.Mode         // SPI mode for NewSPI: Mode3 works with and without a CS line; Mode0 only with one
 
 	// Sleep waits during reset and init; nil means time.Sleep. Tests pass
 	// a recorder so they neither wait nor read the clock.

@@ -419,3 +419,92 @@ var _ interface {
 	Show(img *image.RGBA) error
 	Close() error
 } = (*Dev)(nil)
+
+// port is an spi.Port that plays s back and records how it was connected.
+type port struct {
+	*spitest.Playback
+	mode  spi.Mode
+	speed physic.Frequency
+	bits  int
+}
+
+func (p *port) Connect(f physic.Frequency, mode spi.Mode, bits int) (spi.Conn, error) {
+	p.speed, p.mode, p.bits = f, mode, bits
+	return p.Playback.Connect(f, mode, bits)
+}
+
+// modules are the ST7789 modules of README's "ST7789 modules" table with
+// the bytes they must get. The offsets are those of TFT_eSPI's
+// TFT_Drivers/ST7789_Rotation.h (Bodmer/TFT_eSPI, CGRAM_OFFSET):
+// colstart/rowstart 52/40 at rotation 0 and 53/40 at 2 for a 135-wide
+// module, 35/0 at 0 and 2 for a 170-wide one, and 0/80 at rotation 2 for
+// the 240×240 (whose glass is the top of the 240×320 RAM); its MADCTL per
+// rotation is 00, MX|MV, MX|MY, MV|MY, ORed with the colour order bit
+// (TFT_MAD_COLOR_ORDER, 08 for BGR), as here. Adafruit_ST7789 takes the
+// SPI mode as a parameter and TFT_eSPI defaults the ST7789 to mode 3
+// (some boards, CS-less ones, do not work in mode 0).
+var modules = []struct {
+	name       string
+	cfg        Config
+	madctl     byte
+	invon      bool
+	xoff, yoff int // of the window's top-left corner in RAM
+}{
+	{`1.3" 240x240`, Config{W: 240, H: 240, Mode: spi.Mode3}, 0x00, true, 0, 0},
+	{`1.3" 240x240 rot 180`, Config{W: 240, H: 240, Rotate: 180, Mode: spi.Mode3}, 0xC0, true, 0, 80},
+	{`1.14" 135x240`, Config{W: 135, H: 240, X: 52, Y: 40, Mode: spi.Mode3}, 0x00, true, 52, 40},
+	{`1.14" 135x240 rot 180`, Config{W: 135, H: 240, X: 52, Y: 40, Rotate: 180, Mode: spi.Mode3}, 0xC0, true, 53, 40},
+	{`1.9" 170x320`, Config{W: 170, H: 320, X: 35, Mode: spi.Mode3}, 0x00, true, 35, 0},
+	{`1.9" 170x320 rot 180`, Config{W: 170, H: 320, X: 35, Rotate: 180, Mode: spi.Mode3}, 0xC0, true, 35, 0},
+	{`2.0" 240x320`, Config{W: 240, H: 320, Mode: spi.Mode3}, 0x00, true, 0, 0},
+	{`2.0" 240x320 rot 90`, Config{W: 240, H: 320, Rotate: 90, Mode: spi.Mode3}, 0x60, true, 0, 0},
+	{`2.4" 240x320 BGR, no INVON, mode 0`, Config{W: 240, H: 320, BGR: true, NoInvert: true, Mode: spi.Mode0}, 0x08, false, 0, 0},
+	{`2.4" 240x320 BGR rot 270`, Config{W: 240, H: 320, BGR: true, Rotate: 270, Mode: spi.Mode3}, 0xA8, true, 0, 0},
+}
+
+// TestModules plays back each module of the README table: the SPI mode
+// and clock on the port, MADCTL with its BGR bit, INVON or not, and the
+// first frame's window at the module's offsets.
+func TestModules(t *testing.T) {
+	for _, m := range modules {
+		t.Run(m.name, func(t *testing.T) {
+			s := &script{maxTx: 4096}
+			s.cmd(0x01).cmd(0x11).cmd(0x3A, 0x55).cmd(0x36, m.madctl)
+			if m.invon {
+				s.cmd(0x21)
+			}
+			s.cmd(0x13).cmd(0x29)
+			w, h := m.cfg.W, m.cfg.H
+			if m.cfg.Rotate == 90 || m.cfg.Rotate == 270 {
+				w, h = h, w
+			}
+			px := bytes.Repeat(bgBE, w*h)
+			copy(px, redBE) // the frame's top-left pixel, first on the wire
+			s.cmd(0x2A, be16(m.xoff, m.xoff+w-1)...).cmd(0x2B, be16(m.yoff, m.yoff+h-1)...).cmd(0x2C, px...)
+
+			p := &port{Playback: &spitest.Playback{Playback: conntest.Playback{Ops: s.ops, DontPanic: true}}}
+			dc := &pin{name: "DC"}
+			cfg := m.cfg
+			cfg.Speed = 24 * physic.MegaHertz
+			cfg.Sleep = func(time.Duration) {}
+			d, err := NewSPI(p, dc, nil, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.mode != m.cfg.Mode || p.speed != 24*physic.MegaHertz || p.bits != 8 {
+				t.Errorf("port connected in %v at %v, %d bits; want %v at 24MHz, 8 bits", p.mode, p.speed, p.bits, m.cfg.Mode)
+			}
+			if got := d.Size(); got != image.Pt(w, h) {
+				t.Errorf("Size() = %v, want %d×%d", got, w, h)
+			}
+			f := solid(w, h, bg)
+			f.SetRGBA(0, 0, red)
+			if err := d.Show(f); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

@@ -43,7 +43,33 @@ type Profile struct {
 	// paper and 8 on 80 mm. Encode shrinks it, down to MinModule, until
 	// the code with its quiet zone fits Dots.
 	Module int
+	// Charset is what the printer prints as text: CharsetGB18030 (also
+	// "") or CharsetGB2312. A line holding a character outside it is sent
+	// as an image that Lines draws, so a rare character in a hall or task
+	// name prints right instead of as garbage that shifts what follows.
+	Charset string
+	// Lines draws those lines (escpos.Renderer.LineRaster); required with
+	// CharsetGB2312.
+	Lines LineDrawer
 }
+
+// Charsets of a Profile (device/printer's profiles name the same).
+const (
+	CharsetGB18030 = "gb18030"
+	CharsetGB2312  = "gb2312"
+)
+
+// LineDrawer draws one line of text the way the printer draws it at size
+// 1×1 (12×24 dots for ASCII, 24×24 for any other character), as GS v 0
+// data rows high, with the glyphs placed for justification align (0 left,
+// 1 center, 2 right) in the whole bytes.
+type LineDrawer interface {
+	LineRaster(s string, rows, align int) (data []byte, xBytes int, err error)
+}
+
+// lineRows is the height of a line drawn as an image: the printer's
+// default line spacing, so it takes the paper a text line takes.
+const lineRows = 30
 
 // MinModule is the smallest QR module Encode prints: 3 dots (0.375 mm)
 // is about what phone cameras still read off thermal paper.
@@ -81,6 +107,17 @@ func (p Profile) resolve() (Profile, error) {
 	}
 	if p.Module < MinModule || p.Module > 16 {
 		return p, fmt.Errorf("%w: QR module %d dots (want %d..16)", ErrInvalid, p.Module, MinModule)
+	}
+	switch p.Charset {
+	case "":
+		p.Charset = CharsetGB18030
+	case CharsetGB18030:
+	case CharsetGB2312:
+		if p.Lines == nil {
+			return p, fmt.Errorf("%w: charset %s needs Profile.Lines to draw the other characters", ErrInvalid, p.Charset)
+		}
+	default:
+		return p, fmt.Errorf("%w: charset %q (supported: %q, %q)", ErrInvalid, p.Charset, CharsetGB18030, CharsetGB2312)
 	}
 	return p, nil
 }
@@ -141,10 +178,10 @@ func Encode(r Receipt, p Profile) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &encoder{cols: p.Columns}
+	e := &encoder{cols: p.Columns, p: p}
 	e.cmd(esc, '@')      // initialize
 	e.cmd(fs, '&')       // Chinese (GB18030) character mode
-	e.cmd(esc, 'a', 1)   // center
+	e.justify(1)         // center
 	e.cmd(esc, 'E', 1)   // bold
 	e.cmd(gs, '!', 0x11) // double width and height
 	e.line("办件回执")
@@ -155,7 +192,7 @@ func Encode(r Receipt, p Profile) ([]byte, error) {
 			e.line(l)
 		}
 	}
-	e.cmd(esc, 'a', 0) // left
+	e.justify(0) // left
 	e.rule()
 	e.field("窗口：", r.Window)
 	e.field("工号：", r.StaffID)
@@ -163,7 +200,7 @@ func Encode(r Receipt, p Profile) ([]byte, error) {
 	e.field("事项：", r.TaskName)
 	e.field("时间：", r.At.Format("2006-01-02 15:04"))
 	e.rule()
-	e.cmd(esc, 'a', 1)
+	e.justify(1)
 	e.cmd(esc, 'E', 1)
 	e.line("扫码评价")
 	e.cmd(esc, 'E', 0)
@@ -176,7 +213,7 @@ func Encode(r Receipt, p Profile) ([]byte, error) {
 	for _, l := range wrap("请扫码对本次服务进行评价", p.Columns) {
 		e.line(l)
 	}
-	e.cmd(esc, 'a', 0)
+	e.justify(0)
 	e.cmd(esc, 'd', 4) // feed the printed part past the cutter
 	e.cmd(gs, 'V', 1)  // partial cut
 	if e.err != nil {
@@ -187,16 +224,37 @@ func Encode(r Receipt, p Profile) ([]byte, error) {
 
 // encoder accumulates a job; the first text encoding error sticks.
 type encoder struct {
-	b    bytes.Buffer
-	cols int
-	err  error
+	b     bytes.Buffer
+	cols  int
+	p     Profile
+	align int // the justification set: 0 left, 1 center
+	err   error
 }
 
 func (e *encoder) cmd(b ...byte) { e.b.Write(b) }
 
-// line prints s (which fits a line) and a line feed.
+// justify sets the justification (ESC a n).
+func (e *encoder) justify(n int) {
+	e.cmd(esc, 'a', byte(n))
+	e.align = n
+}
+
+// line prints s (which fits a line) and a line feed: as text, or, when the
+// printer's charset lacks a character of s, as an image of the line.
 func (e *encoder) line(s string) {
 	if e.err != nil {
+		return
+	}
+	if e.p.Charset == CharsetGB2312 && !inGB2312(s) {
+		data, xb, err := e.p.Lines.LineRaster(s, lineRows, e.align)
+		if err != nil {
+			e.err = fmt.Errorf("%w: drawing %q: %v", ErrInvalid, s, err)
+			return
+		}
+		// GS v 0, normal size: x = xb bytes, y = lineRows rows. The image
+		// ends the line itself; no LF.
+		e.cmd(gs, 'v', '0', 0, byte(xb), byte(xb>>8), lineRows, 0)
+		e.b.Write(data)
 		return
 	}
 	gb, err := simplifiedchinese.GB18030.NewEncoder().String(s)
@@ -222,6 +280,24 @@ func (e *encoder) field(label, v string) {
 			e.line(strings.Repeat(" ", indent) + l)
 		}
 	}
+}
+
+// inGB2312 says whether a GB2312-only printer prints every character of s
+// as text: ASCII, or a GBK code whose two bytes are both in A1–FE (the
+// GB2312 area; GBK's other codes lead with 81–A0, which such printers take
+// as single bytes).
+func inGB2312(s string) bool {
+	enc := simplifiedchinese.GBK.NewEncoder()
+	for _, c := range s {
+		if c < 0x80 {
+			continue
+		}
+		b, err := enc.Bytes([]byte(string(c)))
+		if err != nil || len(b) != 2 || b[0] < 0xA1 || b[0] > 0xFE || b[1] < 0xA1 || b[1] > 0xFE {
+			return false
+		}
+	}
+	return true
 }
 
 // rule prints a dashed line across the paper.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"evalpad/store"
 	"evalpad/sync/protocol"
 	"evalpad/trust"
 )
@@ -36,6 +38,10 @@ type conn struct {
 type batch struct {
 	remaining int // records not acked yet
 	deadline  time.Time
+	tok       mqtt.Token // its publish: done without error once the broker PUBACKed it
+	size      int        // payload bytes
+	lone      string     // the id of its one record; "" when it carries more
+	loneSeq   uint64
 }
 
 const connectTimeout = 15 * time.Second
@@ -75,9 +81,21 @@ func (l *Link) dial(ctx context.Context) (*conn, error) {
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("link: connect: %w", err)
 	}
-	if err := c.wait(ctx, cl.Subscribe(protocol.DownFilter(l.o.DeviceID), 1, c.onMessage)); err != nil {
+	filter := protocol.DownFilter(l.o.DeviceID)
+	sub := cl.Subscribe(filter, 1, c.onMessage)
+	if err := c.wait(ctx, sub); err != nil {
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("link: subscribe: %w", err)
+	}
+	// A broker may refuse a subscription in its SUBACK (0x80) without an
+	// error: a NATS node while JetStream elects leaders, an ACL. Connected
+	// without it, the pad would get no acks and resend for ever; fail the
+	// connection instead, so the link backs off and dials again.
+	if st, ok := sub.(*mqtt.SubscribeToken); ok {
+		if q, ok := st.Result()[filter]; !ok || q > 2 {
+			cl.Disconnect(0)
+			return nil, fmt.Errorf("link: subscribe %s: refused by the broker (0x%02x)", filter, q)
+		}
 	}
 	c.cl = cl
 	return c, nil
@@ -113,6 +131,7 @@ func (c *conn) serve(ctx context.Context) error {
 	l.log.Info("link: connected", "device", l.o.DeviceID)
 	c.publishStatus(true)
 	if err := c.fill(); err != nil {
+		c.dropped()
 		c.cl.Disconnect(0)
 		return err
 	}
@@ -129,6 +148,7 @@ func (c *conn) serve(ctx context.Context) error {
 		case <-ctx.Done():
 			continue
 		case err = <-c.lost:
+			c.dropped()
 			return fmt.Errorf("link: %w", err)
 		case <-l.kick:
 			c.statusDirty = true
@@ -143,9 +163,42 @@ func (c *conn) serve(ctx context.Context) error {
 			err = c.onTimer()
 		}
 		if err != nil {
+			c.dropped()
 			c.cl.Disconnect(0)
 			return err
 		}
+	}
+}
+
+// dropped notes, when the connection ends, the first records message the
+// broker had not PUBACKed: the one a broker over its packet limit closed
+// the connection for. The next messages are smaller (sizer).
+func (c *conn) dropped() {
+	l := c.l
+	for _, b := range c.inflight {
+		if pubacked(b.tok) {
+			continue
+		}
+		aside := l.size.dropped(b.size, b.lone, b.loneSeq)
+		budget := l.size.budget
+		l.count(func(k *Counters) { k.MessageBytes, k.SetAside = budget, len(l.size.aside) })
+		l.log.Warn("link: the connection dropped before the broker took a records message: sending smaller ones",
+			"message_bytes", b.size, "next_budget", budget)
+		if aside {
+			l.log.Error("link: record set aside: the broker dropped the connection each time it was sent alone; it stays in the outbox, sent again when the link restarts",
+				"id", b.lone, "seq", b.loneSeq, "message_bytes", b.size)
+		}
+		return
+	}
+}
+
+// pubacked reports whether the publish of tok is done without error.
+func pubacked(tok mqtt.Token) bool {
+	select {
+	case <-tok.Done():
+		return tok.Error() == nil
+	default:
+		return false
 	}
 }
 
@@ -190,11 +243,16 @@ func (c *conn) restart() {
 	clear(c.index)
 }
 
-// fill publishes batches until InFlight are waiting or the outbox has no more.
+// fill publishes batches until InFlight are waiting or the outbox has no
+// more. A batch holds up to Batch records and MaxMessageBytes as the sizer
+// now allows; a record larger than that goes alone, and a record set aside
+// is skipped.
 func (c *conn) fill() error {
 	l := c.l
+	topic := protocol.Topic(l.o.DeviceID, protocol.UpRecords)
 	for len(c.inflight) < l.o.InFlight {
-		entries, err := l.ob.Pending(c.cursor, l.o.Batch)
+		budget := l.size.budget
+		entries, err := l.ob.Pending(c.cursor, min(l.o.Batch, budget/minRecordBytes+1))
 		if err != nil {
 			l.log.Error("link: read the outbox", "err", err)
 			return nil // the records stay; the next kick, ack or timeout tries again
@@ -202,27 +260,50 @@ func (c *conn) fill() error {
 		if len(entries) == 0 {
 			return nil
 		}
-		raws := make([][]byte, len(entries))
-		size := 64
-		for i, e := range entries {
+		var take []store.Entry
+		size := len(protocol.AppendRecords(nil, l.o.DeviceID, nil))
+		next := c.cursor
+		for _, e := range entries {
+			if _, aside := l.size.aside[e.ID]; aside {
+				next = e.Seq
+				continue
+			}
+			add := len(e.JSON) + min(len(take), 1) // a comma after the first
+			if len(take) > 0 && size+add > budget {
+				break
+			}
+			take, size, next = append(take, e), size+add, e.Seq
+		}
+		c.cursor = next
+		if len(take) == 0 {
+			continue // all set aside: read on
+		}
+		raws := make([][]byte, len(take))
+		for i, e := range take {
 			raws[i] = e.JSON
-			size += len(e.JSON) + 1
 		}
 		msg := protocol.AppendRecords(make([]byte, 0, size), l.o.DeviceID, raws)
 		// The PUBACK comes later; delivery is the central's ack, not this.
-		if err := failed(c.cl.Publish(protocol.Topic(l.o.DeviceID, protocol.UpRecords), 1, false, msg), "records"); err != nil {
+		tok := c.cl.Publish(topic, 1, false, msg)
+		if err := failed(tok, "records"); err != nil {
 			return err
 		}
-		b := &batch{remaining: len(entries), deadline: c.now().Add(l.o.AckTimeout)}
-		for _, e := range entries {
+		b := &batch{remaining: len(take), deadline: c.now().Add(l.o.AckTimeout), tok: tok, size: len(msg)}
+		if len(take) == 1 {
+			b.lone, b.loneSeq = take[0].ID, take[0].Seq
+		}
+		for _, e := range take {
 			c.index[e.ID] = b
 		}
 		c.inflight = append(c.inflight, b)
-		c.cursor = entries[len(entries)-1].Seq
-		l.count(func(k *Counters) { k.Messages++; k.Records += uint64(len(entries)) })
+		l.count(func(k *Counters) { k.Messages++; k.Records += uint64(len(take)) })
 	}
 	return nil
 }
+
+// minRecordBytes is less than any stored record: what fill reads from the
+// outbox at most is the byte budget's worth of records this small.
+const minRecordBytes = 256
 
 // failed reports a publish that failed at once (not connected, closed). One
 // still under way is left to its PUBACK: the link never waits for one.
@@ -299,9 +380,16 @@ func (c *conn) commit(ids []string) error {
 			b.remaining--
 		}
 	}
-	c.inflight = slices.DeleteFunc(c.inflight, func(b *batch) bool { return b.remaining <= 0 })
+	c.inflight = slices.DeleteFunc(c.inflight, func(b *batch) bool {
+		if b.remaining > 0 {
+			return false
+		}
+		l.size.ackedMessage()
+		return true
+	})
 	c.statusDirty = true
-	l.count(func(k *Counters) { k.Acked += uint64(n) })
+	budget := l.size.budget
+	l.count(func(k *Counters) { k.Acked += uint64(n); k.MessageBytes = budget })
 	return nil
 }
 
@@ -485,6 +573,14 @@ func (c *conn) status(online bool) protocol.Status {
 	st, err := l.ob.Stats()
 	if err != nil {
 		s.Faults = append(s.Faults, "outbox: "+err.Error())
+	}
+	for i, id := range slices.Sorted(maps.Keys(c.l.size.aside)) {
+		if i == 3 {
+			s.Faults = append(s.Faults, fmt.Sprintf("link: and %d more records set aside", len(c.l.size.aside)-i))
+			break
+		}
+		a := c.l.size.aside[id]
+		s.Faults = append(s.Faults, fmt.Sprintf("link: record %s (seq %d) set aside: the broker dropped the connection each time it was sent alone (%d bytes)", id, a.seq, a.size))
 	}
 	s.Outbox, s.OutboxMax, s.LastSeq = st.Pending, st.Max, st.LastSeq
 	if st.OldestPending != "" {

@@ -1,9 +1,10 @@
 // Package link is the pad's side of protocol v1 over MQTT (paho): it drains
 // the store's outbox to the central and runs what the central sends down.
 //
-// Delivery: records leave oldest first, up to Options.Batch records in one
-// up/records message and at most Options.InFlight messages waiting for the
-// central's ack. A PUBACK from the broker is not delivery: a record leaves
+// Delivery: records leave oldest first, up to Options.Batch records and
+// Options.MaxMessageBytes bytes in one up/records message (a record larger
+// than that goes alone), and at most Options.InFlight messages waiting for
+// the central's ack. A PUBACK from the broker is not delivery: a record leaves
 // the outbox only when a down/ack names its id. When no ack comes within
 // Options.AckTimeout, or the connection drops, the link sends again from the
 // oldest unacked record; the central's dedupe by id makes that safe.
@@ -12,10 +13,22 @@
 //	   ▲                                                        │ commit
 //	   └──────────── Ack(ids) ◀── down/ack ◀── broker ◀─────────┘
 //
+// Message size: a broker drops the connection of a client that sends a
+// packet over its limit (Mosquitto's max_packet_size), without a word. So
+// when a connection drops while a records message waits for its PUBACK,
+// the link halves its byte budget and keeps the budget an eighth under
+// that message's size; each message the central acks grows it back by an
+// eighth (sizer). A record sent alone that drops the connection three
+// times is set aside: it stays in the outbox, unsent until the link starts
+// again, the status names it in its faults, and the records behind it go.
+//
 // Connection: one paho client per connection, no paho auto-reconnect; the
 // link reconnects itself with capped exponential backoff and jitter
-// (Backoff). Session state is kept by the broker (clean session off) so
-// acks and commands sent while the pad is away wait for it.
+// (Backoff). Each failed connect, and each connection that drops before
+// Options.StableAfter, makes the next delay longer; one that stayed up
+// that long starts again from the first. Session state is kept by the
+// broker (clean session off) so acks and commands sent while the pad is
+// away wait for it.
 //
 // Status: retained on up/status when the link connects, when the outbox
 // changes (at most every Options.StatusMin) and every Options.StatusEvery;

@@ -111,10 +111,20 @@ type Options struct {
 	CertFile, KeyFile  string // client certificate and key (PEM), for mutual TLS
 	TLS                *tls.Config
 
-	Batch      int           // records per up/records message; default 256
+	Batch      int           // records per up/records message at most; default 256
 	InFlight   int           // messages waiting for the central's ack; default 4
 	AckTimeout time.Duration // resend from the oldest unacked record after this; default 30s
 	Backoff    Backoff       // reconnect delays; default 1s..2m with jitter
+
+	// MaxMessageBytes bounds the payload of one up/records message, so it
+	// stays under the broker's packet limit (DefaultMaxMessageBytes;
+	// MinMessageBytes..MaxMessageBytesLimit). A record larger than the
+	// budget goes alone. The link shrinks the budget itself when the
+	// broker drops it over a message (see sizer).
+	MaxMessageBytes int
+	// StableAfter: a connection up this long resets the reconnect backoff
+	// (DefaultStableAfter); one that drops sooner makes the next delay longer.
+	StableAfter time.Duration
 
 	StatusMin   time.Duration // least time between two status messages; default 10s
 	StatusEvery time.Duration // status refresh with nothing changed; default 5m
@@ -134,6 +144,11 @@ type Counters struct {
 	Downlinks uint64 `json:"downlinks"` // downlink messages handled
 	Rejected  uint64 `json:"rejected"`  // downlink messages rejected, the refused ones included
 	Refused   uint64 `json:"refused"`   // downlink messages refused: not the central's, or replayed
+
+	Drops        uint64        `json:"drops"`         // connections that ended while the link was running
+	RetryIn      time.Duration `json:"retry_in"`      // the last reconnect delay chosen (ns)
+	MessageBytes int           `json:"message_bytes"` // the byte budget of the next up/records message
+	SetAside     int           `json:"set_aside"`     // records the broker refused even alone, kept in the outbox unsent
 }
 
 // Link is one pad's connection to the central. Run it once.
@@ -148,6 +163,8 @@ type Link struct {
 
 	mu  sync.Mutex
 	cnt Counters
+
+	size *sizer // only Run's goroutine
 
 	connected atomic.Bool
 }
@@ -185,6 +202,15 @@ func New(o Options, ob Outbox, ag Agent) (*Link, error) {
 		o.Batch = 256
 	}
 	o.Batch = min(o.Batch, protocol.MaxRecordsPerMessage)
+	switch {
+	case o.MaxMessageBytes == 0:
+		o.MaxMessageBytes = DefaultMaxMessageBytes
+	case o.MaxMessageBytes < MinMessageBytes || o.MaxMessageBytes > MaxMessageBytesLimit:
+		return nil, fmt.Errorf("link: max message bytes %d: want %d to %d", o.MaxMessageBytes, MinMessageBytes, MaxMessageBytesLimit)
+	}
+	if o.StableAfter <= 0 {
+		o.StableAfter = DefaultStableAfter
+	}
 	if o.InFlight <= 0 {
 		o.InFlight = 4
 	}
@@ -219,8 +245,10 @@ func New(o Options, ob Outbox, ag Agent) (*Link, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Link{o: o, ob: ob, ag: ag, log: log.With("broker", protocol.RedactURL(o.Broker)), kick: make(chan struct{}, 1),
-		answers: make(chan answerReq), status: make(chan struct{}, 1)}, nil
+	l := &Link{o: o, ob: ob, ag: ag, log: log.With("broker", protocol.RedactURL(o.Broker)), kick: make(chan struct{}, 1),
+		answers: make(chan answerReq), status: make(chan struct{}, 1), size: newSizer(o.MaxMessageBytes)}
+	l.cnt.MessageBytes = o.MaxMessageBytes
+	return l, nil
 }
 
 // TLSConfig builds the client TLS config from PEM files: caFile to verify
@@ -326,30 +354,47 @@ func (l *Link) count(f func(c *Counters)) {
 
 // Run connects, drains and serves the downlink until ctx ends. It returns
 // nil then; a broker that cannot be reached is retried, never an error.
+//
+// Reconnects back off exponentially with jitter (Options.Backoff): each
+// failed connect and each connection that drops before StableAfter makes
+// the next delay longer; a connection that stayed up that long starts
+// again from the first delay.
 func (l *Link) Run(ctx context.Context) error {
 	attempt := 0
 	for ctx.Err() == nil {
 		c, err := l.dial(ctx)
 		if err != nil {
-			d := l.o.Backoff.Delay(attempt)
+			d := l.retryIn(attempt)
 			attempt++
 			l.log.Warn("link: connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
 			l.sleep(ctx, d)
 			continue
 		}
-		attempt = 0
 		l.count(func(k *Counters) { k.Connects++ })
 		l.connected.Store(true)
+		up := l.o.Clock.Now()
 		err = c.serve(ctx)
 		l.connected.Store(false)
 		if ctx.Err() != nil {
 			break
 		}
-		d := l.o.Backoff.Delay(0)
+		if l.o.Clock.Now().Sub(up) >= l.o.StableAfter {
+			attempt = 0
+		}
+		d := l.retryIn(attempt)
+		attempt++
+		l.count(func(k *Counters) { k.Drops++ })
 		l.log.Warn("link: connection ended", "err", err, "retry_in", d.Round(time.Millisecond))
 		l.sleep(ctx, d)
 	}
 	return nil
+}
+
+// retryIn is the backoff delay before attempt, noted in the counters.
+func (l *Link) retryIn(attempt int) time.Duration {
+	d := l.o.Backoff.Delay(attempt)
+	l.count(func(k *Counters) { k.RetryIn = d })
+	return d
 }
 
 // sleep waits d on the link's clock, or until ctx ends.

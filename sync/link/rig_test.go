@@ -3,7 +3,6 @@ package link_test
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -185,11 +184,7 @@ func newStore(t *testing.T, n int) *store.Store {
 func appendRecords(t *testing.T, st *store.Store, n int) {
 	t.Helper()
 	for range n {
-		var b [16]byte
-		rand.Read(b[:])
-		b[6] = b[6]&0x0f | 0x70
-		b[8] = b[8]&0x3f | 0x80
-		id := fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+		id := uuid()
 		sess := &rating.Session{ID: "S-" + id[:8], Mode: rating.ModeSingle, Staff: rating.Staff{ID: "TA1", Name: "李四"}}
 		r := rating.NewRecord(id, rating.Origin{DeviceID: dev, AreaCode: "370900", Hall: "泰安市政务服务中心", Window: "1", Channel: "4"},
 			sess, rating.Staff{}, []rating.Case{{ProjectNo: "P" + id[:8], TaskName: "企业设立登记"}},
@@ -245,6 +240,7 @@ type central struct {
 	seen map[string]int
 	seqs []uint64 // in arrival order, first sightings only
 	msgs int
+	big  int              // the largest up/records payload, in bytes
 	drop func(n int) bool // n: 1-based message number
 	res  []protocol.CmdResult
 	stat []protocol.Status
@@ -304,6 +300,7 @@ func (c *central) receive(device string, payload []byte) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.msgs++
+	c.big = max(c.big, len(payload))
 	drop := c.drop != nil && c.drop(c.msgs)
 	for _, raw := range msg.Records {
 		r, err := protocol.ParseRecord(raw, device)
@@ -332,6 +329,13 @@ func (c *central) ids() []string {
 		ids = append(ids, id)
 	}
 	return ids
+}
+
+// largest is the size of the largest up/records payload the central got.
+func (c *central) largest() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.big
 }
 
 func (c *central) messages() int {

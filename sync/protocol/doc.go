@@ -15,6 +15,12 @@
 // A records message carries the outbox's records as they are stored, oldest
 // first; a record is delivered only when a down/ack names its id.
 //
+// The messages that come down ignore members they do not know (a newer
+// central may add some). A record going up is held to exactly protocol
+// v1's members (shape.go): the central stores what it receives and serves
+// it back, so a member nobody checked must not get in; a member is added
+// to the central before any pad sends it.
+//
 // Every parser returns an error that wraps ErrInvalid (or ErrUnknownCmd) and
 // names the field at fault, so the pad can answer it on up/cmdresult.
 package protocol

@@ -190,6 +190,20 @@ func TestParseRecord(t *testing.T) {
 		{"case variant", func(m map[string]any) { m["Stars"] = 5 }, `member "Stars"`},
 		{"case variant inside", func(m map[string]any) { m["staff"] = map[string]string{"id": "TA1", "ID": "TA2"} }, `member "ID"`},
 		{"upper case in a value", func(m map[string]any) { m["hall"] = "Hall \"A\": B" }, ""},
+		{"unknown member", func(m map[string]any) { m["applicant_phone"] = "13912345678" }, "applicant_phone: not a member"},
+		{"unknown staff member", func(m map[string]any) { m["staff"] = map[string]string{"id": "TA1", "phone": "1"} }, "staff.phone: not a member"},
+		{"cases null", func(m map[string]any) { m["cases"] = nil }, "cases: null"},
+		{"staff null", func(m map[string]any) { m["staff"] = nil }, "staff: null"},
+		{"flags missing", func(m map[string]any) { delete(m, "flags") }, "flags: required"},
+		{"hall null", func(m map[string]any) { m["hall"] = nil }, "hall: null"},
+		{"case null", func(m map[string]any) { m["cases"] = []any{nil} }, "cases[0]: expected an object"},
+		{"flags 17", func(m map[string]any) { m["flags"] = make([]string, 17) }, "flags: 17, at most 16"},
+		{"long task", func(m map[string]any) {
+			m["cases"] = []map[string]string{{"project_no": "P1", "task_name": strings.Repeat("事", 81)}}
+		}, "cases[0].task_name: 81 characters"},
+		{"seq beyond JS", func(m map[string]any) { m["seq"] = uint64(1) << 53 }, "seq: 9007199254740992, at most"},
+		{"year 1970", func(m map[string]any) { m["at"] = "1970-01-01T00:00:00Z" }, "at: \"1970"},
+		{"NUL in sig", func(m map[string]any) { m["sig"] = "a\x00" }, "sig: has a control character"},
 	} {
 		m := validRecord()
 		tc.edit(m)

@@ -95,6 +95,9 @@ func ParseRecord(raw []byte, device string) (rating.Record, error) {
 	if !IsUUID(r.ID) {
 		return rating.Record{}, invalid("record", "id: %q is not a UUID", r.ID)
 	}
+	if err := checkShape(raw); err != nil {
+		return bad("%v", err)
+	}
 	switch {
 	case r.V != 1:
 		return bad("v: %d, expected 1", r.V)
@@ -149,6 +152,9 @@ func ParseRecord(raw []byte, device string) (rating.Record, error) {
 		}
 	}
 	if err := checkRecordTexts(r); err != nil {
+		return bad("%v", err)
+	}
+	if err := checkBounds(r); err != nil {
 		return bad("%v", err)
 	}
 	return r, nil

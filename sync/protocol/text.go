@@ -13,7 +13,7 @@ import (
 func checkRecordTexts(r rating.Record) error {
 	fields := []struct{ name, v string }{
 		{"area_code", r.AreaCode}, {"hall", r.Hall}, {"window", r.Window}, {"channel", r.Channel},
-		{"target", r.Target}, {"staff.id", r.Staff.ID}, {"staff.name", r.Staff.Name},
+		{"target", r.Target}, {"sig", r.Sig}, {"staff.id", r.Staff.ID}, {"staff.name", r.Staff.Name},
 	}
 	for _, f := range fields {
 		if err := rating.CheckText(f.v); err != nil {

@@ -1,0 +1,793 @@
+package display
+
+import (
+	"image"
+	"slices"
+	"strconv"
+	"strings"
+
+	"evalpad/rating"
+)
+
+// The compact layout: panels narrower than 320 pixels, the small SPI
+// modules (240×320, 240×240, 170×320, 135×240). The 1024×600 design
+// scaled down would leave text under 12 pixels and five level tiles
+// 27 pixels wide, so these panels get their own arrangement, drawn in
+// doc.go's "Small panels": everything stacked, type at fixed sizes, the
+// level tiles in rows below 240 pixels, and the reasons and theme items
+// paged where they do not fit.
+
+// compactWidth is the width under which the compact layout is used.
+const compactWidth = 320
+
+func (r *Renderer) compact() bool { return r.size.W < compactWidth }
+
+// csz are the compact layout's type sizes and spacing.
+type csz struct {
+	small, body, title, big, huge int
+	pad, gap                      int
+}
+
+func (r *Renderer) cs() csz {
+	if r.size.W >= 200 {
+		return csz{small: 12, body: 14, title: 16, big: 20, huge: 26, pad: 8, gap: 5}
+	}
+	return csz{small: 12, body: 12, title: 14, big: 16, huge: 20, pad: 5, gap: 4}
+}
+
+// fitSize is the largest size from max down to min (even steps) at which
+// s fits width on one line; min if none.
+func (r *Renderer) fitSize(s string, width, maxSz, minSz int, bold bool) faceKey {
+	fk := faceKey{maxSz, bold}
+	for fk.size > minSz && r.measure(fk, s) > width {
+		fk.size -= 2
+	}
+	return fk
+}
+
+// headerCompact is the header on a small panel: the hall, cut to what is
+// left, and the window as a pill; offline is an amber dot (with 未联网 from
+// 200 pixels wide).
+func (r *Renderer) headerCompact(m *Model) int {
+	c := r.cs()
+	W := r.size.W
+	hh := lineHeight(c.title) + 8
+	gs := 2
+	r.fill(image.Rect(0, 0, W, hh-gs), cHeader)
+	r.fill(image.Rect(0, hh-gs, W, hh), cGold)
+	cy := (hh - gs) / 2
+	ph := hh - gs - 8
+	x1 := W - c.pad
+	if m.Window != "" {
+		fk := faceKey{c.body, true}
+		s := r.memo.window(m.Window)
+		w := min(r.measure(fk, s)+ph/2, W*55/100)
+		pr := image.Rect(x1-w, cy-ph/2, x1, cy-ph/2+ph)
+		r.round(pr, ph/2, cGold)
+		r.label(s, pr.Inset(ph/4), fk, cGoldText, center)
+		x1 = pr.Min.X - c.gap
+	}
+	if m.Offline {
+		dot := 8
+		w := dot + ph/2
+		if W >= 200 {
+			w += r.measure(faceKey{c.small, false}, txtOffline) + dot/2
+		}
+		pr := image.Rect(x1-w, cy-ph/2, x1, cy-ph/2+ph)
+		r.round(pr, ph/2, cHeaderDark)
+		dx := pr.Min.X + ph/4
+		r.round(image.Rect(dx, cy-dot/2, dx+dot, cy-dot/2+dot), dot/2, cAmber)
+		if W >= 200 {
+			r.label(txtOffline, image.Rect(dx+dot+dot/2, pr.Min.Y, pr.Max.X, pr.Max.Y), faceKey{c.small, false}, cAmber, left)
+		}
+		x1 = pr.Min.X - c.gap
+	}
+	r.label(m.Hall, image.Rect(c.pad, 0, x1, hh-gs), faceKey{c.title, true}, cWhite, left)
+	return hh
+}
+
+// idleCompact: who serves (photo, 服务人员, name, 工号), the window's QR
+// code with 扫码评价 in the room left, a notice, the time and date.
+//
+//	┌──────────────────┐
+//	│ ┌──┐ 服务人员      │
+//	│ │  │ 张晓明        │
+//	│ └──┘ (工号 TA0123)│
+//	│     ▛▀▀▀▀▜       │
+//	│     ▌ QR ▐       │
+//	│     ▙▄▄▄▄▟       │
+//	│     扫码评价       │
+//	│ (notice)         │
+//	│ 10:03 11月25日 星期三│
+//	└──────────────────┘
+func (r *Renderer) idleCompact(m *Model, body image.Rectangle) {
+	c := r.cs()
+	W, H := r.size.W, r.size.H
+	// The bottom bar: the time, large, and the date beside it, or above
+	// it where the two do not fit one line.
+	fkt := faceKey{c.big, true}
+	fkd := faceKey{c.small, false}
+	bb := lineHeight(fkt.size) + 6
+	var hm, date string
+	if !m.Clock.IsZero() {
+		full := r.memo.clock(m.Clock) // 2026年11月25日 星期三 10:03
+		hm, date = full[len(full)-5:], full[:len(full)-6]
+		if i := len("2026年"); len(date) > i && date[4:i] == "年" {
+			date = date[i:] // 11月25日 星期三: the year is not news
+		}
+	}
+	fits := func() bool { return r.measure(fkt, hm)+c.gap+r.measure(fkd, date) <= W-2*c.pad }
+	if hm != "" && !fits() {
+		if i := strings.IndexByte(date, ' '); i > 0 {
+			date = date[:i] // 11月25日
+		}
+	}
+	twoLines := hm != "" && !fits()
+	if twoLines {
+		bb += lineHeight(fkd.size)
+	}
+	bar := image.Rect(0, H-bb, W, H)
+	r.fill(bar, cCard)
+	r.fill(image.Rect(0, bar.Min.Y, W, bar.Min.Y+1), cLine)
+	if hm != "" {
+		in := image.Rect(c.pad, bar.Min.Y+3, W-c.pad, H-3)
+		if twoLines {
+			r.label(date, image.Rect(in.Min.X, in.Min.Y, in.Max.X, in.Min.Y+lineHeight(fkd.size)), fkd, cMuted, left)
+			in.Min.Y += lineHeight(fkd.size)
+			r.label(hm, in, fkt, cText, left)
+		} else {
+			r.label(hm, in, fkt, cText, left)
+			r.label(date, in, fkd, cMuted, right)
+		}
+	}
+	y1 := bar.Min.Y - c.gap
+	if m.Message != "" { // a notice from the central
+		fkm := faceKey{c.body, true}
+		n, _ := r.lines(fkm, m.Message, W-2*c.pad, 2)
+		h := n * lineHeight(fkm.size)
+		r.para(m.Message, image.Rect(c.pad, y1-h, W-c.pad, y1), fkm, cRed, center, 2)
+		y1 -= h + c.gap
+	}
+
+	// Who serves: a card across the top, the photo beside 服务人员 and the
+	// name, the 工号 under them across the card; on a square panel, the
+	// name and the 工号 on one line, for the QR code's sake.
+	var card image.Rectangle
+	if H < 300 && W >= 200 {
+		card = r.staffSlim(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, H))
+	} else {
+		card = r.staffCard(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, H))
+	}
+
+	// The QR code with 扫码评价 under it, as large as the room left allows.
+	if m.ScanURL == "" || r.qr.get(m.ScanURL) == nil {
+		return
+	}
+	area := image.Rect(c.pad, card.Max.Y+c.gap, W-c.pad, y1)
+	fks := faceKey{c.title, true}
+	lh := lineHeight(fks.size)
+	qs := min(area.Dx(), area.Dy()-lh)
+	if qs < 2*(len(r.qr.get(m.ScanURL))+4) { // modules under 2 pixels do not scan: leave it out
+		return
+	}
+	y0 := area.Min.Y + (area.Dy()-qs-lh)/2
+	q := image.Rect(W/2-qs/2, y0, W/2-qs/2+qs, y0+qs)
+	r.ops = append(r.ops, op{kind: opQR, r: q, s: m.ScanURL})
+	r.label(m.text(txtScan), image.Rect(c.pad, q.Max.Y, W-c.pad, q.Max.Y+lh), fks, cText, center)
+}
+
+// staffCard draws who serves at the top of area: the photo beside
+// 服务人员 and the name (up to two lines), the 工号 under them. It
+// returns the card.
+func (r *Renderer) staffCard(m *Model, area image.Rectangle) image.Rectangle {
+	c := r.cs()
+	fkl := faceKey{c.small, false}
+	ip := c.gap + 2
+	lhl, lhid := lineHeight(fkl.size), c.small*16/10
+	ph := lhl + lineHeight(c.big)
+	pw := ph * 3 / 4
+	fkn, nl := r.fitName(m.StaffName, area.Dx()-3*ip-pw, 2*lineHeight(c.title), c.big, c.title)
+	nl = min(nl, 2)
+	ph = max(ph, lhl+nl*lineHeight(fkn.size))
+	idH := 0
+	if m.StaffID != "" {
+		idH = lhid + c.gap
+	}
+	card := image.Rect(area.Min.X, area.Min.Y, area.Max.X, area.Min.Y+ph+idH+2*ip)
+	r.box(card, r.rad(), cCard, cLine, 1)
+	photo := image.Rect(card.Min.X+ip, card.Min.Y+ip, card.Min.X+ip+pw, card.Min.Y+ip+ph)
+	r.fill(photo.Inset(-1), cLine)
+	r.ops = append(r.ops, op{kind: opPhoto, r: photo})
+	tx0, tx1 := photo.Max.X+ip, card.Max.X-ip
+	y := card.Min.Y + ip + (ph-lhl-nl*lineHeight(fkn.size))/2
+	r.label(m.text(txtStaff), image.Rect(tx0, y, tx1, y+lhl), fkl, cMuted, left)
+	y += lhl
+	r.para(m.StaffName, image.Rect(tx0, y, tx1, y+nl*lineHeight(fkn.size)), fkn, cText, left, nl)
+	if m.StaffID != "" {
+		y = photo.Max.Y + c.gap
+		r.pill(r.memo.workNo(m.StaffID), card.Min.X+ip, 0, y+lhid/2, lhid, fkl, cBlueTint, cBlue, card.Dx()-2*ip)
+	}
+	return card
+}
+
+// staffSlim draws who serves on one line at the top of area: 服务人员,
+// the name, and the 工号 if it fits. It returns the card.
+func (r *Renderer) staffSlim(m *Model, area image.Rectangle) image.Rectangle {
+	c := r.cs()
+	fks := faceKey{c.small, false}
+	fkn := faceKey{c.title, true}
+	card := image.Rect(area.Min.X, area.Min.Y, area.Max.X, area.Min.Y+lineHeight(fkn.size)+6)
+	r.box(card, r.rad(), cCard, cLine, 1)
+	in := card.Inset(c.gap)
+	in.Min.Y, in.Max.Y = card.Min.Y, card.Max.Y
+	w := r.label(m.text(txtStaff), in, fks, cMuted, left)
+	in.Min.X += w + c.gap
+	idW := 0
+	if m.StaffID != "" {
+		idW = min(r.measure(fks, r.memo.workNo(m.StaffID)), in.Dx()/2)
+	}
+	w = r.label(m.StaffName, image.Rect(in.Min.X, in.Min.Y, in.Max.X-idW-c.gap, in.Max.Y), fkn, cText, left)
+	if m.StaffID != "" {
+		r.label(r.memo.workNo(m.StaffID), image.Rect(in.Min.X+w+c.gap, in.Min.Y, in.Max.X, in.Max.Y), fks, cMuted, left)
+	}
+	return card
+}
+
+// levelRows draws the five levels as rows across the panel, for panels
+// under 240 pixels wide where five columns cannot hold the words: top to
+// bottom in StarOrder, each row its level's touch target. It returns the
+// top of the rows.
+func (r *Renderer) levelRows(m *Model) int {
+	c := r.cs()
+	W, H := r.size.W, r.size.H
+	fk := faceKey{c.body, true}
+	rowH := lineHeight(fk.size) + 2
+	gap := 2
+	y0 := H - 5*rowH - 4*gap - c.pad/2
+	st := fk.size * 6 / 10
+	for i, lv := range m.starOrder() {
+		y := y0 + i*(rowH+gap)
+		rc := image.Rect(c.pad, y, W-c.pad, y+rowH)
+		r.round(rc, min(r.rad(), rowH/3), levelColor[lv])
+		sw := 5*st + 4*max(st/6, 1)
+		r.stars(lv, st, rc.Min.X+6+sw/2, y+rowH/2, cWhite)
+		r.label(rating.Stars(lv).Word(), image.Rect(rc.Min.X+6+sw+c.gap, y, rc.Max.X-4, y+rowH), fk, cWhite, left)
+		r.target(image.Rect(0, y-gap/2, W, y+rowH+gap-gap/2), Target{Kind: TargetStar, Stars: lv})
+	}
+	return y0 - c.gap
+}
+
+// levelColumnsCompact draws the five level tiles as columns, one per
+// physical button, on compact panels 240 or more wide: stars above the
+// word, the four-character words on two lines.
+func (r *Renderer) levelColumnsCompact(m *Model) int {
+	c := r.cs()
+	W, H := r.size.W, r.size.H
+	gap := 4
+	fk := faceKey{c.small, true}
+	lh := lineHeight(fk.size)
+	colW := W / 5
+	st := min(colW/6, 9)
+	tileH := st + 2*lh + 10
+	y0 := H - tileH - gap/2
+	for i, lv := range m.starOrder() {
+		col := image.Rect(i*W/5, y0-gap/2, (i+1)*W/5, H)
+		rc := image.Rect(col.Min.X+gap/2, y0, col.Max.X-gap/2, H-gap/2)
+		r.round(rc, min(r.rad(), 6), levelColor[lv])
+		cx := (rc.Min.X + rc.Max.X) / 2
+		r.stars(lv, st, cx, rc.Min.Y+4+st/2, cWhite)
+		w := rating.Stars(lv).Word()
+		y := rc.Min.Y + 6 + st
+		if r.measure(fk, w) <= rc.Dx()-2 {
+			r.label(w, image.Rect(rc.Min.X+1, y, rc.Max.X-1, y+2*lh), fk, cWhite, center)
+		} else { // 非常 / 满意, 基本 / 满意, 非常 / 不满意
+			i := len(w) - len("满意")
+			if runeCount(w) == 5 {
+				i = len("非常")
+			}
+			r.label(w[:i], image.Rect(rc.Min.X+1, y, rc.Max.X-1, y+lh), fk, cWhite, center)
+			r.label(w[i:], image.Rect(rc.Min.X+1, y+lh, rc.Max.X-1, y+2*lh), fk, cWhite, center)
+		}
+		r.target(col, Target{Kind: TargetStar, Stars: lv})
+	}
+	return y0 - gap/2
+}
+
+// rateCompact: the title, the case (or the theme's items, paged), the five
+// levels.
+func (r *Renderer) rateCompact(m *Model, body image.Rectangle) {
+	c := r.cs()
+	W := r.size.W
+	var top int
+	if W >= 240 {
+		top = r.levelColumnsCompact(m)
+	} else {
+		top = r.levelRows(m)
+	}
+	title := m.text(txtRateTitle)
+	fkt := r.fitSize(title, W-2*c.pad, c.title, 12, true)
+	if r.measure(fkt, title) > W-2*c.pad {
+		fkt.bold = false
+	}
+	lt := lineHeight(fkt.size)
+	row := image.Rect(c.pad, body.Min.Y+c.gap, W-c.pad, body.Min.Y+c.gap+lt)
+	r.label(title, row, fkt, cText, left)
+	area := image.Rect(c.pad, row.Max.Y+c.gap, W-c.pad, top-c.gap)
+	if m.Mode == rating.ModeTheme && len(m.Cases) > 0 {
+		r.themeCompact(m, area)
+		return
+	}
+	if len(m.Cases) == 0 {
+		return
+	}
+	// The case card: 办理事项, the task name on up to two lines, then the
+	// project number (or, for a batch, how many cases); the labels go
+	// when there is no room for them, 办理事项 first.
+	cs := m.Cases[0]
+	fkl := faceKey{c.small, false}
+	ip := 4
+	in := area.Inset(ip)
+	in.Min.X += 3
+	lhl := lineHeight(fkl.size)
+	fk, nl := r.fitText(cs.TaskName, in.Dx(), in.Dy()-lhl, c.big, c.body, 2, true)
+	lh := lineHeight(fk.size)
+	label, sub := lhl, lhl
+	for _, drop := range []*int{&label, &sub} {
+		if label+sub+nl*lh+2*ip <= area.Dy() {
+			break
+		}
+		*drop = 0
+	}
+	h := min(label+sub+nl*lh+2*ip, area.Dy())
+	card := image.Rect(area.Min.X, area.Min.Y, area.Max.X, area.Min.Y+h)
+	r.box(card, min(r.rad(), 6), cCard, cLine, 1)
+	r.fill(image.Rect(card.Min.X+1, card.Min.Y+ip, card.Min.X+4, card.Max.Y-ip), cHeader)
+	y := card.Min.Y + ip
+	if label > 0 {
+		r.label(txtItem, image.Rect(in.Min.X, y, in.Max.X, y+lhl), fkl, cMuted, left)
+		y += lhl
+	}
+	r.para(cs.TaskName, image.Rect(in.Min.X, y, in.Max.X, y+nl*lh), fk, cText, left, nl)
+	y += nl * lh
+	if sub > 0 {
+		if m.Mode == rating.ModeBatch {
+			r.label(count(&r.memo.batchAll, len(m.Cases), "适用于全部 ", " 件办件"), image.Rect(in.Min.X, y, in.Max.X, y+lhl), fkl, cMuted, left)
+		} else {
+			r.label(cs.ProjectNo, image.Rect(in.Min.X, y, in.Max.X, y+lhl), fkl, cMuted, left)
+		}
+	}
+	// Who served, and the hint, where there is room.
+	y = card.Max.Y + c.gap
+	fks := faceKey{c.small, false}
+	lhs := lineHeight(fks.size)
+	if m.StaffName != "" && area.Max.Y-y >= lhs+4 {
+		rc := image.Rect(area.Min.X, y, area.Max.X, y+lhs+4)
+		r.box(rc, min(r.rad(), 6), cCard, cLine, 1)
+		in := rc.Inset(4)
+		in.Min.Y, in.Max.Y = rc.Min.Y, rc.Max.Y
+		w := r.label(m.text(txtStaff), in, fks, cMuted, left)
+		in.Min.X += w + c.gap
+		w = r.label(m.StaffName, in, faceKey{c.small, true}, cText, left)
+		if in.Min.X += w + c.gap; m.StaffID != "" && r.measure(fks, r.memo.workNo(m.StaffID)) <= in.Dx() {
+			r.label(r.memo.workNo(m.StaffID), in, fks, cMuted, left)
+		}
+		y = rc.Max.Y + c.gap
+	}
+	hint := txtRateHint
+	if m.ButtonsOnly {
+		hint = txtRateHintKeys
+	}
+	if n, fits := r.lines(fks, hint, area.Dx(), 2); fits && area.Max.Y-y >= n*lhs {
+		r.para(hint, image.Rect(area.Min.X, area.Max.Y-n*lhs, area.Max.X, area.Max.Y), fks, cMuted, center, n)
+	}
+}
+
+// pageScratch is the compact layout's reused slices, so a steady screen
+// allocates nothing.
+type pageScratch struct {
+	heights, lines, starts []int
+	labels                 map[int]string // "p/n" by p*1000+n
+}
+
+// ints returns s resized to n, zeroed, reusing its array.
+func ints(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// pages splits items of the given heights into pages of at most height
+// (gap between items); it returns the index each page starts at, in
+// starts' array.
+func pages(starts, heights []int, height, gap int) []int {
+	starts = append(starts[:0], 0)
+	used := 0
+	for i, h := range heights {
+		if used > 0 && used+gap+h > height {
+			starts = append(starts, i)
+			used = 0
+		}
+		if used > 0 {
+			used += gap
+		}
+		used += h
+	}
+	return starts
+}
+
+// pageOf is the page (of starts) item i is on.
+func pageOf(starts []int, i int) int {
+	p := 0
+	for p+1 < len(starts) && starts[p+1] <= i {
+		p++
+	}
+	return p
+}
+
+// pager draws the page row: 上一页 and 下一页 as touch targets (touch pads)
+// around p+1/n.
+func (r *Renderer) pager(rc image.Rectangle, p, n int, touch bool) {
+	c := r.cs()
+	fk := faceKey{c.small, true}
+	sc := &r.pg
+	if sc.labels == nil {
+		sc.labels = map[int]string{}
+	}
+	k := p*1000 + n
+	if _, ok := sc.labels[k]; !ok {
+		sc.labels[k] = strconv.Itoa(p+1) + "/" + strconv.Itoa(n)
+	}
+	r.label(sc.labels[k], rc, fk, cMuted, center)
+	if !touch {
+		return
+	}
+	bw := rc.Dx() * 40 / 100
+	if p > 0 {
+		b := image.Rect(rc.Min.X, rc.Min.Y, rc.Min.X+bw, rc.Max.Y)
+		r.box(b, rc.Dy()/2, cCard, cBlue, 1)
+		r.label("上一页", b, fk, cBlue, center)
+		r.target(b, Target{Kind: TargetPage, Page: p - 1})
+	}
+	if p+1 < n {
+		b := image.Rect(rc.Max.X-bw, rc.Min.Y, rc.Max.X, rc.Max.Y)
+		r.box(b, rc.Dy()/2, cCard, cBlue, 1)
+		r.label("下一页", b, fk, cBlue, center)
+		r.target(b, Target{Kind: TargetPage, Page: p + 1})
+	}
+}
+
+// pagerHeight is the height of the page row.
+func (r *Renderer) pagerHeight() int { return lineHeight(r.cs().small) + 8 }
+
+// themeCompact lists 整体评价 and the theme's items one a row, paged when
+// they do not all fit; rated items are ticked and not targets.
+func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
+	c := r.cs()
+	fk := faceKey{c.body, false}
+	fkb := faceKey{c.body, true}
+	rowH := lineHeight(fk.size) + 4
+	gap := 3
+	n := len(m.Cases) + 1
+	sc := &r.pg
+	sc.heights = ints(sc.heights, n)
+	heights := sc.heights
+	for i := range heights {
+		heights[i] = rowH
+	}
+	starts := pages(sc.starts, heights, area.Dy(), gap)
+	if len(starts) > 1 {
+		starts = pages(starts, heights, area.Dy()-r.pagerHeight()-gap, gap)
+	}
+	sc.starts = starts
+	p := min(max(m.Page, 0), len(starts)-1)
+	end := n
+	if p+1 < len(starts) {
+		end = starts[p+1]
+	}
+	anyRated := len(m.Rated) > 0
+	y := area.Min.Y
+	d := rowH - 4
+	for i := starts[p]; i < end; i++ {
+		rc := image.Rect(area.Min.X, y, area.Max.X, y+rowH)
+		y += rowH + gap
+		badge := image.Rect(rc.Min.X+2, rc.Min.Y+2, rc.Min.X+2+d, rc.Min.Y+2+d)
+		text := image.Rect(badge.Max.X+4, rc.Min.Y, rc.Max.X-3, rc.Max.Y)
+		rad := min(r.rad(), rowH/3)
+		if i == 0 {
+			switch {
+			case anyRated:
+				r.box(rc, rad, cDisabled, cDisabled, 0)
+				r.round(badge, d/2, cFaint)
+				r.shapeOp(shapeStar, badge.Inset(d/5), cDisabled)
+				r.label(txtOverall, text, fkb, cFaint, left)
+				continue
+			case m.Target == "":
+				r.box(rc, rad, cBlueTint, cBlue, 2)
+				r.round(badge, d/2, cBlue)
+			default:
+				r.box(rc, rad, cCard, cLine, 1)
+				r.round(badge, d/2, cStar)
+			}
+			r.shapeOp(shapeStar, badge.Inset(d/5), cWhite)
+			r.label(txtOverall, text, fkb, cText, left)
+			r.target(rc, Target{Kind: TargetOverall})
+			continue
+		}
+		cs := m.Cases[i-1]
+		fkn := faceKey{max(12, d*8/10), true}
+		switch {
+		case slices.Contains(m.Rated, cs.ProjectNo):
+			r.box(rc, rad, cDisabled, cDisabled, 0)
+			r.round(badge, d/2, cGreen)
+			r.shapeOp(shapeCheck, badge.Inset(d/6), cWhite)
+			rw := r.measure(faceKey{c.small, false}, txtRated)
+			r.label(txtRated, text, faceKey{c.small, false}, cGreen, right)
+			r.label(cs.TaskName, image.Rect(text.Min.X, text.Min.Y, text.Max.X-rw-3, text.Max.Y), fk, cMuted, left)
+			continue
+		case cs.ProjectNo == m.Target:
+			r.box(rc, rad, cBlueTint, cBlue, 2)
+			r.round(badge, d/2, cBlue)
+			r.label(r.num(i), badge.Inset(-3), fkn, cWhite, center)
+			r.label(cs.TaskName, text, fkb, cText, left)
+		default:
+			r.box(rc, rad, cCard, cLine, 1)
+			r.round(badge, d/2, cDisabled)
+			r.label(r.num(i), badge.Inset(-3), fkn, cText, center)
+			r.label(cs.TaskName, text, fk, cText, left)
+		}
+		r.target(rc, Target{Kind: TargetItem, ProjectNo: cs.ProjectNo})
+	}
+	if len(starts) > 1 {
+		r.pager(image.Rect(area.Min.X, area.Max.Y-r.pagerHeight(), area.Max.X, area.Max.Y), p, len(starts), true)
+	}
+}
+
+// reasonsCompact: the level and the title, the reasons one a row (each on
+// up to three lines, paged when they do not all fit), the count and
+// 确认提交. With ButtonsOnly the page is the focused reason's.
+func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
+	c := r.cs()
+	W, H := r.size.W, r.size.H
+	lv := m.Stars
+	if lv < 1 || lv > 5 {
+		lv = 0
+	}
+	y := body.Min.Y + c.gap
+	if lv > 0 { // the level as a chip, the title beside it if it fits, else under it
+		fkc := faceKey{c.small, true}
+		h := lineHeight(fkc.size) + 4
+		st := fkc.size * 8 / 10
+		word := rating.Stars(lv).Word()
+		sw := lv*st + (lv-1)*max(st/6, 1)
+		w := sw + 4 + r.measure(fkc, word) + h
+		chip := image.Rect(c.pad, y, c.pad+w, y+h)
+		r.round(chip, h/2, levelColor[lv])
+		r.stars(lv, st, chip.Min.X+h/2+sw/2, y+h/2, cWhite)
+		r.label(word, image.Rect(chip.Min.X+h/2+sw+4, y, chip.Max.X, y+h), fkc, cWhite, left)
+		y += h + c.gap
+	}
+	title := m.text(txtReasonTitle)
+	fkt := faceKey{c.body, W >= 200}
+	nt, _ := r.lines(fkt, title, W-2*c.pad, 2)
+	nt = min(nt, 2)
+	r.para(title, image.Rect(c.pad, y, W-c.pad, y+nt*lineHeight(fkt.size)), fkt, cText, left, nt)
+	y += nt*lineHeight(fkt.size) + c.gap
+
+	// The bottom bar: what is selected (or the key hint), 确认提交.
+	fkb := faceKey{c.title, true}
+	if W < 200 {
+		fkb.size = c.body
+	}
+	bh := lineHeight(fkb.size) + 4
+	bb := bh + 2*c.gap
+	bar := image.Rect(0, H-bb, W, H)
+	r.fill(bar, cCard)
+	r.fill(image.Rect(0, bar.Min.Y, W, bar.Min.Y+1), cLine)
+	bw := r.measure(fkb, m.text(txtConfirm)) + bh*2/3
+	btn := image.Rect(W-c.pad-bw, bar.Min.Y+c.gap, W-c.pad, bar.Min.Y+c.gap+bh)
+	btnColor := cBlue
+	if len(m.Selected) == 0 {
+		btnColor = rgb(0x9D, 0xB7, 0xE6)
+	}
+	r.round(btn, min(r.rad(), 6), btnColor)
+	r.label(m.text(txtConfirm), btn, fkb, cWhite, center)
+	r.target(image.Rect(btn.Min.X-c.gap, bar.Min.Y, W, H), Target{Kind: TargetConfirm})
+	first := txtPickOne
+	if len(m.Selected) > 0 {
+		first = count(&r.memo.selected, len(m.Selected), "已选 ", " 项")
+	}
+	r.label(first, image.Rect(c.pad, bar.Min.Y, btn.Min.X-c.gap, H), faceKey{c.small, W >= 200}, cText, left)
+	listBottom := bar.Min.Y - c.gap
+	if m.ButtonsOnly { // the keys, above the bar
+		fkh := faceKey{c.small, false}
+		lh := lineHeight(fkh.size)
+		n, _ := r.lines(fkh, txtKeyHint, W-2*c.pad, 2)
+		n = min(n, 2)
+		r.para(txtKeyHint, image.Rect(c.pad, listBottom-n*lh, W-c.pad, listBottom), fkh, cMuted, center, n)
+		listBottom -= n*lh + c.gap
+	}
+
+	// The reasons.
+	area := image.Rect(c.pad, y, W-c.pad, listBottom)
+	n := len(m.Offered)
+	if n == 0 || area.Dy() <= 0 {
+		return
+	}
+	fk := faceKey{c.body, false}
+	lh := lineHeight(fk.size)
+	ring, sp := 0, 0 // the focus ring, with ButtonsOnly
+	if m.ButtonsOnly {
+		ring, sp = 2, 1
+	}
+	gap := 2*(ring+sp) + 4
+	ip := 4
+	cb := fk.size
+	tw := area.Dx() - cb - 3*ip - 2*(ring+sp)
+	sc := &r.pg
+	sc.heights, sc.lines = ints(sc.heights, n), ints(sc.lines, n)
+	heights, lines := sc.heights, sc.lines
+	for i, rs := range m.Offered {
+		nl, _ := r.lines(fk, rs.Text, tw, 3)
+		lines[i] = min(nl, 3)
+		heights[i] = lines[i]*lh + 2*ip
+	}
+	starts := pages(sc.starts, heights, area.Dy(), gap)
+	if len(starts) > 1 {
+		starts = pages(starts, heights, area.Dy()-r.pagerHeight()-gap, gap)
+	}
+	sc.starts = starts
+	p := min(max(m.Page, 0), len(starts)-1)
+	if m.ButtonsOnly && m.Focus >= 0 && m.Focus < n {
+		p = pageOf(starts, m.Focus)
+	}
+	end := n
+	if p+1 < len(starts) {
+		end = starts[p+1]
+	}
+	yy := area.Min.Y + ring + sp
+	for i := starts[p]; i < end; i++ {
+		rs := m.Offered[i]
+		rc := image.Rect(area.Min.X+ring+sp, yy, area.Max.X-ring-sp, yy+heights[i])
+		yy += heights[i] + gap
+		rad := min(r.rad(), 6)
+		if m.ButtonsOnly && m.Focus == i {
+			o := rc.Inset(-(ring + sp))
+			r.round(o, rad+ring+sp, cBlue)
+			r.round(o.Inset(ring), rad+sp, cPage)
+		}
+		box := image.Rect(rc.Min.X+ip, rc.Min.Y+(rc.Dy()-cb)/2, rc.Min.X+ip+cb, rc.Min.Y+(rc.Dy()-cb)/2+cb)
+		ink := cText
+		if slices.Contains(m.Selected, rs.Code) {
+			r.box(rc, rad, cRedTint, cRed, 2)
+			r.round(box, max(cb/5, 2), cRed)
+			r.shapeOp(shapeCheck, box.Inset(cb/10), cWhite)
+			ink = rgb(0x8E, 0x16, 0x16)
+		} else {
+			r.box(rc, rad, cCard, cLine, 1)
+			r.box(box, max(cb/5, 2), cCard, cFaint, 2)
+		}
+		r.para(rs.Text, image.Rect(box.Max.X+ip, rc.Min.Y, rc.Max.X-ip, rc.Max.Y), fk, ink, left, lines[i])
+		r.target(rc, Target{Kind: TargetReason, Code: rs.Code})
+	}
+	if len(starts) > 1 {
+		r.pager(image.Rect(area.Min.X, area.Max.Y-r.pagerHeight(), area.Max.X, area.Max.Y), p, len(starts), !m.ButtonsOnly)
+	}
+}
+
+// thanksCompact: the tick, 感谢您的评价！, the level's stars and word, a
+// message, each fitted to the width.
+func (r *Renderer) thanksCompact(m *Model, body image.Rectangle) {
+	c := r.cs()
+	W := r.size.W
+	d := min(W/3, 64)
+	fkt := r.fitSize(m.text(txtThanks), W-2*c.pad, c.huge, c.title, true)
+	fkw := faceKey{c.title, true}
+	fkm := faceKey{c.body, false}
+	lt, lw, lm := lineHeight(fkt.size), lineHeight(fkw.size), lineHeight(fkm.size)
+	lv := m.LastStars
+	st := 0
+	if lv >= 1 && lv <= 5 {
+		st = fkw.size
+	} else {
+		lv, lw = 0, 0
+	}
+	ml := 0
+	if m.Message != "" {
+		n, _ := r.lines(fkm, m.Message, W-2*c.pad, 3)
+		ml = min(n, 3) * lm
+	}
+	y := centred(body, d, c.gap*2, lt, c.gap, st, lw, c.gap, ml)
+	disc := image.Rect(W/2-d/2, y, W/2-d/2+d, y+d)
+	r.round(disc, d/2, cGreen)
+	r.shapeOp(shapeCheck, disc.Inset(d/5), cWhite)
+	y += d + 2*c.gap
+	r.label(m.text(txtThanks), image.Rect(c.pad, y, W-c.pad, y+lt), fkt, cText, center)
+	y += lt + c.gap
+	if lv > 0 {
+		r.stars(lv, st, W/2, y+st/2, cStar)
+		y += st
+		r.label(rating.Stars(lv).Word(), image.Rect(c.pad, y, W-c.pad, y+lw), fkw, levelColor[lv], center)
+		y += lw + c.gap
+	}
+	r.para(m.Message, image.Rect(c.pad, y, W-c.pad, y+ml), fkm, cMuted, center, 3)
+}
+
+// pausedCompact: the pause sign, 暂停服务, a message.
+func (r *Renderer) pausedCompact(m *Model, body image.Rectangle) {
+	c := r.cs()
+	W := r.size.W
+	d := min(W/3, 64)
+	fkt := r.fitSize(m.text(txtPaused), W-2*c.pad, c.huge+4, c.title, true)
+	fkm := faceKey{c.body, false}
+	lt, lm := lineHeight(fkt.size), lineHeight(fkm.size)
+	ml := 0
+	if m.Message != "" {
+		n, _ := r.lines(fkm, m.Message, W-2*c.pad, 3)
+		ml = min(n, 3) * lm
+	}
+	y := centred(body, d, 2*c.gap, lt, c.gap, ml)
+	disc := image.Rect(W/2-d/2, y, W/2-d/2+d, y+d)
+	r.round(disc, d/2, cFaint)
+	bw, bh := d*12/100, d*40/100
+	r.round(image.Rect(W/2-bw*3/2, disc.Min.Y+(d-bh)/2, W/2-bw/2, disc.Min.Y+(d-bh)/2+bh), bw/4, cWhite)
+	r.round(image.Rect(W/2+bw/2, disc.Min.Y+(d-bh)/2, W/2+bw*3/2, disc.Min.Y+(d-bh)/2+bh), bw/4, cWhite)
+	y += d + 2*c.gap
+	r.label(m.text(txtPaused), image.Rect(c.pad, y, W-c.pad, y+lt), fkt, cText, center)
+	y += lt + c.gap
+	r.para(m.Message, image.Rect(c.pad, y, W-c.pad, y+ml), fkm, cMuted, center, 3)
+}
+
+// faultCompact: the warning sign, 设备故障 暂停使用 (on two lines when it
+// does not fit one), the code, 请联系工作人员处理, a message.
+func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
+	c := r.cs()
+	W := r.size.W
+	d := min(W/3, 60)
+	title := m.text(txtFault)
+	fkt, nt := r.fitSize(title, W-2*c.pad, c.huge, c.title, true), 1
+	if r.measure(fkt, title) > W-2*c.pad {
+		fkt, nt = r.fitText(title, W-2*c.pad, 2*lineHeight(c.huge), c.huge, c.title, 2, true)
+	}
+	fkc := faceKey{c.title, true}
+	fkl := faceKey{c.small, false}
+	fkm := faceKey{c.small, false}
+	lt, lm := lineHeight(fkt.size), lineHeight(fkm.size)
+	ch := lineHeight(fkc.size) + 4
+	codeH := 0
+	if m.FaultCode != "" {
+		codeH = ch + c.gap
+	}
+	nc, _ := r.lines(fkm, m.text(txtCallStaff), W-2*c.pad, 2)
+	nc = min(nc, 2)
+	ml := 0
+	if m.Message != "" {
+		n, _ := r.lines(fkm, m.Message, W-2*c.pad, 2)
+		ml = min(n, 2) * lm
+	}
+	y := centred(body, d, 2*c.gap, nt*lt, c.gap, codeH, nc*lm, ml)
+	tri := image.Rect(W/2-d*58/100, y, W/2+d*58/100, y+d)
+	r.shapeOp(shapeTriangle, tri, rgb(0xE0, 0x8A, 0x00))
+	bw := max(d/11, 3)
+	r.round(image.Rect(W/2-bw/2, y+d*32/100, W/2-bw/2+bw, y+d*72/100), bw/2, cWhite)
+	r.round(image.Rect(W/2-bw/2, y+d*79/100, W/2-bw/2+bw, y+d*79/100+bw), bw/2, cWhite)
+	y += d + 2*c.gap
+	r.para(title, image.Rect(c.pad, y, W-c.pad, y+nt*lt), fkt, cRed, center, nt)
+	y += nt*lt + c.gap
+	if m.FaultCode != "" {
+		w1 := r.measure(fkl, txtFaultCode)
+		cw := min(r.measure(fkc, m.FaultCode)+ch, W/2)
+		x := W/2 - (w1+c.gap+cw)/2
+		r.label(txtFaultCode, image.Rect(x, y, x+w1, y+ch), fkl, cMuted, left)
+		x += w1 + c.gap
+		code := image.Rect(x, y, x+cw, y+ch)
+		r.box(code, min(r.rad(), 6), cCard, cText, 1)
+		r.label(m.FaultCode, code.Inset(ch/4), fkc, cText, center)
+		y += ch + c.gap
+	}
+	r.para(m.text(txtCallStaff), image.Rect(c.pad, y, W-c.pad, y+nc*lm), fkm, cMuted, center, nc)
+	y += nc * lm
+	r.para(m.Message, image.Rect(c.pad, y, W-c.pad, y+ml), fkm, cMuted, center, 2)
+}
