@@ -197,6 +197,10 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		base = s.listenURL()
 	}
 	s.roll.URL = func(sha string) string { return base + "/firmware/" + sha }
+	// 扫码评价: the pads' display.scan_url is base + central.RatePath.
+	scan, _ := url.Parse(base)
+	(&central.Rater{Store: s.st, Host: scan.Host, Keys: s.st.ReceiptKeys, Device: s.st.Device,
+		Limiter: &central.Limiter{}, Logger: s.log}).Register(mux)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }
