@@ -37,6 +37,7 @@ import (
 //	PUT /api/v1/devices/{id}/config?ttl= (operator) a protocol.Config → 202 Downlink: stored, sent retained on down/config
 //	GET /api/v1/firmware, POST|GET /api/v1/rollouts, GET /api/v1/rollouts/{id},
 //	POST /api/v1/rollouts/{id}/halt: rollout_api.go
+//	POST /api/v1/channels/ratings (operator): 综合点评, composite.go
 //	GET /api/v1/health → the hub's counters and "calendar": CalendarHealth (public)
 type API struct {
 	Auth     *Auth // nil: every route but health answers 401
@@ -48,6 +49,7 @@ type API struct {
 	Downlinks *Downlinks       // nil: send routes not served
 	Rollouts  *Rollouts        // nil: firmware and rollout routes not served (rollout_api.go)
 	Rule      *TimeRule        // for GET /api/v1/unrated; nil: not served
+	Composite *Composite       // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
 	Now       func() time.Time // default time.Now
 	Health    func() any       // the hub's counters; nil for none
 	Devices   func() any       // the pads' last status; nil for none
@@ -96,6 +98,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.Rollouts != nil {
 		a.registerRollouts(sup, op, mux)
+	}
+	if a.Composite != nil {
+		mux.HandleFunc("POST "+CompositePath, op(a.Composite.serve))
 	}
 	mux.HandleFunc("GET /api/v1/devices", sup(func(w http.ResponseWriter, r *http.Request) {
 		var d any = []struct{}{}

@@ -139,19 +139,32 @@ func (rt *Rater) resolve(ctx context.Context, q url.Values, client string) (targ
 	return target{Case: &c, Device: dev, Window: r.Window, Hall: r.Hall, Staff: r.Staff, Zone: zoneOf(r.At)}, nil
 }
 
-// window finds the window a static QR code names: the device's, as its
-// config or its newest record says.
+// window finds the window a static QR code names.
 func (rt *Rater) window(ctx context.Context, device, window string) (target, error) {
-	bad := refuse(http.StatusNotFound, "此二维码无效：本评价中心没有这个窗口。", fmt.Errorf("window %q of device %q is unknown", window, device))
+	t, err := findWindow(ctx, rt.Store, rt.Device, device, window)
+	if errors.Is(err, errNoWindow) {
+		return target{}, refuse(http.StatusNotFound, "此二维码无效：本评价中心没有这个窗口。", err)
+	}
+	return t, err
+}
+
+var errNoWindow = errors.New("no such window")
+
+// findWindow finds window of device, active: the window its config or its
+// newest record names (errNoWindow when another, or the device is unknown).
+func findWindow(ctx context.Context, st Store, devices func(context.Context, string) (Registered, error), device, window string) (target, error) {
+	bad := fmt.Errorf("%w: window %q of device %q", errNoWindow, window, device)
 	if device == "" || window == "" {
 		return target{}, bad
 	}
-	dev, err := rt.Device(ctx, device)
-	if err != nil || dev.Status != DeviceActive {
+	dev, err := devices(ctx, device)
+	if errors.Is(err, ErrNoDevice) || err == nil && dev.Status != DeviceActive {
 		return target{}, bad
+	} else if err != nil {
+		return target{}, err
 	}
 	t := target{Device: dev, Zone: chinaTime}
-	rows, err := rt.Store.Records(ctx, Filter{DeviceID: device, Newest: true, Limit: 1})
+	rows, err := st.Records(ctx, Filter{DeviceID: device, Newest: true, Limit: 1})
 	if err != nil {
 		return target{}, err
 	}
@@ -192,20 +205,33 @@ func (t target) blocked() string {
 	return ""
 }
 
-// record is the central's record of a scan rating of t.
-func (rt *Rater) record(t target, stars int, reasons []string, now time.Time) rating.Record {
+// made is the central's record of a rating of t through channel via
+// (pf code code) at at: the case's session, cases and staff, the case as
+// its target; a window's rating has no case and FlagWindow. ID is unset.
+func made(t target, code, via string, stars int, reasons []string, at time.Time) rating.Record {
 	r := rating.Record{V: 1, DeviceID: t.Device.DeviceID, Hall: t.Hall, Window: t.Window, Staff: t.Staff,
 		Mode: rating.ModeSingle, Cases: []rating.Case{}, Stars: rating.Stars(stars), Good: rating.Stars(stars).Good(),
-		Reasons: append([]string{}, reasons...), Channel: rt.Codes.Code(ChannelScan),
-		At: rating.FormatTime(now, t.Zone), Flags: []string{FlagChannel, FlagVia + ChannelScan}}
+		Reasons: append([]string{}, reasons...), Channel: code,
+		At: rating.FormatTime(at, t.Zone), Flags: []string{FlagChannel, FlagVia + via}}
 	if c := t.Case; c != nil {
 		u := c.Record
-		r.ID, r.AreaCode, r.SessionID, r.Mode, r.OpenedAt = ClosingID(u.ID), u.AreaCode, u.SessionID, u.Mode, u.OpenedAt
+		r.AreaCode, r.SessionID, r.Mode, r.OpenedAt = u.AreaCode, u.SessionID, u.Mode, u.OpenedAt
 		r.Cases, r.Target = append([]rating.Case{}, u.Cases...), c.Case.ProjectNo
 		return r
 	}
-	r.ID = randomID()
 	r.Flags = append(r.Flags, FlagWindow)
+	return r
+}
+
+// record is the central's record of a scan rating of t: a case's closes
+// its unrated session (ClosingID), a window's has a random id.
+func (rt *Rater) record(t target, stars int, reasons []string, now time.Time) rating.Record {
+	r := made(t, rt.Codes.Code(ChannelScan), ChannelScan, stars, reasons, now)
+	if t.Case != nil {
+		r.ID = ClosingID(t.Case.Record.ID)
+	} else {
+		r.ID = randomID()
+	}
 	return r
 }
 

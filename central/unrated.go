@@ -86,11 +86,16 @@ type Unrated struct {
 	Served    string    `json:"served"`
 	Deadlines Deadlines `json:"deadlines"`
 	// Status: "waiting" (before the reminder day), "remind" (reminder due),
-	// "defaulted" (the default 4★ record is stored), "calendar_missing"
+	// "defaulted" (the default 4★ record is stored), "rated" (StatusRated:
+	// rated through another channel), "calendar_missing"
 	// (StatusCalendarMissing: a year from served to the default day has no
 	// known arrangement; no default is given until one is).
 	Status string `json:"status"`
 }
+
+// StatusRated is the status of an unrated session rated since through
+// another channel (the receipt's QR code): no reminder, no default.
+const StatusRated = "rated"
 
 // StatusCalendarMissing is the status of an unrated session whose
 // deadlines fall in a year the calendar does not know (Calendar.Source).
@@ -117,9 +122,18 @@ func (tr *TimeRule) Check(ctx context.Context, f Filter, now time.Time) ([]Unrat
 	if err != nil {
 		return nil, 0, err
 	}
-	have := map[string]bool{}
+	// A session rated through another channel (the receipt's QR) is
+	// closed by that record, under the same id: no reminder, no default.
+	closed, err := tr.Store.Records(ctx, Filter{Flag: FlagChannel})
+	if err != nil {
+		return nil, 0, err
+	}
+	have, rated := map[string]bool{}, map[string]bool{}
 	for _, d := range defaults {
 		have[d.ID] = true
+	}
+	for _, c := range closed {
+		rated[c.ID] = true
 	}
 	var out []Unrated
 	var add []Row
@@ -132,6 +146,8 @@ func (tr *TimeRule) Check(ctx context.Context, f Filter, now time.Time) ([]Unrat
 		st := Unrated{ID: u.ID, DeviceID: u.DeviceID, SessionID: u.SessionID, Hall: u.Hall, Window: u.Window,
 			Staff: u.Staff.Name, Served: served.Format(time.RFC3339), Deadlines: dl, Status: "waiting"}
 		switch {
+		case rated[ClosingID(u.ID)]:
+			st.Status = StatusRated
 		case have[DefaultID(u.ID)]:
 			st.Status = "defaulted"
 		case len(tr.Cal.Missing(served, dl.Default)) > 0:

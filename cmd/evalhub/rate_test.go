@@ -27,7 +27,8 @@ import (
 // zbarimg; the URL opens the central's page, which shows the case, and a
 // 2★ with a reason thanks the citizen; the central then holds one record
 // of channel 3 for that case that closes the session (the figures count it
-// rated, nothing unrated), the time rule adds no default, and a second try
+// rated, nothing unrated; the time rule lists it rated: no reminder, no
+// default), and a second try
 // is refused (page and POST 409). The case rated at the pad, a forged
 // token and an expired one get a clear page and store nothing; the
 // window's static QR rates the window.
@@ -143,6 +144,9 @@ func TestScanToRate(t *testing.T) {
 	}
 	var un struct{ Unrated []central.Unrated }
 	getJSON(t, tok, base+"/api/v1/unrated", &un)
+	if len(un.Unrated) != 1 || un.Unrated[0].Status != central.StatusRated {
+		t.Errorf("the unrated session after its scan: %+v (want status rated: no reminder, no default)", un.Unrated)
+	}
 	if n := len(records(t, base, tok)); n != 3 {
 		t.Errorf("after the time rule: %d records, want 3 (no default besides the scan)", n)
 	}
