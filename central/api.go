@@ -38,6 +38,7 @@ import (
 //	GET /api/v1/firmware, POST|GET /api/v1/rollouts, GET /api/v1/rollouts/{id},
 //	POST /api/v1/rollouts/{id}/halt: rollout_api.go
 //	POST /api/v1/channels/ratings (operator): 综合点评, composite.go
+//	GET /api/v1/channels/sms/due, POST /api/v1/channels/sms (operator): 短信评价, sms.go
 //	GET /api/v1/health → the hub's counters and "calendar": CalendarHealth (public)
 type API struct {
 	Auth     *Auth // nil: every route but health answers 401
@@ -50,6 +51,7 @@ type API struct {
 	Rollouts  *Rollouts        // nil: firmware and rollout routes not served (rollout_api.go)
 	Rule      *TimeRule        // for GET /api/v1/unrated; nil: not served
 	Composite *Composite       // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
+	SMS       *SMS             // the SMS gateway's routes (operator, sms.go); nil: not served
 	Now       func() time.Time // default time.Now
 	Health    func() any       // the hub's counters; nil for none
 	Devices   func() any       // the pads' last status; nil for none
@@ -101,6 +103,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.Composite != nil {
 		mux.HandleFunc("POST "+CompositePath, op(a.Composite.serve))
+	}
+	if a.SMS != nil {
+		a.SMS.register(op, mux)
 	}
 	mux.HandleFunc("GET /api/v1/devices", sup(func(w http.ResponseWriter, r *http.Request) {
 		var d any = []struct{}{}

@@ -51,6 +51,9 @@ type Rater struct {
 	Keys   func(ctx context.Context) (map[string]string, error) // receipt keys by id
 	Device func(ctx context.Context, id string) (Registered, error)
 	Codes  ChannelCodes // nil: DefaultChannelCodes
+	// SMS, when set, also takes the links of SMS reminders (?s=TOKEN,
+	// {"s",…}): the session's rating by the 短信 channel.
+	SMS *SMS
 	// Limiter counts refused tokens per client address (guessing).
 	Limiter *Limiter
 	Now     func() time.Time
@@ -71,6 +74,7 @@ type target struct {
 	Hall   string
 	Staff  rating.RecordStaff
 	Zone   *time.Location
+	via    string // the channel: ChannelScan when ""
 }
 
 // scanError is a refusal with its HTTP status and the citizen's words.
@@ -97,6 +101,9 @@ func (rt *Rater) now() time.Time {
 // what it rates.
 func (rt *Rater) resolve(ctx context.Context, q url.Values, client string) (target, error) {
 	now := rt.now()
+	if q.Get("s") != "" && rt.SMS != nil {
+		return rt.smsTarget(ctx, q.Get("s"))
+	}
 	if q.Get("t") == "" && q.Get("p") == "" {
 		return rt.window(ctx, q.Get("d"), q.Get("w"))
 	}
@@ -137,6 +144,24 @@ func (rt *Rater) resolve(ctx context.Context, q url.Values, client string) (targ
 	}
 	r := c.Record
 	return target{Case: &c, Device: dev, Window: r.Window, Hall: r.Hall, Staff: r.Staff, Zone: zoneOf(r.At)}, nil
+}
+
+// smsTarget is the session an SMS reminder's link names.
+func (rt *Rater) smsTarget(ctx context.Context, token string) (target, error) {
+	u, err := rt.SMS.session(ctx, token)
+	if errors.Is(err, errSMSToken) {
+		return target{}, refuse(http.StatusForbidden, "此链接无效：不是本评价中心发出的评价短信。", err)
+	} else if err != nil {
+		return target{}, err
+	}
+	t, err := rt.SMS.target(ctx, u)
+	if err != nil {
+		return target{}, err
+	}
+	if dev, err := rt.Device(ctx, u.DeviceID); err == nil {
+		t.Device = dev // its reasons
+	}
+	return t, nil
 }
 
 // window finds the window a static QR code names.
@@ -226,7 +251,8 @@ func made(t target, code, via string, stars int, reasons []string, at time.Time)
 // record is the central's record of a scan rating of t: a case's closes
 // its unrated session (ClosingID), a window's has a random id.
 func (rt *Rater) record(t target, stars int, reasons []string, now time.Time) rating.Record {
-	r := made(t, rt.Codes.Code(ChannelScan), ChannelScan, stars, reasons, now)
+	via := cmp.Or(t.via, ChannelScan)
+	r := made(t, rt.Codes.Code(via), via, stars, reasons, now)
 	if t.Case != nil {
 		r.ID = ClosingID(t.Case.Record.ID)
 	} else {
@@ -240,7 +266,8 @@ type pageData struct {
 	Error, Blocked   string
 	Hall, Window     string
 	TaskName, Served string
-	P, D, T, W       string
+	P, D, T, W, S    string
+	Stars            int // the level chosen already (an SMS 差评's link)
 	Levels           []pageLevel
 }
 
@@ -254,7 +281,10 @@ type pageLevel struct {
 func (rt *Rater) page(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	t, err := rt.resolve(r.Context(), q, clientOf(r))
-	d := pageData{P: q.Get("p"), D: q.Get("d"), T: q.Get("t"), W: q.Get("w")}
+	d := pageData{P: q.Get("p"), D: q.Get("d"), T: q.Get("t"), W: q.Get("w"), S: q.Get("s")}
+	if n, ok := ParseReply(q.Get("stars")); ok {
+		d.Stars = n
+	}
 	status := http.StatusOK
 	if se := (*scanError)(nil); errors.As(err, &se) {
 		d.Error, status = se.words, se.status
@@ -293,6 +323,7 @@ type ratePost struct {
 	D       string   `json:"d"`
 	T       string   `json:"t"`
 	W       string   `json:"w"`
+	S       string   `json:"s"`
 	Stars   int      `json:"stars"`
 	Reasons []string `json:"reasons"`
 }
@@ -306,7 +337,9 @@ func (rt *Rater) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := url.Values{"d": {in.D}}
-	if in.P != "" || in.T != "" {
+	if in.S != "" {
+		q["s"] = []string{in.S}
+	} else if in.P != "" || in.T != "" {
 		q["p"], q["t"] = []string{in.P}, []string{in.T}
 	} else {
 		q["w"] = []string{in.W}

@@ -179,11 +179,16 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	s.roll.Send = s.down.SendCmd
 	enroller := &central.Enroller{Store: s.st, Key: s.key, Broker: s.padsBroker(o.PadsBroker), CA: string(ca),
 		Limiter: &central.Limiter{}, OnEnrolled: s.enrolled, Logger: s.log}
+	smsKey, err := s.st.Setting(ctx, "sms_key", func() string { return passwd.Random() + passwd.Random() })
+	if err != nil {
+		return err
+	}
+	sms := &central.SMS{Store: s.st, Rule: s.rule, Key: []byte(smsKey)} // Base: below
 	mux := http.NewServeMux()
 	mux.Handle("POST "+protocol.EnrollPath, enroller)
 	(&central.API{Auth: &central.Auth{Tokens: s.st, Limiter: &central.Limiter{Max: 20}, Logger: s.log},
 		Store: s.st, Registry: s.st, Downlinks: s.down, Rollouts: s.roll, Rule: s.rule,
-		Composite: &central.Composite{Store: s.st, Device: s.st.Device}, Health: func() any { return hub.Counters() },
+		Composite: &central.Composite{Store: s.st, Device: s.st.Device}, SMS: sms, Health: func() any { return hub.Counters() },
 		Devices: func() any { return hub.Devices() }, Logger: s.log}).Register(mux)
 	mux.Handle(central.FirmwareRoute, &central.FirmwareFiles{Dir: central.FirmwareDir(o.Data), Store: s.st, Limiter: &central.Limiter{}, Logger: s.log})
 	central.RegisterPage(mux)
@@ -198,9 +203,11 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		base = s.listenURL()
 	}
 	s.roll.URL = func(sha string) string { return base + "/firmware/" + sha }
-	// 扫码评价: the pads' display.scan_url is base + central.RatePath.
+	// 扫码评价: the pads' display.scan_url is base + central.RatePath; the
+	// SMS reminders link there too.
 	scan, _ := url.Parse(base)
-	(&central.Rater{Store: s.st, Host: scan.Host, Keys: s.st.ReceiptKeys, Device: s.st.Device,
+	sms.Base = base
+	(&central.Rater{Store: s.st, Host: scan.Host, Keys: s.st.ReceiptKeys, Device: s.st.Device, SMS: sms,
 		Limiter: &central.Limiter{}, Logger: s.log}).Register(mux)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
