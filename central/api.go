@@ -37,7 +37,8 @@ import (
 //	PUT /api/v1/devices/{id}/config?ttl= (operator) a protocol.Config → 202 Downlink: stored, sent retained on down/config
 //	GET /api/v1/firmware, POST|GET /api/v1/rollouts, GET /api/v1/rollouts/{id},
 //	POST /api/v1/rollouts/{id}/halt: rollout_api.go
-//	POST /api/v1/channels/ratings (operator): 综合点评, composite.go
+//	POST /api/v1/channels/ratings (operator): 综合点评 and phone results, composite.go
+//	GET /api/v1/channels/phone/sample?quarter=&size=&seed= → CSV call list, phone.go
 //	GET /api/v1/channels/sms/due, POST /api/v1/channels/sms (operator): 短信评价, sms.go
 //	GET /api/v1/health → the hub's counters and "calendar": CalendarHealth (public)
 type API struct {
@@ -103,6 +104,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.Composite != nil {
 		mux.HandleFunc("POST "+CompositePath, op(a.Composite.serve))
+		mux.HandleFunc("GET /api/v1/channels/phone/sample", sup(servePhoneSample(a.Store)))
 	}
 	if a.SMS != nil {
 		a.SMS.register(op, mux)

@@ -43,9 +43,10 @@ const (
 // ChannelCodes maps channel names to the pf code a record carries.
 type ChannelCodes map[string]string
 
-// DefaultChannelCodes: 3 二维码, 6 短信; the 综合点评 sources are 5 其他终端.
+// DefaultChannelCodes: 3 二维码, 6 短信; the phone follow-up and the 综合点评
+// sources are 5 其他终端.
 func DefaultChannelCodes() ChannelCodes {
-	return ChannelCodes{ChannelScan: "3", ChannelSMS: "6", Channel12345: "5", ChannelLetter: "5", ChannelSupervision: "5"}
+	return ChannelCodes{ChannelScan: "3", ChannelSMS: "6", ChannelPhone: "5", Channel12345: "5", ChannelLetter: "5", ChannelSupervision: "5"}
 }
 
 // Code is name's pf code (the default's when c lacks it).

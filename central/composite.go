@@ -14,16 +14,17 @@ import (
 )
 
 // CompositePath is the 综合点评 route: ratings from 12345, letters and
-// supervision (监督查评), entered by an operator.
+// supervision (监督查评), entered by an operator; also the results of the
+// phone follow-up (办件随机抽评, channel "phone", ref as the call list gives it).
 const CompositePath = "/api/v1/channels/ratings"
 
 // CompositeChannels are the channels CompositePath takes.
-var compositeChannels = []string{Channel12345, ChannelLetter, ChannelSupervision}
+var compositeChannels = []string{Channel12345, ChannelLetter, ChannelSupervision, ChannelPhone}
 
 // Composite adds 综合点评 ratings (operator):
 //
 //	POST /api/v1/channels/ratings
-//	{"channel":"12345"|"letter"|"supervision", "ref":"<the source's number>",
+//	{"channel":"12345"|"letter"|"supervision"|"phone", "ref":"<the source's number>",
 //	 "device_id":"TA-1", "project_no":"P…"        a case (as its pad reported it)
 //	 | "device_id":"TA-1", "window":"12"          or a window
 //	 "stars":1..5, "reasons":[…] (1★–2★: at least one of that level's),
