@@ -28,7 +28,9 @@ func TestPhoneSample(t *testing.T) {
 		recs = append(recs, rec(n, nil))
 	}
 	recs = append(recs,
-		rec(31, func(r *rating.Record) { r.Cases = append(r.Cases, rating.Case{ProjectNo: "P31b", TaskName: "变更登记"}) }),
+		rec(31, func(r *rating.Record) {
+			r.Cases = append(r.Cases, rating.Case{ProjectNo: "P31b", TaskName: "变更登记"})
+		}),
 		rec(32, func(r *rating.Record) { r.Cases[0].ProjectNo = "P1" }), // P1 again
 		rec(33, func(r *rating.Record) { r.At, r.OpenedAt = "2026-09-30T10:00:00.000+08:00", "" }),
 		rec(34, func(r *rating.Record) { r.ID, r.Flags = derivedID("x"), []string{FlagChannel} }),
