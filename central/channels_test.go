@@ -68,7 +68,7 @@ func TestComposite(t *testing.T) {
 			}
 			var r rating.Record
 			json.Unmarshal(out["record"], &r)
-			if r.Channel != "5" || r.Target != "P1" || r.SessionID != "S-1" || r.Staff.ID != "TA0123" || r.Stars != 2 || r.Good ||
+			if r.Kind != rating.KindRating || r.Channel != "5" || r.Target != "P1" || r.SessionID != "S-1" || r.Staff.ID != "TA0123" || r.Stars != 2 || r.Good ||
 				!slices.Equal(r.Flags, []string{FlagChannel, FlagVia + "12345"}) || r.At != "2026-11-25T16:00:00.000+08:00" || r.ID[14] != '8' {
 				t.Errorf("the 12345 record: %+v", r)
 			}

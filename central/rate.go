@@ -234,7 +234,7 @@ func (t target) blocked() string {
 // (pf code code) at at: the case's session, cases and staff, the case as
 // its target; a window's rating has no case and FlagWindow. ID is unset.
 func made(t target, code, via string, stars int, reasons []string, at time.Time) rating.Record {
-	r := rating.Record{V: 1, DeviceID: t.Device.DeviceID, Hall: t.Hall, Window: t.Window, Staff: t.Staff,
+	r := rating.Record{V: 1, Kind: rating.KindRating, DeviceID: t.Device.DeviceID, Hall: t.Hall, Window: t.Window, Staff: t.Staff,
 		Mode: rating.ModeSingle, Cases: []rating.Case{}, Stars: rating.Stars(stars), Good: rating.Stars(stars).Good(),
 		Reasons: append([]string{}, reasons...), Channel: code,
 		At: rating.FormatTime(at, t.Zone), Flags: []string{FlagChannel, FlagVia + via}}

@@ -188,7 +188,8 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	mux.Handle("POST "+protocol.EnrollPath, enroller)
 	(&central.API{Auth: &central.Auth{Tokens: s.st, Limiter: &central.Limiter{Max: 20}, Logger: s.log},
 		Store: s.st, Registry: s.st, Downlinks: s.down, Rollouts: s.roll, Rule: s.rule,
-		Composite: &central.Composite{Store: s.st, Device: s.st.Device}, SMS: sms, Health: func() any { return hub.Counters() },
+		Composite: &central.Composite{Store: s.st, Device: s.st.Device}, SMS: sms,
+		Export: &central.ExportMap{}, Health: func() any { return hub.Counters() },
 		Devices: func() any { return hub.Devices() }, Logger: s.log}).Register(mux)
 	mux.Handle(central.FirmwareRoute, &central.FirmwareFiles{Dir: central.FirmwareDir(o.Data), Store: s.st, Limiter: &central.Limiter{}, Logger: s.log})
 	central.RegisterPage(mux)

@@ -136,7 +136,7 @@ func TestScanToRate(t *testing.T) {
 		t.Fatalf("%d records at the central, want 3", len(recs))
 	}
 	r := recs[2]
-	if r.Channel != "3" || r.Target != caseNo || r.Stars != 2 || !slices.Equal(r.Reasons, []string{"214"}) ||
+	if r.Kind != rating.KindRating || r.Channel != "3" || r.Target != caseNo || r.Stars != 2 || !slices.Equal(r.Reasons, []string{"214"}) ||
 		r.SessionID != unrated.SessionID || r.ID != central.ClosingID(unrated.ID) || !slices.Contains(r.Flags, central.FlagChannel) {
 		t.Errorf("the scan's record: %+v", r)
 	}
