@@ -1,6 +1,7 @@
 package central
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/csv"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,12 +25,37 @@ type ExportMap struct {
 	// Channels: pf by channel name (ChannelScan, ChannelSMS, …, and
 	// ChannelPad for the pads' own ratings); nil or missing: the defaults
 	// (DefaultChannelCodes, pad "4").
-	Channels ChannelCodes
+	Channels ChannelCodes `json:"channels"`
 	// Default is the pf of the central's default 4★ (系统默认评价); "" = "7".
-	Default string
+	Default string `json:"default"`
 	// Reverse numbers satisfaction as GB/T 39046 does (1 = 非常满意 … 5 =
 	// 非常不满意); false: 1 = 非常不满意 … 5 = 非常满意.
-	Reverse bool
+	Reverse bool `json:"reverse"`
+}
+
+// LoadExportMap reads an ExportMap from a JSON file; unknown fields and
+// codes that are not 1–3 digits are errors.
+func LoadExportMap(path string) (*ExportMap, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("central: export map: %w", err)
+	}
+	var m ExportMap
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("central: export map %s: %w", path, err)
+	}
+	codes := map[string]string{"default": m.Default}
+	for k, v := range m.Channels {
+		codes["channels."+k] = v
+	}
+	for k, v := range codes {
+		if n, err := strconv.Atoi(v); (v != "" || k != "default") && (err != nil || n < 0 || len(v) > 3) {
+			return nil, fmt.Errorf("central: export map %s: %s: %q is not a code of 1 to 3 digits", path, k, v)
+		}
+	}
+	return &m, nil
 }
 
 // ChannelPad names the pads' own ratings (现场 一次一评) in an ExportMap.

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"evalpad/rating"
@@ -76,5 +77,34 @@ func TestExport(t *testing.T) {
 		if err := (ExportMap{}).Export(ctx, st, bad[0], bad[1], bad[2], &bytes.Buffer{}); !errors.Is(err, ErrBadFilter) {
 			t.Errorf("%v: %v", bad, err)
 		}
+	}
+}
+
+// TestLoadExportMap: a province's map file is read; unknown fields and
+// codes that are not 1–3 digits are refused, naming the field.
+func TestLoadExportMap(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) string {
+		p := filepath.Join(dir, "map.json")
+		os.WriteFile(p, []byte(s), 0o644)
+		return p
+	}
+	m, err := LoadExportMap(write(`{"channels":{"pad":"5","qr":"2"},"default":"9","reverse":true}`))
+	if err != nil || !m.Reverse || m.Default != "9" || m.Channels.Code(ChannelScan) != "2" || m.Channels.Code(ChannelSMS) != "6" {
+		t.Errorf("%+v %v", m, err)
+	}
+	for body, want := range map[string]string{
+		`{"channels":{"qr":"二"}}`: "channels.qr",
+		`{"default":"1234"}`:      "default",
+		`{"reversed":true}`:       "unknown field",
+		`{"channels":{"qr":""}}`:  "channels.qr",
+		`not json`:                "invalid character",
+	} {
+		if _, err := LoadExportMap(write(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+	if _, err := LoadExportMap(filepath.Join(dir, "none.json")); err == nil {
+		t.Error("a missing file is not an error")
 	}
 }

@@ -66,6 +66,9 @@ type Options struct {
 	// PadsCA is a PEM file of the CA of the broker's certificate, handed to
 	// pads at enrollment; empty for none.
 	PadsCA string
+	// ExportMap is a JSON file of the platform export's code map
+	// (central.ExportMap); empty for the national codes.
+	ExportMap string
 
 	Logger *slog.Logger // nil: discard
 }
@@ -179,6 +182,12 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	s.roll.Send = s.down.SendCmd
 	enroller := &central.Enroller{Store: s.st, Key: s.key, Broker: s.padsBroker(o.PadsBroker), CA: string(ca),
 		Limiter: &central.Limiter{}, OnEnrolled: s.enrolled, Logger: s.log}
+	export := &central.ExportMap{}
+	if o.ExportMap != "" {
+		if export, err = central.LoadExportMap(o.ExportMap); err != nil {
+			return err
+		}
+	}
 	smsKey, err := s.st.Setting(ctx, "sms_key", func() string { return passwd.Random() + passwd.Random() })
 	if err != nil {
 		return err
@@ -189,7 +198,7 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	(&central.API{Auth: &central.Auth{Tokens: s.st, Limiter: &central.Limiter{Max: 20}, Logger: s.log},
 		Store: s.st, Registry: s.st, Downlinks: s.down, Rollouts: s.roll, Rule: s.rule,
 		Composite: &central.Composite{Store: s.st, Device: s.st.Device}, SMS: sms,
-		Export: &central.ExportMap{}, Health: func() any { return hub.Counters() },
+		Export: export, Health: func() any { return hub.Counters() },
 		Devices: func() any { return hub.Devices() }, Logger: s.log}).Register(mux)
 	mux.Handle(central.FirmwareRoute, &central.FirmwareFiles{Dir: central.FirmwareDir(o.Data), Store: s.st, Limiter: &central.Limiter{}, Logger: s.log})
 	central.RegisterPage(mux)
