@@ -69,6 +69,9 @@ type Options struct {
 	// ExportMap is a JSON file of the platform export's code map
 	// (central.ExportMap); empty for the national codes.
 	ExportMap string
+	// PushURL is the platform's HTTP endpoint the records are pushed to
+	// (central.Pusher, every minute); empty: no push.
+	PushURL string
 
 	Logger *slog.Logger // nil: discard
 }
@@ -86,6 +89,7 @@ type Server struct {
 	rule   *central.TimeRule
 	down   *central.Downlinks
 	roll   *central.Rollouts
+	push   *central.Pusher // nil: no push
 	every  time.Duration
 	ln     net.Listener
 	http   *http.Server
@@ -187,6 +191,12 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		if export, err = central.LoadExportMap(o.ExportMap); err != nil {
 			return err
 		}
+	}
+	if o.PushURL != "" {
+		if u, err := url.Parse(o.PushURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("server: push URL %q: not an http(s) URL", o.PushURL)
+		}
+		s.push = &central.Pusher{Store: s.st, Cursor: s.st, Map: *export, URL: o.PushURL, Logger: s.log}
 	}
 	smsKey, err := s.st.Setting(ctx, "sms_key", func() string { return passwd.Random() + passwd.Random() })
 	if err != nil {
@@ -351,6 +361,9 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { s.rule.Run(ctx, time.Hour, time.Now) })        // default 4★ for sessions not rated in time
 	wg.Go(func() { s.down.RunResign(ctx, central.ConfigResign) }) // retained configs signed again before they expire
 	wg.Go(func() { s.roll.Run(ctx, s.every) })                    // firmware rollouts: commands due, timeouts, halts
+	if s.push != nil {
+		wg.Go(func() { s.push.Run(ctx, time.Minute) }) // new records to the platform
+	}
 	served := make(chan error, 1)
 	go func() { served <- s.http.Serve(s.ln) }()
 	var err error
