@@ -30,7 +30,8 @@ import (
 // rated, nothing unrated; the time rule lists it rated: no reminder, no
 // default), and a second try
 // is refused (page and POST 409). The case rated at the pad, a forged
-// token and an expired one get a clear page and store nothing; the
+// token, an expired one and one printed for another central get a clear
+// page (403) and store nothing; the
 // window's static QR rates the window.
 func TestScanToRate(t *testing.T) {
 	ctx, shot := browser(t)
@@ -154,8 +155,13 @@ func TestScanToRate(t *testing.T) {
 		t.Errorf("after the time rule: %d records, want 3 (no default besides the scan)", n)
 	}
 
-	// POSTs straight: a second rating 409, forged and expired 403, a
-	// rating at the pad 409; the window's QR rates the window.
+	// POSTs straight: a second rating 409, forged, expired and foreign-host
+	// (a genuine token printed for another central) 403, a rating at the
+	// pad 409; the window's QR rates the window.
+	foreign, err := receipt.ScanURL("https://hcp.example.gov.cn/rate", key, caseNo, "TA-1", now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	q := func(u string) (string, string, string) {
 		v, _ := http.NewRequest("GET", u, nil)
 		return v.URL.Query().Get("p"), v.URL.Query().Get("d"), v.URL.Query().Get("t")
@@ -168,6 +174,7 @@ func TestScanToRate(t *testing.T) {
 		{forged, http.StatusForbidden},
 		{scanURL(caseNo, now.Add(-time.Minute)), http.StatusForbidden},
 		{scanURL(ratedNo, now.Add(time.Hour)), http.StatusConflict},
+		{foreign, http.StatusForbidden},
 	} {
 		pn, d, tk := q(c.url)
 		if code := postRate(t, base, map[string]any{"p": pn, "d": d, "t": tk, "stars": 1, "reasons": []string{"115"}}); code != c.want {
