@@ -28,11 +28,10 @@ import (
 // 2★ with a reason thanks the citizen; the central then holds one record
 // of channel 3 for that case that closes the session (the figures count it
 // rated, nothing unrated; the time rule lists it rated: no reminder, no
-// default), and a second try
-// is refused (page and POST 409). The case rated at the pad, a forged
-// token, an expired one and one printed for another central get a clear
-// page (403) and store nothing; the
-// window's static QR rates the window.
+// default), and a second try is refused (page and POST 409). The case
+// rated at the pad, a forged token, an expired one and one printed for
+// another central get a clear page (403) and store nothing; the window's
+// static QR rates the window.
 func TestScanToRate(t *testing.T) {
 	ctx, shot := browser(t)
 	if _, err := exec.LookPath("zbarimg"); err != nil {
