@@ -40,7 +40,8 @@ var ratePage = template.Must(template.ParseFS(ratePageFS, "rate_page/rate.html")
 //
 // A case is rated once by this channel, as the central's record closing
 // the session the pad reported unrated (ClosingID): a session rated at the
-// pad, or given its default 4★, is not rated again; a case whose session
+// pad, or given its default 4★, is not rated again (nor a session of
+// several cases, by a second of its receipts); a case whose session
 // has not reached the central yet cannot be rated until it has (the
 // citizen is asked to rate at the pad, or to scan again later).
 type Rater struct {
