@@ -38,6 +38,10 @@ import (
 //	PUT /api/v1/devices/{id}/config?ttl= (operator) a protocol.Config → 202 Downlink: stored, sent retained on down/config
 //	GET /api/v1/firmware, POST|GET /api/v1/rollouts, GET /api/v1/rollouts/{id},
 //	POST /api/v1/rollouts/{id}/halt: rollout_api.go
+//	POST /api/v1/channels/ratings (operator): 综合点评 and phone results, composite.go
+//	GET /api/v1/channels/phone/sample?quarter=&size=&seed= → CSV call list, phone.go
+//	GET /api/v1/export?from=&to=&format=jsonl|csv → the rated cases in the platform's fields, export.go
+//	GET /api/v1/channels/sms/due, POST /api/v1/channels/sms (operator): 短信评价, sms.go
 //	GET /api/v1/health → the hub's counters and "calendar": CalendarHealth (public)
 type API struct {
 	Auth     *Auth // nil: every route but health answers 401
@@ -49,6 +53,9 @@ type API struct {
 	Downlinks *Downlinks       // nil: send routes not served
 	Rollouts  *Rollouts        // nil: firmware and rollout routes not served (rollout_api.go)
 	Rule      *TimeRule        // for GET /api/v1/unrated; nil: not served
+	Composite *Composite       // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
+	SMS       *SMS             // the SMS gateway's routes (operator, sms.go); nil: not served
+	Export    *ExportMap       // GET /api/v1/export (export.go); nil: not served
 	Now       func() time.Time // default time.Now
 	Health    func() any       // the hub's counters; nil for none
 	Devices   func() any       // the pads' last status; nil for none
@@ -89,6 +96,16 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	if a.Rollouts != nil {
 		a.registerRollouts(sup, op, mux)
+	}
+	if a.Composite != nil {
+		mux.HandleFunc("POST "+CompositePath, op(a.Composite.serve))
+		mux.HandleFunc("GET /api/v1/channels/phone/sample", sup(servePhoneSample(a.Store)))
+	}
+	if a.SMS != nil {
+		a.SMS.register(op, mux)
+	}
+	if a.Export != nil {
+		mux.HandleFunc("GET /api/v1/export", sup(serveExport(a.Store, *a.Export)))
 	}
 	mux.HandleFunc("GET /api/v1/devices", sup(func(w http.ResponseWriter, r *http.Request) {
 		var d any = []struct{}{}

@@ -728,3 +728,49 @@ func TestTimeRuleAfterRetention(t *testing.T) {
 		})
 	}
 }
+
+// A session closed by a rating through another channel (a scanned receipt,
+// under ClosingID) counts once, as that rating: not unrated, not defaulted,
+// whichever of the two records is stored first; the time rule lists it as
+// rated and gives it no default.
+func TestChannelClosesSession(t *testing.T) {
+	for _, be := range backends {
+		for _, closerFirst := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/closer-first=%v", be.name, closerFirst), func(t *testing.T) {
+				s := openStore(t, be.open(t))
+				ctx := context.Background()
+				u := rec(1, func(r *rating.Record) {
+					r.Kind, r.Stars, r.Flags = rating.KindUnrated, 0, []string{rating.FlagSessionTimeout}
+				})
+				scan := DefaultRecord(u) // the same id and session as a default would have
+				scan.ID, scan.Stars, scan.Good, scan.Reasons = ClosingID(u.ID), 2, false, []string{"214"}
+				scan.Channel, scan.Flags = "3", []string{FlagChannel, FlagVia + "qr"}
+				order := []rating.Record{u, scan}
+				if closerFirst {
+					order = []rating.Record{scan, u}
+				}
+				for _, r := range order {
+					if _, err := s.Insert(ctx, rowsOf(r), nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+				st, err := s.Stats(ctx, Filter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Total.Rated != 1 || st.Total.Bad != 1 || st.Total.Unrated != 0 || st.Total.Default != 0 {
+					t.Errorf("figures %+v: want one 差评, nothing unrated or defaulted", st.Total)
+				}
+				tr := &TimeRule{Cal: &Calendar{}, Store: s}
+				later := t0.AddDate(0, 1, 0)
+				list, n, err := tr.Check(ctx, Filter{}, later)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n != 0 || len(list) != 1 || list[0].Status != StatusRated {
+					t.Errorf("time rule a month later: %d defaults, %+v; want none and status rated", n, list)
+				}
+			})
+		}
+	}
+}

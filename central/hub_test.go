@@ -358,6 +358,7 @@ func TestHubRefusesAttacks(t *testing.T) {
 		})), "before the device's key was registered"},
 		{"far in the future", real.Sign(t, real.Record(6, now.Add(2*time.Hour), nil)), "ahead of the central's clock"},
 		{"id of the other pad's record", real.Sign(t, real.Record(500, now, nil)), "already stored for device TA-OTHER"},
+		{"pad-sent channel flag", real.Sign(t, real.Record(9, now, func(r *rating.Record) { r.Channel, r.Flags = "3", []string{FlagChannel, FlagVia + ChannelScan} })), `flags: "channel" is the central's`},
 		{"a central-derived id", real.Sign(t, real.Record(7, now, func(r *rating.Record) { r.ID = DefaultID(centraltest.RecordID(8)) })), "version 8"},
 	}
 	for _, c := range cases {

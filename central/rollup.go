@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -261,15 +262,15 @@ func (s *SQLStore) rollup(ctx context.Context, tx *sql.Tx, fresh []Row) error {
 		switch {
 		case r.Kind == rating.KindUnrated:
 			unrated = append(unrated, r)
-		case slices.Contains(r.Flags, FlagDefault):
+		case closes(r):
 			defaults = append(defaults, r)
 		}
 	}
 	if err := s.lockSessions(ctx, tx, unrated, defaults); err != nil {
 		return err
 	}
-	// An unrated record whose default is stored already (the same
-	// transaction included) counts as defaulted from the start.
+	// An unrated record whose default (or closing rating) is stored
+	// already, the same transaction included, counts as closed from the start.
 	defaulted, err := s.defaultsStored(ctx, tx, unrated)
 	if err != nil {
 		return err
@@ -279,7 +280,7 @@ func (s *SQLStore) rollup(ctx context.Context, tx *sql.Tx, fresh []Row) error {
 	}
 	for i := range fresh {
 		r := &fresh[i]
-		d.add(r, r.Kind == rating.KindUnrated && defaulted[r.ID], 1)
+		d.add(r, r.Kind == rating.KindUnrated && defaulted[r.ID] != 0, 1)
 	}
 	// A default stored now moves its unrated record to the defaulted side.
 	for i := 0; i < len(defaults); i += rowsPerStatement / 2 {
@@ -319,9 +320,10 @@ func (s *SQLStore) lockSessions(ctx context.Context, tx *sql.Tx, unrated, defaul
 	return nil
 }
 
-// defaultsStored says which of the unrated rows have their default record stored.
-func (s *SQLStore) defaultsStored(ctx context.Context, tx *sql.Tx, rows []*Row) (map[string]bool, error) {
-	out := map[string]bool{}
+// defaultsStored says which of the unrated rows have their closing record
+// stored: closedByDefault or closedByChannel.
+func (s *SQLStore) defaultsStored(ctx context.Context, tx *sql.Tx, rows []*Row) (map[string]int, error) {
+	out := map[string]int{}
 	for i := 0; i < len(rows); i += rowsPerStatement {
 		chunk := rows[i:min(i+rowsPerStatement, len(rows))]
 		args := make([]any, len(chunk))
@@ -330,17 +332,17 @@ func (s *SQLStore) defaultsStored(ctx context.Context, tx *sql.Tx, rows []*Row) 
 			args[j] = DefaultID(r.ID)
 			of[DefaultID(r.ID)] = r.ID
 		}
-		rs, err := tx.QueryContext(ctx, "SELECT id FROM records WHERE id IN ("+s.phs(1, len(chunk))+")", args...)
+		rs, err := tx.QueryContext(ctx, "SELECT id, flags FROM records WHERE id IN ("+s.phs(1, len(chunk))+")", args...)
 		if err != nil {
 			return nil, fmt.Errorf("central: rollup: defaults: %w", err)
 		}
 		for rs.Next() {
-			var id string
-			if err := rs.Scan(&id); err != nil {
+			var id, flags string
+			if err := rs.Scan(&id, &flags); err != nil {
 				rs.Close()
 				return nil, fmt.Errorf("central: rollup: defaults: %w", err)
 			}
-			out[of[id]] = true
+			out[of[id]] = closedBy(flags)
 		}
 		err = rs.Err()
 		rs.Close()
@@ -352,7 +354,7 @@ func (s *SQLStore) defaultsStored(ctx context.Context, tx *sql.Tx, rows []*Row) 
 }
 
 // addUnrated lists the unrated rows in unrated_sessions.
-func (s *SQLStore) addUnrated(ctx context.Context, tx *sql.Tx, rows []*Row, defaulted map[string]bool) error {
+func (s *SQLStore) addUnrated(ctx context.Context, tx *sql.Tx, rows []*Row, defaulted map[string]int) error {
 	const cols = 12
 	for i := 0; i < len(rows); i += rowsPerStatement {
 		chunk := rows[i:min(i+rowsPerStatement, len(rows))]
@@ -368,10 +370,7 @@ func (s *SQLStore) addUnrated(ctx context.Context, tx *sql.Tx, rows []*Row, defa
 			if err != nil {
 				return err
 			}
-			d := 0
-			if defaulted[r.ID] {
-				d = 1
-			}
+			d := defaulted[r.ID]
 			args = append(args, r.ID, r.DeviceID, r.SessionID, r.Hall, r.Window, r.Staff.ID, r.Staff.Name, r.Day, items(r),
 				cmp.Or(r.OpenedAt, r.At), served.UnixMilli(), d)
 		}
@@ -386,11 +385,11 @@ func (s *SQLStore) addUnrated(ctx context.Context, tx *sql.Tx, rows []*Row, defa
 // defaultsOf finds the unrated records whose defaults are defs, those
 // stored and not yet marked defaulted; it marks them and returns them.
 func (s *SQLStore) defaultsOf(ctx context.Context, tx *sql.Tx, defs []*Row) ([]Row, error) {
-	want := map[string]bool{}
+	want := map[string]int{} // closing id → how it closes
 	var pairs []string
 	var args []any
 	for _, d := range defs {
-		want[d.ID] = true
+		want[d.ID] = closedBy(strings.Join(d.Flags, ","))
 		pairs = append(pairs, "("+s.phs(len(args)+1, 2)+")")
 		args = append(args, d.DeviceID, d.SessionID)
 	}
@@ -399,14 +398,16 @@ func (s *SQLStore) defaultsOf(ctx context.Context, tx *sql.Tx, defs []*Row) ([]R
 		return nil, fmt.Errorf("central: rollup: unrated of defaults: %w", err)
 	}
 	var found []any
+	mark := map[int][]any{}
 	for rs.Next() {
 		var id string
 		if err := rs.Scan(&id); err != nil {
 			rs.Close()
 			return nil, fmt.Errorf("central: rollup: unrated of defaults: %w", err)
 		}
-		if want[DefaultID(id)] {
+		if by := want[DefaultID(id)]; by != 0 {
 			found = append(found, id)
+			mark[by] = append(mark[by], id)
 		}
 	}
 	err = rs.Err()
@@ -419,10 +420,36 @@ func (s *SQLStore) defaultsOf(ctx context.Context, tx *sql.Tx, defs []*Row) ([]R
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE unrated_sessions SET defaulted = 1 WHERE id IN "+in, found...); err != nil {
-		return nil, fmt.Errorf("central: rollup: mark defaulted: %w", err)
+	for by, ids := range mark {
+		q := "UPDATE unrated_sessions SET defaulted = " + strconv.Itoa(by) + " WHERE id IN (" + s.phs(1, len(ids)) + ")"
+		if _, err := tx.ExecContext(ctx, q, ids...); err != nil {
+			return nil, fmt.Errorf("central: rollup: mark defaulted: %w", err)
+		}
 	}
 	return us, nil
+}
+
+// How an unrated session was closed (unrated_sessions.defaulted): not
+// (0), by its default 4★ (1), or by a rating through another channel
+// under the same id (ClosingID), such as a scanned receipt (2).
+const (
+	closedByDefault = 1
+	closedByChannel = 2
+)
+
+// closes says whether r is a record that closes an unrated session: the
+// central's default 4★, or a rating through another channel.
+func closes(r *Row) bool {
+	return slices.Contains(r.Flags, FlagDefault) || slices.Contains(r.Flags, FlagChannel)
+}
+
+// closedBy is how a closing record with these flags (as stored: JSON, or
+// joined) closes its session.
+func closedBy(flags string) int {
+	if strings.Contains(flags, FlagChannel) && !strings.Contains(flags, FlagDefault) {
+		return closedByChannel
+	}
+	return closedByDefault
 }
 
 // ErrNotStored: no record has that id.

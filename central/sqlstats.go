@@ -327,7 +327,8 @@ func (s *SQLStore) eachRow(ctx context.Context, q string, args []any, fn func(*s
 type UnratedRow struct {
 	ID, DeviceID, SessionID, Hall, Window, StaffName string
 	Served                                           string // opened_at, else at, as the pad wrote it
-	Defaulted                                        bool   // its default 4★ record is stored
+	Defaulted                                        bool   // closed: its default 4★ record is stored, or (Rated) its closing record
+	Rated                                            bool   // closed by a rating through another channel (ClosingID), not a default
 }
 
 // UnratedQuery selects unrated sessions: f's hall, window, staff, device,
@@ -391,7 +392,7 @@ func (s *SQLStore) Unrated(ctx context.Context, q UnratedQuery) ([]UnratedRow, e
 		if err := rs.Scan(&u.ID, &u.DeviceID, &u.SessionID, &u.Hall, &u.Window, &u.StaffName, &u.Served, &d); err != nil {
 			return err
 		}
-		u.Defaulted = d != 0
+		u.Defaulted, u.Rated = d != 0, d == closedByChannel
 		out = append(out, u)
 		return nil
 	})

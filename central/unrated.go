@@ -87,11 +87,16 @@ type Unrated struct {
 	Served    string    `json:"served"`
 	Deadlines Deadlines `json:"deadlines"`
 	// Status: "waiting" (before the reminder day), "remind" (reminder due),
-	// "defaulted" (the default 4★ record is stored), "calendar_missing"
+	// "defaulted" (the default 4★ record is stored), "rated" (StatusRated:
+	// rated through another channel), "calendar_missing"
 	// (StatusCalendarMissing: a year from served to the default day has no
 	// known arrangement; no default is given until one is).
 	Status string `json:"status"`
 }
+
+// StatusRated is the status of an unrated session rated since through
+// another channel (the receipt's QR code): no reminder, no default.
+const StatusRated = "rated"
 
 // StatusCalendarMissing is the status of an unrated session whose
 // deadlines fall in a year the calendar does not know (Calendar.Source).
@@ -197,6 +202,8 @@ func (tr *TimeRule) List(ctx context.Context, f Filter, all bool, now time.Time)
 		st := Unrated{ID: u.ID, DeviceID: u.DeviceID, SessionID: u.SessionID, Hall: u.Hall, Window: u.Window,
 			Staff: u.StaffName, Served: served.Format(time.RFC3339), Deadlines: dl, Status: "waiting"}
 		switch {
+		case u.Rated:
+			st.Status = StatusRated
 		case u.Defaulted:
 			st.Status = "defaulted"
 		case len(tr.Cal.Missing(served, dl.Default)) > 0:

@@ -13,7 +13,7 @@ import (
 // CentralFlags are the flags only the central puts on a record: a pad's
 // record carrying one is refused (a pad-sent "default" would otherwise
 // count as a default 4★).
-var CentralFlags = []string{FlagDefault}
+var CentralFlags = []string{FlagDefault, FlagChannel, FlagWindow}
 
 // Check is what the hub checks of a parsed record before it stores it,
 // beyond protocol v1 (Parse):

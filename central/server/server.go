@@ -66,6 +66,12 @@ type Options struct {
 	// PadsCA is a PEM file of the CA of the broker's certificate, handed to
 	// pads at enrollment; empty for none.
 	PadsCA string
+	// ExportMap is a JSON file of the platform export's code map
+	// (central.ExportMap); empty for the national codes.
+	ExportMap string
+	// PushURL is the platform's HTTP endpoint the records are pushed to
+	// (central.Pusher, every minute); empty: no push.
+	PushURL string
 
 	Logger *slog.Logger // nil: discard
 }
@@ -83,6 +89,7 @@ type Server struct {
 	rule   *central.TimeRule
 	down   *central.Downlinks
 	roll   *central.Rollouts
+	push   *central.Pusher // nil: no push
 	every  time.Duration
 	ln     net.Listener
 	http   *http.Server
@@ -182,10 +189,29 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	s.roll.Send = s.down.SendCmd
 	enroller := &central.Enroller{Store: s.st, Key: s.key, Broker: s.padsBroker(o.PadsBroker), CA: string(ca),
 		Limiter: &central.Limiter{}, OnEnrolled: s.enrolled, Logger: s.log}
+	export := &central.ExportMap{}
+	if o.ExportMap != "" {
+		if export, err = central.LoadExportMap(o.ExportMap); err != nil {
+			return err
+		}
+	}
+	if o.PushURL != "" {
+		if u, err := url.Parse(o.PushURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("server: push URL %q: not an http(s) URL", o.PushURL)
+		}
+		s.push = &central.Pusher{Store: s.st, Cursor: s.st, Map: *export, URL: o.PushURL, Logger: s.log}
+	}
+	smsKey, err := s.st.Setting(ctx, "sms_key", func() string { return passwd.Random() + passwd.Random() })
+	if err != nil {
+		return err
+	}
+	sms := &central.SMS{Store: s.st, Rule: s.rule, Key: []byte(smsKey)} // Base: below
 	mux := http.NewServeMux()
 	mux.Handle("POST "+protocol.EnrollPath, enroller)
 	(&central.API{Auth: &central.Auth{Tokens: s.st, Limiter: &central.Limiter{Max: 20}, Logger: s.log},
-		Store: s.st, Registry: s.st, Downlinks: s.down, Rollouts: s.roll, Rule: s.rule, Health: func() any { return hub.Counters() },
+		Store: s.st, Registry: s.st, Downlinks: s.down, Rollouts: s.roll, Rule: s.rule,
+		Composite: &central.Composite{Store: s.st, Device: s.st.Device}, SMS: sms,
+		Export: export, Health: func() any { return hub.Counters() },
 		Devices: func() any { return hub.Devices() }, Logger: s.log}).Register(mux)
 	mux.Handle(central.FirmwareRoute, &central.FirmwareFiles{Dir: central.FirmwareDir(o.Data), Store: s.st, Limiter: &central.Limiter{}, Logger: s.log})
 	central.RegisterPage(mux)
@@ -200,6 +226,12 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		base = s.listenURL()
 	}
 	s.roll.URL = func(sha string) string { return base + "/firmware/" + sha }
+	// 扫码评价: the pads' display.scan_url is base + central.RatePath; the
+	// SMS reminders link there too.
+	scan, _ := url.Parse(base)
+	sms.Base = base
+	(&central.Rater{Store: s.st, Host: scan.Host, Keys: s.st.ReceiptKeys, Device: s.st.Device, SMS: sms,
+		Limiter: &central.Limiter{}, Logger: s.log}).Register(mux)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }
@@ -333,6 +365,9 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { s.rule.Run(ctx, time.Hour, time.Now) })        // default 4★ for sessions not rated in time
 	wg.Go(func() { s.down.RunResign(ctx, central.ConfigResign) }) // retained configs signed again before they expire
 	wg.Go(func() { s.roll.Run(ctx, s.every) })                    // firmware rollouts: commands due, timeouts, halts
+	if s.push != nil {
+		wg.Go(func() { s.push.Run(ctx, time.Minute) }) // new records to the platform
+	}
 	served := make(chan error, 1)
 	go func() { served <- s.http.Serve(s.ln) }()
 	var err error

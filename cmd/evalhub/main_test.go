@@ -253,6 +253,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"--data", t.TempDir(), "--listen", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--pads-url", "ftp://hub"}, 1, "pads' URL"},
 		{[]string{"--data", t.TempDir(), "--listen", "127.0.0.1:0", "--nats", "nats://127.0.0.1:4222"}, 1, "MQTT listeners"},
 		{[]string{"--data", t.TempDir(), "--listen", "127.0.0.1:0", "--nats", "http://127.0.0.1:4222", "--broker", "tcp://127.0.0.1:1"}, 1, "NATS URL"},
+		{[]string{"--data", t.TempDir(), "--listen", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--push-url", "ftp://platform"}, 1, "push URL"},
+		{[]string{"--data", t.TempDir(), "--listen", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--export-map", filepath.Join(t.TempDir(), "none")}, 1, "export map"},
 		{[]string{"enroll", "--data", t.TempDir()}, 2, "--device is required"},
 		{[]string{"enroll", "--device", "TA/1", "--data", t.TempDir()}, 1, "device_id"},
 		{[]string{"enroll", "--device", "TA-1", "--valid", "0s", "--data", t.TempDir()}, 1, "valid for"},
