@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // target is a parsed printer URI.
@@ -45,6 +46,11 @@ func parseURI(uri string) (target, error) {
 	path := u.Path
 	if u.Opaque != "" {
 		path = u.Opaque
+	}
+	// A device path never holds a control character; one decoded from
+	// %00 or %0A would not print back as the same URI.
+	if strings.ContainsFunc(path, unicode.IsControl) {
+		return bad("control character in the path")
 	}
 	q := u.Query()
 	switch u.Scheme {
