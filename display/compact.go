@@ -502,7 +502,7 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 				r.box(rc, rad, cDisabled, cDisabled, 0)
 				r.round(badge, d/2, cFaint)
 				r.shapeOp(shapeStar, badge.Inset(d/5), cDisabled)
-				r.label(txtOverall, text, fkb, cFaint, left)
+				r.label(txtOverall, text, fkb, cMuted, left)
 				continue
 			case m.Target == "":
 				r.box(rc, rad, cBlueTint, cBlue, 2)
@@ -524,7 +524,7 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 			r.round(badge, d/2, cGreen)
 			r.shapeOp(shapeCheck, badge.Inset(d/6), cWhite)
 			rw := r.measure(faceKey{c.small, false}, txtRated)
-			r.label(txtRated, text, faceKey{c.small, false}, cGreen, right)
+			r.label(txtRated, text, faceKey{c.small, false}, cGreenText, right)
 			r.label(cs.TaskName, image.Rect(text.Min.X, text.Min.Y, text.Max.X-rw-3, text.Max.Y), fk, cMuted, left)
 			continue
 		case cs.ProjectNo == m.Target:

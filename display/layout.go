@@ -39,6 +39,8 @@ type op struct {
 
 // The palette: a red and gold header as on the hall's signs, a light page,
 // white cards, near-black text; a colour per level, white text on each.
+// Every text is at least 4.5:1 against what it is drawn on
+// (TestContrastAndTargets).
 var (
 	cHeader     = rgb(0xB0, 0x17, 0x1C)
 	cHeaderDark = rgb(0x86, 0x0E, 0x12)
@@ -57,15 +59,16 @@ var (
 	cRed        = rgb(0xC3, 0x22, 0x22)
 	cRedTint    = rgb(0xFD, 0xEC, 0xEC)
 	cGreen      = rgb(0x1B, 0x84, 0x3C)
+	cGreenText  = rgb(0x15, 0x69, 0x2F) // green text on grey: 4.5:1 needs darker
 	cWhite      = rgb(0xFF, 0xFF, 0xFF)
 	cStar       = rgb(0xF0, 0x9E, 0x1A)
 
 	levelColor = [6]color.RGBA{
 		cFaint,
 		rgb(0xC0, 0x1F, 0x1F), // 1 非常不满意
-		rgb(0xC9, 0x56, 0x0A), // 2 不满意
+		rgb(0xB2, 0x4C, 0x09), // 2 不满意
 		rgb(0x1F, 0x62, 0xB8), // 3 基本满意
-		rgb(0x2E, 0x8B, 0x3E), // 4 满意
+		rgb(0x27, 0x7A, 0x35), // 4 满意
 		rgb(0x14, 0x6E, 0x31), // 5 非常满意
 	}
 )

@@ -2,6 +2,7 @@ package display
 
 import (
 	"image"
+	"math"
 	"time"
 
 	"evalpad/rating"
@@ -155,4 +156,21 @@ func (m *Model) text(def string) string {
 		return t
 	}
 	return def
+}
+
+// PanelDPI is the pixel density of the panel usually sold at size s, for
+// sizes in millimetres when the config names no display.dpi: 10.1" at
+// 1024×600 (118 dpi), 7" at 800×480 (133), 3.5" at 480×320 (165), 2.8"
+// at 320×240 (143), and the ST7789 modules: 2.0" 240×320 (200), 1.3"
+// 240×240 (261), 1.9" 170×320 (191), 1.14" 135×240 (241). Other sizes
+// are taken to be 160 dpi (one dp a pixel).
+func PanelDPI(s Size) float64 {
+	diag := map[Size]float64{
+		{1024, 600}: 10.1, {800, 480}: 7, {480, 320}: 3.5, {320, 240}: 2.8,
+		{240, 320}: 2.0, {240, 240}: 1.3, {170, 320}: 1.9, {135, 240}: 1.14,
+	}[s]
+	if diag == 0 {
+		return 160
+	}
+	return math.Round(math.Hypot(float64(s.W), float64(s.H)) / diag)
 }

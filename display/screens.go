@@ -252,9 +252,9 @@ func (r *Renderer) themeItems(m *Model, area image.Rectangle) {
 				r.box(rc, rad, cDisabled, cDisabled, 0)
 				r.round(badge, d/2, cFaint)
 				r.shapeOp(shapeStar, badge.Inset(d/5), cDisabled)
-				w := r.label(txtOverall, text, fkb, cFaint, left)
+				w := r.label(txtOverall, text, fkb, cMuted, left)
 				if sub := image.Rect(text.Min.X+w+ip, text.Min.Y, text.Max.X, text.Max.Y); r.measure(fks, txtOverallOff) <= sub.Dx() {
-					r.label(txtOverallOff, sub, fks, cFaint, left)
+					r.label(txtOverallOff, sub, fks, cMuted, left)
 				}
 				continue
 			case on:
@@ -280,7 +280,7 @@ func (r *Renderer) themeItems(m *Model, area image.Rectangle) {
 			r.shapeOp(shapeCheck, badge.Inset(d/6), cWhite)
 			fkr := fks
 			rw := r.measure(fkr, txtRated)
-			r.label(txtRated, text, fkr, cGreen, right)
+			r.label(txtRated, text, fkr, cGreenText, right)
 			r.label(c.TaskName, image.Rect(text.Min.X, text.Min.Y, text.Max.X-rw-ip/2, text.Max.Y), fk, cMuted, left)
 			continue
 		case c.ProjectNo == m.Target:
