@@ -41,6 +41,7 @@ type Config struct {
 	Panel   Panel             `toml:"panel"`
 	Sync    Sync              `toml:"sync"`
 	Update  Update            `toml:"update"`
+	Voice   Voice             `toml:"voice"`
 	Texts   map[string]string `toml:"texts"`   // screen texts replaced by key (display.TextKeys), e.g. thanks = "感谢您的评价！"
 	Reasons rating.Reasons    `toml:"reasons"` // rating.DefaultReasons(); a level given replaces that level's list
 }
@@ -94,6 +95,16 @@ type Update struct {
 	UBootConfig string   `toml:"uboot_config"` // "": agent slots; else fw_env.config of U-Boot A/B (rootfs updates)
 	RootfsA     string   `toml:"rootfs_a"`     // U-Boot A/B: slot a's block device (or image file), absolute
 	RootfsB     string   `toml:"rootfs_b"`     // U-Boot A/B: slot b's block device
+}
+
+// Voice is the pad's spoken prompts (package agent/voice): 请您对本次服务进行评价
+// when a session opens, 感谢您的评价 once the record is committed, the
+// reasons read out when asked, played through ALSA's aplay.
+type Voice struct {
+	Enabled bool              `toml:"enabled"` // false; `evalpad sim` turns it on (--voice=false off)
+	Volume  int               `toml:"volume"`  // 80; 0..100, percent of the clip as recorded
+	Device  string            `toml:"device"`  // "" (ALSA's default) or an ALSA PCM, e.g. "plughw:0,0"
+	Clips   map[string]string `toml:"clips"`   // key → WAV file (PCM, 8 or 16 bit) replacing the shipped clip; keys: prompt, thanks, reasons, reason.<code>
 }
 
 // Buttons is where the five star buttons come from on a real pad.
@@ -208,6 +219,7 @@ func Default() Config {
 			StarOrder: []int{5, 4, 3, 2, 1},
 			ScanURL:   "https://hcp.example.gov.cn/rate",
 		},
+		Voice:   Voice{Volume: 80, Clips: map[string]string{}},
 		Printer: Printer{Paper: 80, QR: "native", Status: true, Profile: "epson"},
 		Buttons: Buttons{GPIOActiveLow: true, Debounce: Duration{30 * time.Millisecond}, SerialBaud: 115200,
 			GPIOPins: map[string]string{}, EvdevKeys: map[string]int{}},
