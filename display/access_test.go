@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -107,7 +108,12 @@ var accessModes = []struct {
 }{
 	{"touch", func(m *Model) { m.ButtonsOnly = false }},
 	{"buttons", func(m *Model) { m.ButtonsOnly = true; m.Focus = max(m.Focus, 0) }},
+	{"elder", func(m *Model) { m.ButtonsOnly = false; m.Elder = true }},
+	{"elder-buttons", func(m *Model) { m.ButtonsOnly = true; m.Focus = max(m.Focus, 0); m.Elder = true }},
 }
+
+// elderTitles are the texts elder mode must draw at 30 pt at least.
+var elderTitles = []string{txtRateTitle, txtThanks, txtPaused, txtFault}
 
 func TestContrastAndTargets(t *testing.T) {
 	worst := textFinding{ratio: 99}
@@ -115,13 +121,21 @@ func TestContrastAndTargets(t *testing.T) {
 	for _, s := range testSizes {
 		r := testRenderer(t, s)
 		dpi := PanelDPI(s)
-		minMM, minAt := math.Inf(1), ""
+		minMM, minAt := map[bool]float64{false: math.Inf(1), true: math.Inf(1)}, map[bool]string{}
 		for _, mode := range accessModes {
 			for _, tc := range goldenModels() {
 				m := tc.m
 				mode.set(&m)
 				at := fmt.Sprintf("%s/%s at %dx%d", tc.name, mode.name, s.W, s.H)
+				elder := m.Elder && r.ElderFits()
+				body, title := ptPx(ElderBodyPt, dpi), ptPx(ElderTitlePt, dpi)
 				for _, f := range textContrasts(r, m) {
+					if elder && f.size < body {
+						t.Errorf("%s: %q is %d px, under 18 pt (%d px at %.0f dpi)", at, f.text, f.size, body, dpi)
+					}
+					if elder && slices.Contains(elderTitles, f.text) && f.size < title {
+						t.Errorf("%s: the title %q is %d px, under 30 pt (%d px at %.0f dpi)", at, f.text, f.size, title, dpi)
+					}
 					if f.ratio < 4.5 {
 						t.Errorf("%s: %q (%d px) is %v on %v: contrast %.2f:1, under 4.5:1", at, f.text, f.size, f.fg, f.bg, f.ratio)
 					}
@@ -129,18 +143,28 @@ func TestContrastAndTargets(t *testing.T) {
 						worst, worstAt = f, at
 					}
 				}
-				if mode.name != "touch" {
+				if m.ButtonsOnly {
 					continue
 				}
 				for _, tr := range r.Targets(m) {
-					mm := float64(min(tr.Rect.Dx(), tr.Rect.Dy())) / dpi * 25.4
-					if mm < minMM {
-						minMM, minAt = mm, fmt.Sprintf("%s %v %dx%d px", at, tr.Kind, tr.Rect.Dx(), tr.Rect.Dy())
+					side := min(tr.Rect.Dx(), tr.Rect.Dy())
+					if dp := float64(side) / dpi * 160; elder && dp < ElderTargetDP {
+						t.Errorf("%s: %v target %v is %.0f dp across, under 60 dp", at, tr.Kind, tr.Rect, dp)
+					}
+					if elder != (mode.name == "elder") {
+						continue
+					}
+					mm := float64(side) / dpi * 25.4
+					if mm < minMM[elder] {
+						minMM[elder], minAt[elder] = mm, fmt.Sprintf("%s %v %dx%d px", at, tr.Kind, tr.Rect.Dx(), tr.Rect.Dy())
 					}
 				}
 			}
 		}
-		t.Logf("%dx%d at %.0f dpi: smallest touch target %.1f mm (%s)", s.W, s.H, dpi, minMM, minAt)
+		t.Logf("%dx%d at %.0f dpi: smallest touch target %.1f mm (%s)", s.W, s.H, dpi, minMM[false], minAt[false])
+		if r.ElderFits() {
+			t.Logf("%dx%d at %.0f dpi, elder mode: smallest touch target %.1f mm (%s)", s.W, s.H, dpi, minMM[true], minAt[true])
+		}
 	}
 	t.Logf("lowest text contrast %.2f:1: %q %v on %v (%s)", worst.ratio, worst.text, worst.fg, worst.bg, worstAt)
 }

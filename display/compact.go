@@ -20,7 +20,7 @@ import (
 // compactWidth is the width under which the compact layout is used.
 const compactWidth = 320
 
-func (r *Renderer) compact() bool { return r.size.W < compactWidth }
+func (r *Renderer) compact() bool { return r.size.W < compactWidth || r.elder }
 
 // csz are the compact layout's type sizes and spacing.
 type csz struct {
@@ -29,6 +29,9 @@ type csz struct {
 }
 
 func (r *Renderer) cs() csz {
+	if r.elder {
+		return r.elderSizes()
+	}
 	if r.size.W >= 200 {
 		return csz{small: 12, body: 14, title: 16, big: 20, huge: 26, pad: 8, gap: 5}
 	}
@@ -267,7 +270,7 @@ func (r *Renderer) levelColumnsCompact(m *Model) int {
 	fk := faceKey{c.small, true}
 	lh := lineHeight(fk.size)
 	colW := W / 5
-	st := min(colW/6, 9)
+	st := min(colW/6, max(9, c.small*6/10)) // elder mode: larger stars
 	tileH := st + 2*lh + 10
 	y0 := H - tileH - gap/2
 	for i, lv := range m.starOrder() {
@@ -305,7 +308,7 @@ func (r *Renderer) rateCompact(m *Model, body image.Rectangle) {
 		top = r.levelRows(m)
 	}
 	title := m.text(txtRateTitle)
-	fkt := r.fitSize(title, W-2*c.pad, c.title, 12, true)
+	fkt := r.fitSize(title, W-2*c.pad, c.title, c.small, true)
 	if r.measure(fkt, title) > W-2*c.pad {
 		fkt.bold = false
 	}

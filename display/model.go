@@ -67,6 +67,12 @@ type Model struct {
 	FaultCode string // fault: a short code a technician looks up, e.g. E10
 	LastStars int    // thanks: the level just given, 0 draws none
 
+	// Elder is the elder-friendly mode (适老化, doc.go "Elder mode"): the
+	// compact layout's stacked screens with type of at least 18 pt (titles
+	// 30 pt) at the panel's DPI, targets of at least 60 dp, fewer reasons a
+	// page. Ignored on a panel too small for it (Renderer.ElderFits).
+	Elder bool
+
 	// Texts replaces screen texts by key (see TextKeys); a key left out, or
 	// empty, keeps the default.
 	Texts map[string]string

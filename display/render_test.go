@@ -347,3 +347,29 @@ func TestTextsReplaceDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenElder: every screen in elder mode at every size it fits
+// (1024×600 and 800×480 at their usual DPI); at the others elder mode
+// draws the normal screens.
+func TestGoldenElder(t *testing.T) {
+	for _, s := range testSizes {
+		r := testRenderer(t, s)
+		img, plain := r.NewImage(), r.NewImage()
+		for _, tc := range goldenModels() {
+			m := tc.m
+			m.Elder = true
+			name := fmt.Sprintf("elder_%s_%dx%d", tc.name, s.W, s.H)
+			t.Run(name, func(t *testing.T) {
+				r.Render(img, m)
+				if r.ElderFits() {
+					checkGolden(t, name, img)
+					return
+				}
+				r.Render(plain, tc.m)
+				if !bytes.Equal(img.Pix, plain.Pix) {
+					t.Errorf("elder mode does not fit %v, yet changes the screen", s)
+				}
+			})
+		}
+	}
+}
