@@ -308,12 +308,13 @@ func (r *Renderer) rateCompact(m *Model, body image.Rectangle) {
 		top = r.levelRows(m)
 	}
 	title := m.text(txtRateTitle)
-	fkt := r.fitSize(title, W-2*c.pad, c.title, c.small, true)
-	if r.measure(fkt, title) > W-2*c.pad {
+	x1 := r.elderToggle(m, image.Rect(c.pad, body.Min.Y+c.gap, W-c.pad, body.Min.Y+c.gap+lineHeight(c.title)), faceKey{c.body, true}, c.gap)
+	fkt := r.fitSize(title, x1-c.pad, c.title, c.small, true)
+	if r.measure(fkt, title) > x1-c.pad {
 		fkt.bold = false
 	}
 	lt := lineHeight(fkt.size)
-	row := image.Rect(c.pad, body.Min.Y+c.gap, W-c.pad, body.Min.Y+c.gap+lt)
+	row := image.Rect(c.pad, body.Min.Y+c.gap, x1, body.Min.Y+c.gap+lt)
 	r.label(title, row, fkt, cText, left)
 	area := image.Rect(c.pad, row.Max.Y+c.gap, W-c.pad, top-c.gap)
 	if m.Mode == rating.ModeTheme && len(m.Cases) > 0 {

@@ -1,6 +1,9 @@
 package display
 
-import "math"
+import (
+	"image"
+	"math"
+)
 
 // Elder mode (适老化): the national rules for services to the elderly ask
 // for body text of at least 18 pt, titles of at least 30 pt, text contrast
@@ -42,4 +45,31 @@ func (r *Renderer) ElderFits() bool {
 func (r *Renderer) elderFits() bool {
 	t := float64(ptPx(ElderTitlePt, r.dpi))
 	return float64(r.size.W) >= 6*t+t && float64(r.size.H) >= 5*t
+}
+
+// The elder toggle's words: into elder mode, and back.
+const (
+	txtElderOn  = "大字"
+	txtElderOff = "标准字"
+)
+
+// elderToggle draws, with Model.OfferElder on a touch pad elder mode fits,
+// the 大字 (in elder mode 标准字) pill at the right end of the rate
+// screen's title row, and its TargetElder at least 60 dp each way. It
+// returns where the row's other contents must end.
+func (r *Renderer) elderToggle(m *Model, row image.Rectangle, fk faceKey, gap int) int {
+	if !m.OfferElder || m.ButtonsOnly || !r.elderFits() {
+		return row.Max.X
+	}
+	s := txtElderOn
+	if r.elder {
+		s = txtElderOff
+	}
+	h := fk.size * 17 / 10
+	cy := (row.Min.Y + row.Max.Y) / 2
+	pr := r.pill(s, 0, row.Max.X, cy, h, fk, cBlueTint, cBlue, row.Dx()/3)
+	side := int(math.Ceil(ElderTargetDP * r.dpi / 160))
+	t := image.Rect(min(pr.Min.X, pr.Max.X-side), min(pr.Min.Y, cy-side/2), pr.Max.X, max(pr.Max.Y, cy-side/2+side))
+	r.target(t, Target{Kind: TargetElder, Elder: !r.elder})
+	return t.Min.X - gap
 }

@@ -72,6 +72,9 @@ type Model struct {
 	// 30 pt) at the panel's DPI, targets of at least 60 dp, fewer reasons a
 	// page. Ignored on a panel too small for it (Renderer.ElderFits).
 	Elder bool
+	// OfferElder draws the 大字 / 标准字 toggle on a touch pad's rate screen
+	// (a TargetElder), where elder mode fits: the citizen's choice.
+	OfferElder bool
 
 	// Texts replaces screen texts by key (see TextKeys); a key left out, or
 	// empty, keeps the default.
@@ -96,9 +99,10 @@ const (
 	TargetItem               // a theme item on the rate screen: ProjectNo
 	TargetOverall            // 整体评价 on a theme rate screen
 	TargetPage               // 上一页/下一页 on a small panel: show Page (not a pad input)
+	TargetElder              // 大字 / 标准字 on the rate screen: elder mode on (Elder) or off
 )
 
-var targetNames = [...]string{"none", "star", "reason", "confirm", "item", "overall", "page"}
+var targetNames = [...]string{"none", "star", "reason", "confirm", "item", "overall", "page", "elder"}
 
 func (k TargetKind) String() string {
 	if int(k) < len(targetNames) {
@@ -117,6 +121,7 @@ type Target struct {
 	Code      string
 	ProjectNo string
 	Page      int
+	Elder     bool // TargetElder: what the touch turns elder mode to
 }
 
 // defaultStarOrder is the usual button row: 非常满意 on the left.

@@ -54,15 +54,15 @@ func (r *Renderer) levelTiles(m *Model) int {
 
 // titleRow draws a screen's title at the top of body with an optional
 // pill on the right; it returns the row.
-func (r *Renderer) titleRow(body image.Rectangle, title, badge string) image.Rectangle {
+func (r *Renderer) titleRow(m *Model, body image.Rectangle, title, badge string) image.Rectangle {
 	pad, gap := r.pad(), r.gap()
 	fkt := faceKey{r.fs(36), true}
 	row := image.Rect(pad, body.Min.Y+gap, r.size.W-pad, body.Min.Y+gap+lineHeight(fkt.size)+gap/2)
-	x1 := row.Max.X
+	x1 := r.elderToggle(m, row, faceKey{r.fs(24), true}, gap)
 	if badge != "" {
 		fkb := faceKey{r.fs(24), true}
 		h := fkb.size * 17 / 10
-		pr := r.pill(badge, 0, row.Max.X, (row.Min.Y+row.Max.Y)/2, h, fkb, cBlueTint, cBlue, row.Dx()/2)
+		pr := r.pill(badge, 0, x1, (row.Min.Y+row.Max.Y)/2, h, fkb, cBlueTint, cBlue, row.Dx()/2)
 		x1 = pr.Min.X - gap
 	}
 	for fkt.size > 14 && r.measure(fkt, title) > x1-row.Min.X {
@@ -95,7 +95,7 @@ func (r *Renderer) rateScreen(m *Model, body image.Rectangle) {
 	case m.Mode == rating.ModeTheme:
 		badge = count(&r.memo.theme, len(m.Cases), "主题式办理 共", "项")
 	}
-	row := r.titleRow(body, m.text(txtRateTitle), badge)
+	row := r.titleRow(m, body, m.text(txtRateTitle), badge)
 	area := image.Rect(pad, row.Max.Y+gap/2, r.size.W-pad, tilesTop-gap)
 	if m.Mode == rating.ModeTheme && len(m.Cases) > 0 {
 		r.themeItems(m, area)

@@ -81,6 +81,9 @@ func (c Config) Validate() error {
 	}
 	add("display.star_order", checkStarOrder(c.Display.StarOrder))
 	add("display.scan_url", checkURL(c.Display.ScanURL))
+	if d := c.Display.DPI; d != 0 && (d < 50 || d > 600) {
+		add("display.dpi", fmt.Errorf("must be 0 (the panel's usual) or 50 to 600 pixels per inch, got %g", d))
+	}
 	if c.Printer.Paper != 58 && c.Printer.Paper != 80 {
 		add("printer.paper", fmt.Errorf("must be 58 or 80 (mm), got %d", c.Printer.Paper))
 	}
