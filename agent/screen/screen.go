@@ -19,6 +19,8 @@ type Static struct {
 	StarOrder    []int
 	Location     *time.Location
 	Texts        map[string]string // screen texts replaced by key (display.TextKeys)
+	Elder        bool              // display.elder: elder mode always; else the citizen may choose it (大字)
+	DPI          float64           // display.dpi: the panel's real density, 0 its usual (display.PanelDPI)
 }
 
 // Inputs is what a touch drives (package pad's *Pad implements it).
@@ -27,6 +29,7 @@ type Inputs interface {
 	ToggleReason(code string) (pad.Outcome, error)
 	Confirm() (pad.Outcome, error)
 	SelectTarget(projectNo string) (pad.Outcome, error)
+	SetElder(on bool)
 }
 
 // Screen renders the pad's views. Safe for concurrent use.
@@ -62,6 +65,7 @@ func New(font *display.Font, size display.Size, static Static, clock pad.Clock) 
 	if static.Location == nil {
 		static.Location = time.Local
 	}
+	r.SetDPI(static.DPI)
 	return &Screen{font: font, r: r, static: static, clock: clock, photos: map[string]image.Image{}, dirty: true,
 		frame: r.NewImage(), watch: map[int]func(uint64, pad.View){}}, nil
 }
@@ -106,6 +110,7 @@ func (s *Screen) SetStatic(st Static) {
 		st.Location = time.Local
 	}
 	s.static = st
+	s.r.SetDPI(st.DPI)
 	s.changed()
 }
 
@@ -174,6 +179,7 @@ func (s *Screen) modelFor(v pad.View, now time.Time) display.Model {
 		Offline: s.offline, StarOrder: s.static.StarOrder,
 		Stars: v.Stars, Offered: v.Offered, Selected: v.Selected, Focus: v.Focus, ButtonsOnly: v.ButtonsOnly,
 		Message: v.Message, Texts: s.static.Texts, Page: s.page,
+		Elder: s.static.Elder || v.Elder, OfferElder: !s.static.Elder,
 	}
 	if !now.IsZero() {
 		m.Clock = now.In(s.static.Location)
@@ -245,6 +251,10 @@ func (s *Screen) Touch(in Inputs, x, y int) (display.Target, pad.Outcome, error)
 		s.page = t.Page
 		s.changed()
 		s.mu.Unlock()
+		return t, pad.Outcome{}, nil
+	}
+	if t.Kind == display.TargetElder { // the citizen's choice, for this session
+		in.SetElder(t.Elder)
 		return t, pad.Outcome{}, nil
 	}
 	var out pad.Outcome
