@@ -125,6 +125,7 @@ func TestContrastAndTargets(t *testing.T) {
 		for _, mode := range accessModes {
 			for _, tc := range goldenModels() {
 				m := tc.m
+				m.OfferElder, m.OfferRead = true, true // whatever the screens may draw
 				mode.set(&m)
 				at := fmt.Sprintf("%s/%s at %dx%d", tc.name, mode.name, s.W, s.H)
 				elder := m.Elder && r.ElderFits()

@@ -2,6 +2,7 @@ package display
 
 import (
 	"image"
+	"image/color"
 	"slices"
 	"strconv"
 	"strings"
@@ -571,6 +572,7 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 		r.round(chip, h/2, levelColor[lv])
 		r.stars(lv, st, chip.Min.X+h/2+sw/2, y+h/2, cWhite)
 		r.label(word, image.Rect(chip.Min.X+h/2+sw+4, y, chip.Max.X, y+h), fkc, cWhite, left)
+		r.readPill(m, image.Rect(chip.Max.X+c.gap, y, W-c.pad, y+h), fkc, c.gap)
 		y += h + c.gap
 	}
 	title := m.text(txtReasonTitle)
@@ -592,12 +594,9 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	r.fill(image.Rect(0, bar.Min.Y, W, bar.Min.Y+1), cLine)
 	bw := r.measure(fkb, m.text(txtConfirm)) + bh*2/3
 	btn := image.Rect(W-c.pad-bw, bar.Min.Y+c.gap, W-c.pad, bar.Min.Y+c.gap+bh)
-	btnColor := cBlue
-	if len(m.Selected) == 0 {
-		btnColor = rgb(0x9D, 0xB7, 0xE6)
-	}
+	btnColor, ink := confirmColors(m)
 	r.round(btn, min(r.rad(), 6), btnColor)
-	r.label(m.text(txtConfirm), btn, fkb, cWhite, center)
+	r.label(m.text(txtConfirm), btn, fkb, ink, center)
 	r.target(image.Rect(btn.Min.X-c.gap, bar.Min.Y, W, H), Target{Kind: TargetConfirm})
 	first := txtPickOne
 	if len(m.Selected) > 0 {
@@ -794,4 +793,13 @@ func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
 	r.para(m.text(txtCallStaff), image.Rect(c.pad, y, W-c.pad, y+nc*lm), fkm, cMuted, center, nc)
 	y += nc * lm
 	r.para(m.Message, image.Rect(c.pad, y, W-c.pad, y+ml), fkm, cMuted, center, 2)
+}
+
+// confirmColors are 确认提交's fill and text: blue, or grey with nothing
+// selected yet (a touch then says 请至少选择一项); both 4.5:1 or more.
+func confirmColors(m *Model) (fill, ink color.RGBA) {
+	if len(m.Selected) == 0 {
+		return cDisabled, cMuted
+	}
+	return cBlue, cWhite
 }

@@ -51,12 +51,13 @@ func (r *Renderer) elderFits() bool {
 const (
 	txtElderOn  = "大字"
 	txtElderOff = "标准字"
+	txtRead     = "朗读"
 )
 
 // elderToggle draws, with Model.OfferElder on a touch pad elder mode fits,
 // the 大字 (in elder mode 标准字) pill at the right end of the rate
-// screen's title row, and its TargetElder at least 60 dp each way. It
-// returns where the row's other contents must end.
+// screen's title row, and its TargetElder. It returns where the row's
+// other contents must end.
 func (r *Renderer) elderToggle(m *Model, row image.Rectangle, fk faceKey, gap int) int {
 	if !m.OfferElder || m.ButtonsOnly || !r.elderFits() {
 		return row.Max.X
@@ -65,11 +66,31 @@ func (r *Renderer) elderToggle(m *Model, row image.Rectangle, fk faceKey, gap in
 	if r.elder {
 		s = txtElderOff
 	}
-	h := fk.size * 17 / 10
+	return r.cornerPill(s, Target{Kind: TargetElder, Elder: !r.elder}, row, fk, gap)
+}
+
+// readPill draws, with Model.OfferRead on a touch pad, 朗读 at the right
+// end of the reasons screen's row, a TargetRead. It returns where the
+// row's other contents must end.
+func (r *Renderer) readPill(m *Model, row image.Rectangle, fk faceKey, gap int) int {
+	if !m.OfferRead || m.ButtonsOnly || row.Dx() < 3*(r.measure(fk, txtRead)+fk.size) {
+		return row.Max.X // no room for it beside what the row holds
+	}
+	return r.cornerPill(txtRead, Target{Kind: TargetRead}, row, fk, gap)
+}
+
+// cornerPill draws s as a blue pill at the right end of row with target t
+// around it, at least 60 dp each way in elder mode (as large as the row
+// allows otherwise); it returns the target's left edge less gap.
+func (r *Renderer) cornerPill(s string, t Target, row image.Rectangle, fk faceKey, gap int) int {
+	h := min(fk.size*17/10, row.Dy())
 	cy := (row.Min.Y + row.Max.Y) / 2
-	pr := r.pill(s, 0, row.Max.X, cy, h, fk, cBlueTint, cBlue, row.Dx()/3)
-	side := int(math.Ceil(ElderTargetDP * r.dpi / 160))
-	t := image.Rect(min(pr.Min.X, pr.Max.X-side), min(pr.Min.Y, cy-side/2), pr.Max.X, max(pr.Max.Y, cy-side/2+side))
-	r.target(t, Target{Kind: TargetElder, Elder: !r.elder})
-	return t.Min.X - gap
+	pr := r.pill(s, 0, row.Max.X, cy, h, fk, cBlueTint, cBlue, row.Dx()/2)
+	side := 0
+	if r.elder || r.elderFits() {
+		side = int(math.Ceil(ElderTargetDP * r.dpi / 160))
+	}
+	rc := image.Rect(min(pr.Min.X, pr.Max.X-side), min(pr.Min.Y, cy-side/2), pr.Max.X, max(pr.Max.Y, cy-side/2+side))
+	r.target(rc, t)
+	return rc.Min.X - gap
 }

@@ -75,6 +75,9 @@ type Model struct {
 	// OfferElder draws the 大字 / 标准字 toggle on a touch pad's rate screen
 	// (a TargetElder), where elder mode fits: the citizen's choice.
 	OfferElder bool
+	// OfferRead draws 朗读 on a touch pad's reasons screen (a TargetRead):
+	// the pad has a voice to read the reasons out with.
+	OfferRead bool
 
 	// Texts replaces screen texts by key (see TextKeys); a key left out, or
 	// empty, keeps the default.
@@ -100,9 +103,10 @@ const (
 	TargetOverall            // 整体评价 on a theme rate screen
 	TargetPage               // 上一页/下一页 on a small panel: show Page (not a pad input)
 	TargetElder              // 大字 / 标准字 on the rate screen: elder mode on (Elder) or off
+	TargetRead               // 朗读 on the reasons screen: read the reasons out
 )
 
-var targetNames = [...]string{"none", "star", "reason", "confirm", "item", "overall", "page", "elder"}
+var targetNames = [...]string{"none", "star", "reason", "confirm", "item", "overall", "page", "elder", "read"}
 
 func (k TargetKind) String() string {
 	if int(k) < len(targetNames) {

@@ -173,6 +173,12 @@ func goldenModels() []struct {
 		m.Offered = reasons.Two
 		m.Selected = []string{"208", "213"}
 	})
+	add("reasons_read_none", func(m *Model) { // a voice to read them out; nothing chosen yet
+		m.Screen = ScreenReasons
+		m.Stars = 1
+		m.Offered = reasons.One
+		m.OfferRead = true
+	})
 	add("reasons_buttons", func(m *Model) {
 		m.Screen = ScreenReasons
 		m.Stars = 1

@@ -359,6 +359,7 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 		r.label(word, image.Rect(chip.Min.X+h/2+sw+fkc.size/2, chip.Min.Y, chip.Max.X, chip.Max.Y), fkc, cWhite, left)
 		x = chip.Max.X + gap
 	}
+	row.Max.X = r.readPill(m, row, faceKey{r.fs(24), true}, gap)
 	for fkt.size > 14 && r.measure(fkt, m.text(txtReasonTitle)) > row.Max.X-x {
 		fkt.size -= 2
 	}
@@ -373,12 +374,9 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 	bh := bb - 2*max(r.px(14), 5)
 	bw := max(r.px(260), r.measure(fkb, m.text(txtConfirm))+2*bh/2)
 	btn := image.Rect(W-pad-bw, bar.Min.Y+(bb-bh)/2, W-pad, bar.Min.Y+(bb-bh)/2+bh)
-	btnColor := cBlue
-	if len(m.Selected) == 0 {
-		btnColor = rgb(0x9D, 0xB7, 0xE6)
-	}
+	btnColor, ink := confirmColors(m)
 	r.round(btn, r.rad(), btnColor)
-	r.label(m.text(txtConfirm), btn, fkb, cWhite, center)
+	r.label(m.text(txtConfirm), btn, fkb, ink, center)
 	r.target(image.Rect(btn.Min.X-gap, bar.Min.Y, W, H), Target{Kind: TargetConfirm})
 	info := image.Rect(pad, bar.Min.Y, btn.Min.X-gap, H)
 	fki := faceKey{r.fs(26), true}
