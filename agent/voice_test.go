@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"evalpad/agent/voice"
+	"evalpad/display"
 	"evalpad/pad"
 )
 
@@ -201,5 +202,43 @@ func TestReadOutRefused(t *testing.T) {
 		t.Errorf("New with a missing clip: %v", err)
 	} else if pe := (*PartError)(nil); !errors.As(err, &pe) || pe.Part != "voice" {
 		t.Errorf("New with a missing clip: %v is not the voice part's", err)
+	}
+}
+
+// On a touch pad the reasons screen has 朗读: a touch on it reads the
+// reasons out.
+func TestVoiceReadOnTouch(t *testing.T) {
+	pl := newFakePlayer()
+	cfg := testConfig(t)
+	cfg.Voice.Enabled = true
+	// No panel: its driver reads the frame that Targets and Touch draw.
+	r := start(t, cfg, Parts{Font: testFont(t), Voice: pl})
+	if code := r.call(t, "POST", "/api/v1/sessions", session("S-1"), nil); code != 201 {
+		t.Fatalf("open session: %d", code)
+	}
+	within(t, "the prompt", pl.played)
+	if _, err := r.Pad().Press(1); err != nil {
+		t.Fatal(err)
+	}
+	var read *display.TargetRect
+	for _, tg := range r.Screen().Targets() {
+		if tg.Kind == display.TargetRead {
+			read = &tg
+		}
+	}
+	if read == nil {
+		t.Fatal("no 朗读 on the reasons screen")
+	}
+	c := read.Rect.Min.Add(read.Rect.Size().Div(2))
+	if _, _, err := r.Screen().Touch(r.Pad(), c.X, c.Y); err != nil {
+		t.Fatal(err)
+	}
+	if k := within(t, "the reading", pl.played).Key; k != voice.KeyReasons {
+		t.Fatalf("a touch on 朗读 said %q", k)
+	}
+	for _, o := range r.Pad().View().Offered {
+		if k := within(t, "a reason", pl.played).Key; k != voice.ReasonKey(o.Code) {
+			t.Fatalf("reading out said %q, want %q", k, voice.ReasonKey(o.Code))
+		}
 	}
 }

@@ -37,6 +37,13 @@ func (a *Agent) buildVoice(cfg config.Config) error {
 			msg := err.Error()
 			a.voiceErr.Store(&msg)
 		}})
+	if a.screen != nil {
+		a.screen.OnReadOut(func() {
+			if err := a.ReadOut(); err != nil {
+				a.log.Info("read out", "err", err)
+			}
+		})
+	}
 	cues := &voice.Cues{}
 	cues.Next(a.pad.View())
 	a.detach = append(a.detach, a.pad.Subscribe(func(v pad.View) {
@@ -55,8 +62,8 @@ func (a *Agent) runVoice(ctx context.Context) {
 }
 
 // ReadOut reads the reasons screen out (its title, then every reason): what
-// the citizen asks for with the 4 key on a buttons-only pad, or the
-// simulator's 朗读 button. It is an error with no voice or off that screen.
+// the citizen asks for with 朗读 on the screen, the 4 key on a buttons-only
+// pad, or the simulator's 朗读原因 button. It is an error with no voice or off that screen.
 func (a *Agent) ReadOut() error {
 	if a.voice == nil {
 		return fmt.Errorf("agent: read out: the voice is off (voice.enabled)")

@@ -43,7 +43,8 @@ type Screen struct {
 	view    pad.View
 	photos  map[string]image.Image // staff id → decoded photo
 	offline bool
-	page    int // the page of reasons or theme items a small panel shows (display.Model.Page)
+	page    int    // the page of reasons or theme items a small panel shows (display.Model.Page)
+	readOut func() // a touch on 朗读 (OnReadOut); nil: no voice, no 朗读
 	frame   *image.RGBA
 	model   display.Model
 	minute  int64 // the clock minute the frame shows
@@ -114,6 +115,16 @@ func (s *Screen) SetStatic(st Static) {
 	s.changed()
 }
 
+// OnReadOut puts 朗读 on the reasons screen of a touch pad: a touch on it
+// calls fn (the pad's voice reads the reasons out). Set it before the
+// screen is shown.
+func (s *Screen) OnReadOut(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readOut = fn
+	s.changed()
+}
+
 // SetOffline sets the offline mark.
 func (s *Screen) SetOffline(off bool) {
 	s.mu.Lock()
@@ -179,7 +190,7 @@ func (s *Screen) modelFor(v pad.View, now time.Time) display.Model {
 		Offline: s.offline, StarOrder: s.static.StarOrder,
 		Stars: v.Stars, Offered: v.Offered, Selected: v.Selected, Focus: v.Focus, ButtonsOnly: v.ButtonsOnly,
 		Message: v.Message, Texts: s.static.Texts, Page: s.page,
-		Elder: s.static.Elder || v.Elder, OfferElder: !s.static.Elder,
+		Elder: s.static.Elder || v.Elder, OfferElder: !s.static.Elder, OfferRead: s.readOut != nil,
 	}
 	if !now.IsZero() {
 		m.Clock = now.In(s.static.Location)
@@ -251,6 +262,15 @@ func (s *Screen) Touch(in Inputs, x, y int) (display.Target, pad.Outcome, error)
 		s.page = t.Page
 		s.changed()
 		s.mu.Unlock()
+		return t, pad.Outcome{}, nil
+	}
+	if t.Kind == display.TargetRead {
+		s.mu.Lock()
+		fn := s.readOut
+		s.mu.Unlock()
+		if fn != nil {
+			fn()
+		}
 		return t, pad.Outcome{}, nil
 	}
 	if t.Kind == display.TargetElder { // the citizen's choice, for this session
