@@ -607,9 +607,9 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	if m.ButtonsOnly { // the keys, above the bar
 		fkh := faceKey{c.small, false}
 		lh := lineHeight(fkh.size)
-		n, _ := r.lines(fkh, txtKeyHint, W-2*c.pad, 2)
+		n, _ := r.lines(fkh, keyHint(m), W-2*c.pad, 2)
 		n = min(n, 2)
-		r.para(txtKeyHint, image.Rect(c.pad, listBottom-n*lh, W-c.pad, listBottom), fkh, cMuted, center, n)
+		r.para(keyHint(m), image.Rect(c.pad, listBottom-n*lh, W-c.pad, listBottom), fkh, cMuted, center, n)
 		listBottom -= n*lh + c.gap
 	}
 

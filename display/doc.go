@@ -125,7 +125,8 @@
 //	1 键  下一项   focus the next reason (wraps)
 //	3 键  选择     select / unselect the focused reason (ToggleReason)
 //	5 键  确认     确认提交 (Confirm); with nothing selected the screen says 请至少选择一项
-//	4 键  —        ignored
+//	4 键  朗读     with OfferRead (a pad with a voice): the agent reads the
+//	               reasons out; else ignored
 //
 // With the default StarOrder the 2 and 1 buttons are the two rightmost,
 // so left moves back and right moves on. The focus order is the order of

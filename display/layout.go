@@ -92,6 +92,7 @@ const (
 	txtReasonTitle  = "请选择不满意的原因（可多选）"
 	txtConfirm      = "确认提交"
 	txtKeyHint      = "1/2 键移动 · 3 键选择 · 5 键确认"
+	txtKeyHintRead  = "1/2 键移动 · 3 键选择 · 4 键朗读 · 5 键确认"
 	txtPickOne      = "请至少选择一项"
 	txtThanks       = "感谢您的评价！"
 	txtYourRating   = "您的评价"
@@ -482,4 +483,13 @@ func count(cache *map[int]string, n int, prefix, suffix string) string {
 		(*cache)[n] = s
 	}
 	return s
+}
+
+// keyHint is the reasons screen's key hint on a buttons-only pad: with a
+// voice (OfferRead) the 4 key reads the reasons out.
+func keyHint(m *Model) string {
+	if m.OfferRead {
+		return txtKeyHintRead
+	}
+	return txtKeyHint
 }

@@ -392,10 +392,10 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 		if lh1+lh2 <= info.Dy() {
 			y := info.Min.Y + (info.Dy()-lh1-lh2)/2
 			r.label(first, image.Rect(info.Min.X, y, info.Max.X, y+lh1), fki, cText, left)
-			r.label(txtKeyHint, image.Rect(info.Min.X, y+lh1, info.Max.X, y+lh1+lh2), fkh, cMuted, left)
+			r.label(keyHint(m), image.Rect(info.Min.X, y+lh1, info.Max.X, y+lh1+lh2), fkh, cMuted, left)
 		} else {
 			w := r.label(first, info, fki, cText, left)
-			r.label(txtKeyHint, image.Rect(info.Min.X+w+gap, info.Min.Y, info.Max.X, info.Max.Y), fkh, cMuted, left)
+			r.label(keyHint(m), image.Rect(info.Min.X+w+gap, info.Min.Y, info.Max.X, info.Max.Y), fkh, cMuted, left)
 		}
 	} else {
 		r.label(first, info, fki, cText, left)
