@@ -30,7 +30,9 @@ type Played struct {
 
 const keepPlayed = 200
 
-// Play lists c and hands it to the page; it does not wait for the browser.
+// Play lists c, hands it to the page and takes as long as the clip plays
+// (or until a newer cue cuts it), so that the pad's clips follow one
+// another in the browser as they would on a speaker.
 func (v *Voice) Play(ctx context.Context, c voice.Clip) error {
 	v.mu.Lock()
 	if v.wavs == nil {
@@ -44,6 +46,12 @@ func (v *Voice) Play(ctx context.Context, c voice.Clip) error {
 	v.mu.Unlock()
 	if v.OnPlay != nil {
 		v.OnPlay(c.Key)
+	}
+	t := time.NewTimer(voice.Duration(c.WAV))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 	return nil
 }

@@ -80,7 +80,17 @@ func Clips(files map[string]string) (map[string][]byte, error) {
 // wavData is where a PCM WAV's samples are.
 type wavData struct {
 	bits     int
+	rate     int // bytes a second
 	from, to int // the data chunk's bytes
+}
+
+// Duration is how long the WAV clip plays; 0 if it is not one.
+func Duration(clip []byte) time.Duration {
+	w, err := parseWAV(clip)
+	if err != nil || w.rate <= 0 {
+		return 0
+	}
+	return time.Duration(w.to-w.from) * time.Second / time.Duration(w.rate)
 }
 
 // parseWAV finds the samples of a RIFF WAVE file of 8- or 16-bit PCM.
@@ -104,6 +114,7 @@ func parseWAV(b []byte) (wavData, error) {
 				return wavData{}, fmt.Errorf("WAV format %d: only PCM (1) is played", f)
 			}
 			w.bits = int(binary.LittleEndian.Uint16(b[body+14:]))
+			w.rate = int(binary.LittleEndian.Uint32(b[body+8:]))
 			if w.bits != 8 && w.bits != 16 {
 				return wavData{}, fmt.Errorf("WAV of %d-bit samples: 8 or 16 are played", w.bits)
 			}

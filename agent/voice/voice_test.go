@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"evalpad/pad"
 	"evalpad/rating"
@@ -34,6 +35,12 @@ func TestShippedClips(t *testing.T) {
 		total += len(c)
 	}
 	t.Logf("%d shipped clips, %d bytes", len(clips), total)
+	if d := Duration(clips[KeyPrompt]); d < time.Second || d > 5*time.Second {
+		t.Errorf("the prompt plays %v", d)
+	}
+	if d := Duration(pcm(16, make([]byte, 32000))); d != time.Second {
+		t.Errorf("a second of 16 kHz 16-bit plays %v", d)
+	}
 }
 
 // A shipped clip plays through ALSA's aplay (Debian's alsa-utils) to the

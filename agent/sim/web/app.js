@@ -92,8 +92,10 @@
   // The pad's voice: each clip it plays comes as a "voice" event and plays
   // here; body[data-voice] lists the keys whose clip started playing.
   const heard = [];
+  let speaking = null;
   function playVoice(key) {
-    const a = new Audio("/sim/voice/clips/" + encodeURIComponent(key));
+    if (speaking) speaking.pause(); // the pad cut it for a newer cue
+    const a = speaking = new Audio("/sim/voice/clips/" + encodeURIComponent(key));
     a.addEventListener("playing", () => {
       heard.push(key);
       document.body.dataset.voice = heard.join(" ");
