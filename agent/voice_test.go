@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"evalpad/agent/voice"
 	"evalpad/display"
@@ -240,5 +241,31 @@ func TestVoiceReadOnTouch(t *testing.T) {
 		if k := within(t, "a reason", pl.played).Key; k != voice.ReasonKey(o.Code) {
 			t.Fatalf("reading out said %q, want %q", k, voice.ReasonKey(o.Code))
 		}
+	}
+}
+
+// Selftest plays the prompt on a pad with a voice: a sound device that
+// works passes (ALSA's null device through real aplay), one ALSA does not
+// know fails naming it; a pad without voice.enabled has no voice line.
+func TestSelftestVoice(t *testing.T) {
+	for _, tc := range []struct {
+		device string
+		pass   bool
+	}{{"null", true}, {"evalpad_no_such_device", false}} {
+		cfg := testConfig(t)
+		cfg.Voice.Enabled, cfg.Voice.Device = true, tc.device
+		rep := Selftest(context.Background(), cfg, Parts{Font: testFont(t)}, SelftestOptions{Timeout: 10 * time.Second})
+		i := slices.IndexFunc(rep.Parts, func(p Part) bool { return p.Part == "voice" })
+		if i < 0 {
+			t.Fatalf("%s: no voice line in %+v", tc.device, rep.Parts)
+		}
+		p := rep.Parts[i]
+		if (p.Result == "pass") != tc.pass || !strings.Contains(p.Detail, tc.device) {
+			t.Errorf("%s: voice %+v", tc.device, p)
+		}
+	}
+	rep := Selftest(context.Background(), testConfig(t), Parts{Font: testFont(t)}, SelftestOptions{})
+	if slices.ContainsFunc(rep.Parts, func(p Part) bool { return p.Part == "voice" }) {
+		t.Errorf("a voice line with voice.enabled false: %+v", rep.Parts)
 	}
 }

@@ -275,6 +275,23 @@ func (v *Voice) Run(ctx context.Context) {
 	}
 }
 
+// PlayNow plays key's clip to its end, here and now, outside the worker
+// (selftest); the error is the player's, or says there is no such clip.
+func (v *Voice) PlayNow(ctx context.Context, key string) error {
+	clip, ok := v.o.Clips[key]
+	if !ok {
+		return fmt.Errorf("voice: no clip %q", key)
+	}
+	wav, err := Scale(clip, v.o.Volume)
+	if err == nil {
+		err = v.o.Player.Play(ctx, Clip{Key: key, At: v.o.Now(), WAV: wav})
+	}
+	if err != nil {
+		return fmt.Errorf("clip %s: %w", key, err)
+	}
+	return nil
+}
+
 func (v *Voice) play(ctx context.Context, key string) {
 	clip, ok := v.o.Clips[key]
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,9 @@ func TestShippedClips(t *testing.T) {
 // A shipped clip plays through ALSA's aplay (Debian's alsa-utils) to the
 // null device, at a lowered volume.
 func TestAplayNullDevice(t *testing.T) {
+	if _, err := exec.LookPath("aplay"); err != nil {
+		t.Fatalf("%v: install Debian's alsa-utils (scripts/deps does)", err)
+	}
 	wav, err := Scale(DefaultClips()[KeyPrompt], 50)
 	if err != nil {
 		t.Fatal(err)
