@@ -18,6 +18,7 @@ import (
 	"evalpad/agent/hardware"
 	"evalpad/agent/screen"
 	"evalpad/agent/sdnotify"
+	"evalpad/agent/voice"
 	"evalpad/display"
 	"evalpad/firmware"
 	"evalpad/pad"
@@ -47,6 +48,9 @@ type Parts struct {
 	// BrokerPassword, when set, is the MQTT password (it wins over the
 	// config's sync.password_file); cmd takes it from the environment.
 	BrokerPassword string
+	// Voice plays the pad's clips when voice.enabled; nil is aplay on
+	// voice.device. The simulator's plays them in the browser.
+	Voice voice.Player
 	// Version is reported in the state and the MQTT status.
 	Version string
 	// Boot is the pad's boot control for firmware updates; nil builds it
@@ -103,6 +107,8 @@ type Agent struct {
 
 	recent recentCases // project numbers of the sessions opened since the start
 
+	voice      *voice.Voice           // nil: voice.enabled is false
+	voiceErr   atomic.Pointer[string] // the voice's last failure, nil once a clip plays
 	panelErr   atomic.Pointer[string] // the panel's last failure, nil when it shows
 	driverErrs sync.Map               // driver name → its last failure (string)
 }
@@ -172,6 +178,9 @@ func New(cfg config.Config, parts Parts) (a *Agent, err error) {
 	if err := a.buildScreen(cfg); err != nil {
 		return a, &PartError{Part: "font", Err: err}
 	}
+	if err := a.buildVoice(cfg); err != nil {
+		return a, &PartError{Part: "voice", Err: err}
+	}
 	if a.hw.Printer != nil {
 		if a.receipts, err = newReceipts(a, cfg, a.hw.Printer, parts.Simulated); err != nil {
 			return a, &PartError{Part: "receipt", Err: err}
@@ -203,7 +212,7 @@ func New(cfg config.Config, parts Parts) (a *Agent, err error) {
 }
 
 // PartError is a New that failed in one part of the pad: "key", "store",
-// "font", "receipt" or "sync". Selftest reports it under that part.
+// "font", "voice", "receipt" or "sync". Selftest reports it under that part.
 type PartError struct {
 	Part string
 	Err  error

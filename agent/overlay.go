@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"time"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -143,6 +145,10 @@ func settings(cfg config.Config) (pad.Settings, error) {
 	if err != nil {
 		return pad.Settings{}, err
 	}
+	slow := time.Duration(1)
+	if cfg.Display.Elder {
+		slow = 2 // elder mode: twice the time to choose and to read
+	}
 	return pad.Settings{
 		Origin:   rating.Origin{DeviceID: cfg.DeviceID, AreaCode: cfg.AreaCode, Hall: cfg.Hall, Window: cfg.Window, Channel: cfg.Channel},
 		Location: loc,
@@ -150,8 +156,8 @@ func settings(cfg config.Config) (pad.Settings, error) {
 		Reasons:  cfg.Reasons,
 
 		SessionTimeout: cfg.Rules.SessionTimeout.Duration,
-		ReasonsTimeout: cfg.Rules.ReasonsTimeout.Duration,
-		ThanksDuration: cfg.Rules.ThanksDuration.Duration,
+		ReasonsTimeout: slow * cfg.Rules.ReasonsTimeout.Duration,
+		ThanksDuration: slow * cfg.Rules.ThanksDuration.Duration,
 		MinInterval:    cfg.Rules.MinInterval.Duration,
 		Walkin:         cfg.Rules.Walkin,
 		ButtonsOnly:    cfg.Display.ButtonsOnly,

@@ -39,6 +39,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.pad.Start()
 	wg.Go(func() { a.upd.watchTrial(ctx) })
 	wg.Go(func() { a.every(ctx, time.Hour, a.prune) })
+	wg.Go(func() { a.runVoice(ctx) })
 	if a.link != nil {
 		unsub := a.pad.Subscribe(func(pad.View) { a.link.Kick() }) // a record may have landed
 		defer unsub()
@@ -47,11 +48,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if b := a.hw.Buttons; b != nil {
 		wg.Go(func() {
 			a.driver(ctx, a.hw.ButtonsName, func(ctx context.Context) error {
-				return b.Run(ctx, func(star int) {
-					if _, err := a.pad.Press(star); err != nil {
-						a.log.Warn("press", "star", star, "err", err)
-					}
-				})
+				return b.Run(ctx, a.buttonPress)
 			})
 		})
 	}

@@ -12,6 +12,7 @@ import (
 
 	"evalpad/agent/config"
 	"evalpad/agent/hardware"
+	"evalpad/agent/voice"
 	"evalpad/pad"
 	"evalpad/sync/protocol"
 	"evalpad/trust"
@@ -175,6 +176,21 @@ func Selftest(ctx context.Context, cfg config.Config, parts Parts, o SelftestOpt
 	default:
 		o.Say("printer: printing a test receipt")
 		rep.add("printer", a.testPrint(ctx, o.Timeout), hw.PrinterName+": test receipt printed, status fine"+statusNote(cfg.Printer))
+	}
+	switch { // only a pad with voice.enabled has a voice line
+	case !cfg.Voice.Enabled:
+	case a == nil:
+		rep.skip("voice", "not tested: the pad did not start")
+	default:
+		dev := firstNonEmpty(cfg.Voice.Device, "ALSA's default")
+		o.Say("voice: playing 请您对本次服务进行评价 on %s at %d%%", dev, cfg.Voice.Volume)
+		pctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		err := a.voice.PlayNow(pctx, voice.KeyPrompt)
+		cancel()
+		if err == nil && o.Confirm != nil {
+			err = o.Confirm("是否听到“请您对本次服务进行评价”？Did you hear the prompt? [y/N] ")
+		}
+		rep.add("voice", err, fmt.Sprintf("%s: the prompt played at %d%%", dev, cfg.Voice.Volume))
 	}
 	return rep.done()
 }

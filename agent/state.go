@@ -53,6 +53,9 @@ func (a *Agent) State() localapi.State {
 		st.Printer = ps
 		st.Faults = append(st.Faults, hardware.PrinterFaults(ps)...)
 	}
+	if e := a.voiceErr.Load(); e != nil {
+		st.Faults = append(st.Faults, "voice: "+*e)
+	}
 	if e := a.panelErr.Load(); e != nil {
 		st.Faults = append(st.Faults, "panel: "+*e)
 	}

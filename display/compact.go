@@ -2,6 +2,7 @@ package display
 
 import (
 	"image"
+	"image/color"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ import (
 // compactWidth is the width under which the compact layout is used.
 const compactWidth = 320
 
-func (r *Renderer) compact() bool { return r.size.W < compactWidth }
+func (r *Renderer) compact() bool { return r.size.W < compactWidth || r.elder }
 
 // csz are the compact layout's type sizes and spacing.
 type csz struct {
@@ -29,6 +30,9 @@ type csz struct {
 }
 
 func (r *Renderer) cs() csz {
+	if r.elder {
+		return r.elderSizes()
+	}
 	if r.size.W >= 200 {
 		return csz{small: 12, body: 14, title: 16, big: 20, huge: 26, pad: 8, gap: 5}
 	}
@@ -267,7 +271,7 @@ func (r *Renderer) levelColumnsCompact(m *Model) int {
 	fk := faceKey{c.small, true}
 	lh := lineHeight(fk.size)
 	colW := W / 5
-	st := min(colW/6, 9)
+	st := min(colW/6, max(9, c.small*6/10)) // elder mode: larger stars
 	tileH := st + 2*lh + 10
 	y0 := H - tileH - gap/2
 	for i, lv := range m.starOrder() {
@@ -305,12 +309,13 @@ func (r *Renderer) rateCompact(m *Model, body image.Rectangle) {
 		top = r.levelRows(m)
 	}
 	title := m.text(txtRateTitle)
-	fkt := r.fitSize(title, W-2*c.pad, c.title, 12, true)
-	if r.measure(fkt, title) > W-2*c.pad {
+	x1 := r.elderToggle(m, image.Rect(c.pad, body.Min.Y+c.gap, W-c.pad, body.Min.Y+c.gap+lineHeight(c.title)), faceKey{c.body, true}, c.gap)
+	fkt := r.fitSize(title, x1-c.pad, c.title, c.small, true)
+	if r.measure(fkt, title) > x1-c.pad {
 		fkt.bold = false
 	}
 	lt := lineHeight(fkt.size)
-	row := image.Rect(c.pad, body.Min.Y+c.gap, W-c.pad, body.Min.Y+c.gap+lt)
+	row := image.Rect(c.pad, body.Min.Y+c.gap, x1, body.Min.Y+c.gap+lt)
 	r.label(title, row, fkt, cText, left)
 	area := image.Rect(c.pad, row.Max.Y+c.gap, W-c.pad, top-c.gap)
 	if m.Mode == rating.ModeTheme && len(m.Cases) > 0 {
@@ -502,7 +507,7 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 				r.box(rc, rad, cDisabled, cDisabled, 0)
 				r.round(badge, d/2, cFaint)
 				r.shapeOp(shapeStar, badge.Inset(d/5), cDisabled)
-				r.label(txtOverall, text, fkb, cFaint, left)
+				r.label(txtOverall, text, fkb, cMuted, left)
 				continue
 			case m.Target == "":
 				r.box(rc, rad, cBlueTint, cBlue, 2)
@@ -524,7 +529,7 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 			r.round(badge, d/2, cGreen)
 			r.shapeOp(shapeCheck, badge.Inset(d/6), cWhite)
 			rw := r.measure(faceKey{c.small, false}, txtRated)
-			r.label(txtRated, text, faceKey{c.small, false}, cGreen, right)
+			r.label(txtRated, text, faceKey{c.small, false}, cGreenText, right)
 			r.label(cs.TaskName, image.Rect(text.Min.X, text.Min.Y, text.Max.X-rw-3, text.Max.Y), fk, cMuted, left)
 			continue
 		case cs.ProjectNo == m.Target:
@@ -567,6 +572,7 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 		r.round(chip, h/2, levelColor[lv])
 		r.stars(lv, st, chip.Min.X+h/2+sw/2, y+h/2, cWhite)
 		r.label(word, image.Rect(chip.Min.X+h/2+sw+4, y, chip.Max.X, y+h), fkc, cWhite, left)
+		r.readPill(m, image.Rect(chip.Max.X+c.gap, y, W-c.pad, y+h), fkc, c.gap)
 		y += h + c.gap
 	}
 	title := m.text(txtReasonTitle)
@@ -588,12 +594,9 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	r.fill(image.Rect(0, bar.Min.Y, W, bar.Min.Y+1), cLine)
 	bw := r.measure(fkb, m.text(txtConfirm)) + bh*2/3
 	btn := image.Rect(W-c.pad-bw, bar.Min.Y+c.gap, W-c.pad, bar.Min.Y+c.gap+bh)
-	btnColor := cBlue
-	if len(m.Selected) == 0 {
-		btnColor = rgb(0x9D, 0xB7, 0xE6)
-	}
+	btnColor, ink := confirmColors(m)
 	r.round(btn, min(r.rad(), 6), btnColor)
-	r.label(m.text(txtConfirm), btn, fkb, cWhite, center)
+	r.label(m.text(txtConfirm), btn, fkb, ink, center)
 	r.target(image.Rect(btn.Min.X-c.gap, bar.Min.Y, W, H), Target{Kind: TargetConfirm})
 	first := txtPickOne
 	if len(m.Selected) > 0 {
@@ -604,9 +607,9 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	if m.ButtonsOnly { // the keys, above the bar
 		fkh := faceKey{c.small, false}
 		lh := lineHeight(fkh.size)
-		n, _ := r.lines(fkh, txtKeyHint, W-2*c.pad, 2)
+		n, _ := r.lines(fkh, keyHint(m), W-2*c.pad, 2)
 		n = min(n, 2)
-		r.para(txtKeyHint, image.Rect(c.pad, listBottom-n*lh, W-c.pad, listBottom), fkh, cMuted, center, n)
+		r.para(keyHint(m), image.Rect(c.pad, listBottom-n*lh, W-c.pad, listBottom), fkh, cMuted, center, n)
 		listBottom -= n*lh + c.gap
 	}
 
@@ -790,4 +793,13 @@ func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
 	r.para(m.text(txtCallStaff), image.Rect(c.pad, y, W-c.pad, y+nc*lm), fkm, cMuted, center, nc)
 	y += nc * lm
 	r.para(m.Message, image.Rect(c.pad, y, W-c.pad, y+ml), fkm, cMuted, center, 2)
+}
+
+// confirmColors are 确认提交's fill and text: blue, or grey with nothing
+// selected yet (a touch then says 请至少选择一项); both 4.5:1 or more.
+func confirmColors(m *Model) (fill, ink color.RGBA) {
+	if len(m.Selected) == 0 {
+		return cDisabled, cMuted
+	}
+	return cBlue, cWhite
 }

@@ -104,6 +104,17 @@
 // first page when the screen changes). On a buttons-only pad the reasons'
 // page is the focused reason's, so 1 and 2 move through every page.
 //
+// # Elder mode
+//
+// Model.Elder (适老化) draws the compact layout's stacked screens with the
+// type and targets of elder.go: 18 pt body, 30 pt titles, 60 dp targets, at
+// the DPI the renderer is given (SetDPI; PanelDPI by default), one reason
+// or item a row, paged. It fits only where a 30 pt title of six
+// characters goes across (ElderFits: 1024×600 and 800×480 at their usual
+// DPI); elsewhere Elder is ignored. With Model.OfferElder a touch pad's
+// rate screen has 大字 (标准字 in elder mode) at the end of its title row,
+// a TargetElder for the pad to switch.
+//
 // # Buttons-only pads
 //
 // A pad without a touch panel chooses 差评 reasons with its five buttons.
@@ -114,7 +125,8 @@
 //	1 键  下一项   focus the next reason (wraps)
 //	3 键  选择     select / unselect the focused reason (ToggleReason)
 //	5 键  确认     确认提交 (Confirm); with nothing selected the screen says 请至少选择一项
-//	4 键  —        ignored
+//	4 键  朗读     with OfferRead (a pad with a voice): the agent reads the
+//	               reasons out; else ignored
 //
 // With the default StarOrder the 2 and 1 buttons are the two rightmost,
 // so left moves back and right moves on. The focus order is the order of

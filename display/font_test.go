@@ -64,7 +64,7 @@ func TestAllTextsHaveGlyphs(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
-	if err := testFont(t).Check(txtKeyHint, ellipsis, "0123456789 ABCXYZ abcxyz -_.:/", txtRateHint, txtRateHintKeys); err != nil {
+	if err := testFont(t).Check(txtKeyHint, txtKeyHintRead, ellipsis, "0123456789 ABCXYZ abcxyz -_.:/", txtRateHint, txtRateHintKeys); err != nil {
 		t.Error(err)
 	}
 }

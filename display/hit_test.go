@@ -125,7 +125,13 @@ func TestTargets(t *testing.T) {
 						want = append(want, Target{Kind: TargetReason, Code: x.Code})
 					}
 					want = append(want, Target{Kind: TargetConfirm})
+					if tc.m.OfferRead && !tc.m.ButtonsOnly && s.W >= 240 { // under 240 no room beside the level
+						want = append(want, Target{Kind: TargetRead})
+					}
 				case ScreenRate:
+					if tc.m.OfferElder && r.ElderFits() {
+						want = append(want, Target{Kind: TargetElder, Elder: true})
+					}
 					for lv := 1; lv <= 5; lv++ {
 						want = append(want, Target{Kind: TargetStar, Stars: lv})
 					}

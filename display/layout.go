@@ -39,6 +39,8 @@ type op struct {
 
 // The palette: a red and gold header as on the hall's signs, a light page,
 // white cards, near-black text; a colour per level, white text on each.
+// Every text is at least 4.5:1 against what it is drawn on
+// (TestContrastAndTargets).
 var (
 	cHeader     = rgb(0xB0, 0x17, 0x1C)
 	cHeaderDark = rgb(0x86, 0x0E, 0x12)
@@ -57,15 +59,16 @@ var (
 	cRed        = rgb(0xC3, 0x22, 0x22)
 	cRedTint    = rgb(0xFD, 0xEC, 0xEC)
 	cGreen      = rgb(0x1B, 0x84, 0x3C)
+	cGreenText  = rgb(0x15, 0x69, 0x2F) // green text on grey: 4.5:1 needs darker
 	cWhite      = rgb(0xFF, 0xFF, 0xFF)
 	cStar       = rgb(0xF0, 0x9E, 0x1A)
 
 	levelColor = [6]color.RGBA{
 		cFaint,
 		rgb(0xC0, 0x1F, 0x1F), // 1 非常不满意
-		rgb(0xC9, 0x56, 0x0A), // 2 不满意
+		rgb(0xB2, 0x4C, 0x09), // 2 不满意
 		rgb(0x1F, 0x62, 0xB8), // 3 基本满意
-		rgb(0x2E, 0x8B, 0x3E), // 4 满意
+		rgb(0x27, 0x7A, 0x35), // 4 满意
 		rgb(0x14, 0x6E, 0x31), // 5 非常满意
 	}
 )
@@ -89,6 +92,7 @@ const (
 	txtReasonTitle  = "请选择不满意的原因（可多选）"
 	txtConfirm      = "确认提交"
 	txtKeyHint      = "1/2 键移动 · 3 键选择 · 5 键确认"
+	txtKeyHintRead  = "1/2 键移动 · 3 键选择 · 4 键朗读 · 5 键确认"
 	txtPickOne      = "请至少选择一项"
 	txtThanks       = "感谢您的评价！"
 	txtYourRating   = "您的评价"
@@ -228,6 +232,7 @@ func (r *Renderer) pill(s string, x0, x1, cy, h int, fk faceKey, fill, ink color
 // layout computes the ops of m's screen into r.ops.
 func (r *Renderer) layout(m *Model) {
 	r.ops = r.ops[:0]
+	r.elder = m.Elder && r.elderFits()
 	W, H := r.size.W, r.size.H
 	r.fill(image.Rect(0, 0, W, H), cPage)
 	if r.compact() {
@@ -478,4 +483,13 @@ func count(cache *map[int]string, n int, prefix, suffix string) string {
 		(*cache)[n] = s
 	}
 	return s
+}
+
+// keyHint is the reasons screen's key hint on a buttons-only pad: with a
+// voice (OfferRead) the 4 key reads the reasons out.
+func keyHint(m *Model) string {
+	if m.OfferRead {
+		return txtKeyHintRead
+	}
+	return txtKeyHint
 }

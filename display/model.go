@@ -2,6 +2,7 @@ package display
 
 import (
 	"image"
+	"math"
 	"time"
 
 	"evalpad/rating"
@@ -66,6 +67,18 @@ type Model struct {
 	FaultCode string // fault: a short code a technician looks up, e.g. E10
 	LastStars int    // thanks: the level just given, 0 draws none
 
+	// Elder is the elder-friendly mode (适老化, doc.go "Elder mode"): the
+	// compact layout's stacked screens with type of at least 18 pt (titles
+	// 30 pt) at the panel's DPI, targets of at least 60 dp, fewer reasons a
+	// page. Ignored on a panel too small for it (Renderer.ElderFits).
+	Elder bool
+	// OfferElder draws the 大字 / 标准字 toggle on a touch pad's rate screen
+	// (a TargetElder), where elder mode fits: the citizen's choice.
+	OfferElder bool
+	// OfferRead draws 朗读 on a touch pad's reasons screen (a TargetRead):
+	// the pad has a voice to read the reasons out with.
+	OfferRead bool
+
 	// Texts replaces screen texts by key (see TextKeys); a key left out, or
 	// empty, keeps the default.
 	Texts map[string]string
@@ -89,9 +102,11 @@ const (
 	TargetItem               // a theme item on the rate screen: ProjectNo
 	TargetOverall            // 整体评价 on a theme rate screen
 	TargetPage               // 上一页/下一页 on a small panel: show Page (not a pad input)
+	TargetElder              // 大字 / 标准字 on the rate screen: elder mode on (Elder) or off
+	TargetRead               // 朗读 on the reasons screen: read the reasons out
 )
 
-var targetNames = [...]string{"none", "star", "reason", "confirm", "item", "overall", "page"}
+var targetNames = [...]string{"none", "star", "reason", "confirm", "item", "overall", "page", "elder", "read"}
 
 func (k TargetKind) String() string {
 	if int(k) < len(targetNames) {
@@ -110,6 +125,7 @@ type Target struct {
 	Code      string
 	ProjectNo string
 	Page      int
+	Elder     bool // TargetElder: what the touch turns elder mode to
 }
 
 // defaultStarOrder is the usual button row: 非常满意 on the left.
@@ -155,4 +171,21 @@ func (m *Model) text(def string) string {
 		return t
 	}
 	return def
+}
+
+// PanelDPI is the pixel density of the panel usually sold at size s, for
+// sizes in millimetres when the config names no display.dpi: 10.1" at
+// 1024×600 (118 dpi), 7" at 800×480 (133), 3.5" at 480×320 (165), 2.8"
+// at 320×240 (143), and the ST7789 modules: 2.0" 240×320 (200), 1.3"
+// 240×240 (261), 1.9" 170×320 (191), 1.14" 135×240 (241). Other sizes
+// are taken to be 160 dpi (one dp a pixel).
+func PanelDPI(s Size) float64 {
+	diag := map[Size]float64{
+		{1024, 600}: 10.1, {800, 480}: 7, {480, 320}: 3.5, {320, 240}: 2.8,
+		{240, 320}: 2.0, {240, 240}: 1.3, {170, 320}: 1.9, {135, 240}: 1.14,
+	}[s]
+	if diag == 0 {
+		return 160
+	}
+	return math.Round(math.Hypot(float64(s.W), float64(s.H)) / diag)
 }

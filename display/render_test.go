@@ -139,6 +139,14 @@ func goldenModels() []struct {
 		m.Mode = rating.ModeSingle
 		m.Cases = []rating.Case{{ProjectNo: "37090020261125000123", TaskCode: "11370900MB28562XXX", TaskName: "企业设立登记"}}
 	})
+	add("rate_offer_elder", func(m *Model) { // the citizen may choose elder mode: 大字 (标准字 in it)
+		m.Screen = ScreenRate
+		m.Mode = rating.ModeBatch
+		m.OfferElder = true
+		for i := 0; i < 2; i++ {
+			m.Cases = append(m.Cases, rating.Case{ProjectNo: fmt.Sprintf("3709002026112500013%d", i), TaskName: "不动产登记"})
+		}
+	})
 	add("rate_batch", func(m *Model) {
 		m.Screen = ScreenRate
 		m.Mode = rating.ModeBatch
@@ -164,6 +172,12 @@ func goldenModels() []struct {
 		m.Stars = 2
 		m.Offered = reasons.Two
 		m.Selected = []string{"208", "213"}
+	})
+	add("reasons_read_none", func(m *Model) { // a voice to read them out; nothing chosen yet
+		m.Screen = ScreenReasons
+		m.Stars = 1
+		m.Offered = reasons.One
+		m.OfferRead = true
 	})
 	add("reasons_buttons", func(m *Model) {
 		m.Screen = ScreenReasons
@@ -344,6 +358,69 @@ func TestTextsReplaceDefaults(t *testing.T) {
 		}
 		if TextKeys()[tc.key] != tc.def {
 			t.Errorf("TextKeys()[%q] = %q, want %q", tc.key, TextKeys()[tc.key], tc.def)
+		}
+	}
+}
+
+// TestGoldenElder: every screen in elder mode at every size it fits
+// (1024×600 and 800×480 at their usual DPI); at the others elder mode
+// draws the normal screens.
+func TestGoldenElder(t *testing.T) {
+	for _, s := range testSizes {
+		r := testRenderer(t, s)
+		img, plain := r.NewImage(), r.NewImage()
+		for _, tc := range goldenModels() {
+			m := tc.m
+			m.Elder = true
+			name := fmt.Sprintf("elder_%s_%dx%d", tc.name, s.W, s.H)
+			t.Run(name, func(t *testing.T) {
+				r.Render(img, m)
+				if r.ElderFits() {
+					checkGolden(t, name, img)
+					return
+				}
+				r.Render(plain, tc.m)
+				if !bytes.Equal(img.Pix, plain.Pix) {
+					t.Errorf("elder mode does not fit %v, yet changes the screen", s)
+				}
+			})
+		}
+	}
+}
+
+// The elder toggle is a target where elder mode fits, on a touch pad: a
+// touch on it asks for elder mode, and in elder mode for the standard one.
+func TestElderToggleTarget(t *testing.T) {
+	for _, s := range testSizes {
+		r := testRenderer(t, s)
+		m := baseModel()
+		m.Screen, m.OfferElder = ScreenRate, true
+		for _, elder := range []bool{false, true} {
+			m.Elder = elder
+			var found []TargetRect
+			for _, tr := range r.Targets(m) {
+				if tr.Kind == TargetElder {
+					found = append(found, tr)
+				}
+			}
+			switch {
+			case !r.ElderFits() && len(found) != 0:
+				t.Errorf("%v: an elder toggle where elder mode does not fit", s)
+			case r.ElderFits() && (len(found) != 1 || found[0].Elder == elder):
+				t.Errorf("%v elder=%v: toggles %+v, want one turning it to %v", s, elder, found, !elder)
+			case r.ElderFits():
+				c := found[0].Rect.Min.Add(found[0].Rect.Size().Div(2))
+				if got, ok := r.Hit(m, c.X, c.Y); !ok || got.Kind != TargetElder {
+					t.Errorf("%v: a touch on the toggle hits %+v", s, got)
+				}
+			}
+			m.ButtonsOnly = true
+			for _, tr := range r.Targets(m) {
+				if tr.Kind == TargetElder {
+					t.Errorf("%v: an elder toggle on a buttons-only pad", s)
+				}
+			}
+			m.ButtonsOnly = false
 		}
 	}
 }

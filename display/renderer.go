@@ -17,6 +17,9 @@ type Renderer struct {
 	font *Font
 	size Size
 
+	dpi   float64 // the panel's pixels per inch (SetDPI; PanelDPI by default)
+	elder bool    // the model being laid out is in elder mode (Model.Elder)
+
 	geo  float64 // layout scale: 1 at 1024×600
 	text float64 // text scale: shrinks slower than the layout
 
@@ -44,12 +47,31 @@ func NewRenderer(f *Font, s Size) (*Renderer, error) {
 	}
 	geo := min(float64(s.W)/float64(DefaultSize.W), float64(s.H)/float64(DefaultSize.H))
 	r := &Renderer{
-		font: f, size: s, geo: geo, text: math.Pow(geo, 0.55),
+		font: f, size: s, geo: geo, dpi: PanelDPI(s), text: math.Pow(geo, 0.55),
 		faces:  map[faceKey]*mixedFace{},
 		glyphs: map[glyphKey]*glyph{},
 		shapes: map[shapeKey]*alphaMask{},
 	}
 	return r, nil
+}
+
+// SetDPI sets the panel's real pixel density, which elder mode's type
+// sizes are in points of (display.dpi); 0 or less keeps PanelDPI.
+func (r *Renderer) SetDPI(dpi float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if dpi > 0 {
+		r.dpi = dpi
+	} else {
+		r.dpi = PanelDPI(r.size)
+	}
+}
+
+// DPI is the pixel density elder mode sizes its type for.
+func (r *Renderer) DPI() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dpi
 }
 
 // Size is the panel size the renderer draws.

@@ -54,15 +54,15 @@ func (r *Renderer) levelTiles(m *Model) int {
 
 // titleRow draws a screen's title at the top of body with an optional
 // pill on the right; it returns the row.
-func (r *Renderer) titleRow(body image.Rectangle, title, badge string) image.Rectangle {
+func (r *Renderer) titleRow(m *Model, body image.Rectangle, title, badge string) image.Rectangle {
 	pad, gap := r.pad(), r.gap()
 	fkt := faceKey{r.fs(36), true}
 	row := image.Rect(pad, body.Min.Y+gap, r.size.W-pad, body.Min.Y+gap+lineHeight(fkt.size)+gap/2)
-	x1 := row.Max.X
+	x1 := r.elderToggle(m, row, faceKey{r.fs(24), true}, gap)
 	if badge != "" {
 		fkb := faceKey{r.fs(24), true}
 		h := fkb.size * 17 / 10
-		pr := r.pill(badge, 0, row.Max.X, (row.Min.Y+row.Max.Y)/2, h, fkb, cBlueTint, cBlue, row.Dx()/2)
+		pr := r.pill(badge, 0, x1, (row.Min.Y+row.Max.Y)/2, h, fkb, cBlueTint, cBlue, row.Dx()/2)
 		x1 = pr.Min.X - gap
 	}
 	for fkt.size > 14 && r.measure(fkt, title) > x1-row.Min.X {
@@ -95,7 +95,7 @@ func (r *Renderer) rateScreen(m *Model, body image.Rectangle) {
 	case m.Mode == rating.ModeTheme:
 		badge = count(&r.memo.theme, len(m.Cases), "主题式办理 共", "项")
 	}
-	row := r.titleRow(body, m.text(txtRateTitle), badge)
+	row := r.titleRow(m, body, m.text(txtRateTitle), badge)
 	area := image.Rect(pad, row.Max.Y+gap/2, r.size.W-pad, tilesTop-gap)
 	if m.Mode == rating.ModeTheme && len(m.Cases) > 0 {
 		r.themeItems(m, area)
@@ -252,9 +252,9 @@ func (r *Renderer) themeItems(m *Model, area image.Rectangle) {
 				r.box(rc, rad, cDisabled, cDisabled, 0)
 				r.round(badge, d/2, cFaint)
 				r.shapeOp(shapeStar, badge.Inset(d/5), cDisabled)
-				w := r.label(txtOverall, text, fkb, cFaint, left)
+				w := r.label(txtOverall, text, fkb, cMuted, left)
 				if sub := image.Rect(text.Min.X+w+ip, text.Min.Y, text.Max.X, text.Max.Y); r.measure(fks, txtOverallOff) <= sub.Dx() {
-					r.label(txtOverallOff, sub, fks, cFaint, left)
+					r.label(txtOverallOff, sub, fks, cMuted, left)
 				}
 				continue
 			case on:
@@ -280,7 +280,7 @@ func (r *Renderer) themeItems(m *Model, area image.Rectangle) {
 			r.shapeOp(shapeCheck, badge.Inset(d/6), cWhite)
 			fkr := fks
 			rw := r.measure(fkr, txtRated)
-			r.label(txtRated, text, fkr, cGreen, right)
+			r.label(txtRated, text, fkr, cGreenText, right)
 			r.label(c.TaskName, image.Rect(text.Min.X, text.Min.Y, text.Max.X-rw-ip/2, text.Max.Y), fk, cMuted, left)
 			continue
 		case c.ProjectNo == m.Target:
@@ -359,6 +359,7 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 		r.label(word, image.Rect(chip.Min.X+h/2+sw+fkc.size/2, chip.Min.Y, chip.Max.X, chip.Max.Y), fkc, cWhite, left)
 		x = chip.Max.X + gap
 	}
+	row.Max.X = r.readPill(m, row, faceKey{r.fs(24), true}, gap)
 	for fkt.size > 14 && r.measure(fkt, m.text(txtReasonTitle)) > row.Max.X-x {
 		fkt.size -= 2
 	}
@@ -373,12 +374,9 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 	bh := bb - 2*max(r.px(14), 5)
 	bw := max(r.px(260), r.measure(fkb, m.text(txtConfirm))+2*bh/2)
 	btn := image.Rect(W-pad-bw, bar.Min.Y+(bb-bh)/2, W-pad, bar.Min.Y+(bb-bh)/2+bh)
-	btnColor := cBlue
-	if len(m.Selected) == 0 {
-		btnColor = rgb(0x9D, 0xB7, 0xE6)
-	}
+	btnColor, ink := confirmColors(m)
 	r.round(btn, r.rad(), btnColor)
-	r.label(m.text(txtConfirm), btn, fkb, cWhite, center)
+	r.label(m.text(txtConfirm), btn, fkb, ink, center)
 	r.target(image.Rect(btn.Min.X-gap, bar.Min.Y, W, H), Target{Kind: TargetConfirm})
 	info := image.Rect(pad, bar.Min.Y, btn.Min.X-gap, H)
 	fki := faceKey{r.fs(26), true}
@@ -394,10 +392,10 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 		if lh1+lh2 <= info.Dy() {
 			y := info.Min.Y + (info.Dy()-lh1-lh2)/2
 			r.label(first, image.Rect(info.Min.X, y, info.Max.X, y+lh1), fki, cText, left)
-			r.label(txtKeyHint, image.Rect(info.Min.X, y+lh1, info.Max.X, y+lh1+lh2), fkh, cMuted, left)
+			r.label(keyHint(m), image.Rect(info.Min.X, y+lh1, info.Max.X, y+lh1+lh2), fkh, cMuted, left)
 		} else {
 			w := r.label(first, info, fki, cText, left)
-			r.label(txtKeyHint, image.Rect(info.Min.X+w+gap, info.Min.Y, info.Max.X, info.Max.Y), fkh, cMuted, left)
+			r.label(keyHint(m), image.Rect(info.Min.X+w+gap, info.Min.Y, info.Max.X, info.Max.Y), fkh, cMuted, left)
 		}
 	} else {
 		r.label(first, info, fki, cText, left)

@@ -84,7 +84,7 @@ func (p *Pad) press(s rating.Stars, now time.Time) Outcome {
 	p.bad = &pending{Stars: s, Reasons: []string{}, Target: p.target, At: now}
 	p.focus = 0
 	p.screen = ScreenReasons
-	p.reasonsBy = now.Add(p.set.ReasonsTimeout)
+	p.reasonsBy = now.Add(p.slow(p.set.ReasonsTimeout))
 	p.saveProgress()
 	return Outcome{Result: ResultReasons}
 }
@@ -201,7 +201,7 @@ func (p *Pad) landed(c commit, now time.Time) {
 	p.target = firstUnrated(p.sess)
 	p.screen = c.next
 	if c.next == ScreenThanks {
-		p.thanksBy = now.Add(p.set.ThanksDuration)
+		p.thanksBy = now.Add(p.slow(p.set.ThanksDuration))
 	}
 	if c.next == ScreenRate && p.sess != nil {
 		p.reasonsBy = time.Time{}
@@ -353,6 +353,7 @@ func (p *Pad) OpenSession(s rating.Session) (OpenResult, error) {
 		}
 		res.Closed = c.recs // as stored, with their seq
 	}
+	p.elder = false // the next citizen chooses again
 	p.log.Info("session opened", "session", s.ID, "mode", s.Mode, "cases", len(s.Cases))
 	p.reschedule()
 	res.Screen = p.screen
@@ -491,4 +492,29 @@ func (p *Pad) reschedule() {
 		p.settle(p.clock.Now())
 		p.reschedule()
 	})
+}
+
+// SetElder is the citizen choosing elder mode (适老化) on the screen, or
+// leaving it: the screens show it (View.Elder) and the reasons screen's
+// timeout and the thank-you's duration double, until the next session
+// opens. A reasons screen already up gets the extra time at once; leaving
+// elder mode does not shorten it.
+func (p *Pad) SetElder(on bool) {
+	p.mu.Lock()
+	defer p.unlockNotify()
+	now := p.clock.Now()
+	p.settle(now)
+	if on && !p.elder && p.screen == ScreenReasons {
+		p.reasonsBy = p.reasonsBy.Add(p.set.ReasonsTimeout)
+	}
+	p.elder = on
+	p.reschedule()
+}
+
+// slow is d, doubled in elder mode.
+func (p *Pad) slow(d time.Duration) time.Duration {
+	if p.elder {
+		return 2 * d
+	}
+	return d
 }

@@ -146,6 +146,7 @@ type Pad struct {
 	target    string    // theme: project_no selected to rate on its own
 	bad       *pending  // on the reasons screen
 	focus     int       // reasons screen, buttons only: the focused reason
+	elder     bool      // the citizen chose elder mode: reasons and thanks last twice as long
 	reasonsBy time.Time
 	thanksBy  time.Time
 	lastAt    time.Time // last rating committed (anti-abuse)

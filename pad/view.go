@@ -20,6 +20,7 @@ type View struct {
 	Selected    []string           `json:"reasons_selected,omitempty"`
 	Focus       int                `json:"reasons_focus"` // buttons only: index of the focused reason; -1 with touch
 	ButtonsOnly bool               `json:"buttons_only"`
+	Elder       bool               `json:"elder"` // the citizen chose elder mode (SetElder) for this session
 	Walkin      bool               `json:"walkin"`
 	OnDuty      rating.RecordStaff `json:"on_duty"`
 	Fault       *Fault             `json:"fault,omitempty"`
@@ -78,6 +79,7 @@ func (p *Pad) view() View {
 		v.Fault = &f
 	}
 	v.Message = p.message
+	v.Elder = p.elder
 	if p.last != nil {
 		v.Last = &RecordView{ID: p.last.ID, Seq: p.last.Seq, Stars: p.last.Stars, At: p.last.At}
 	}

@@ -41,6 +41,7 @@ type Config struct {
 	Panel   Panel             `toml:"panel"`
 	Sync    Sync              `toml:"sync"`
 	Update  Update            `toml:"update"`
+	Voice   Voice             `toml:"voice"`
 	Texts   map[string]string `toml:"texts"`   // screen texts replaced by key (display.TextKeys), e.g. thanks = "感谢您的评价！"
 	Reasons rating.Reasons    `toml:"reasons"` // rating.DefaultReasons(); a level given replaces that level's list
 }
@@ -52,6 +53,12 @@ type Display struct {
 	StarOrder   []int  `toml:"star_order"`   // [5,4,3,2,1]: the level of each physical button, left to right
 	ButtonsOnly bool   `toml:"buttons_only"` // false: no touch; reasons are chosen with the buttons (2 previous, 1 next, 3 select, 5 confirm)
 	ScanURL     string `toml:"scan_url"`     // base URL of 扫码评价 (window QR code and receipts); http(s)
+	// Elder mode (适老化, README "Elder mode"): type of 18 pt and titles of
+	// 30 pt at the panel's real size, 60 dp targets, reasons paged, the
+	// reasons and thanks timeouts doubled. false: the citizen may choose it
+	// on the rate screen (大字). Only where it fits (1024×600, 800×480).
+	Elder bool    `toml:"elder"` // false
+	DPI   float64 `toml:"dpi"`   // 0 = the panel's usual density for its size (display.PanelDPI, README); else 50..600 pixels per inch
 }
 
 // Printer is the receipt printer.
@@ -94,6 +101,16 @@ type Update struct {
 	UBootConfig string   `toml:"uboot_config"` // "": agent slots; else fw_env.config of U-Boot A/B (rootfs updates)
 	RootfsA     string   `toml:"rootfs_a"`     // U-Boot A/B: slot a's block device (or image file), absolute
 	RootfsB     string   `toml:"rootfs_b"`     // U-Boot A/B: slot b's block device
+}
+
+// Voice is the pad's spoken prompts (package agent/voice): 请您对本次服务进行评价
+// when a session opens, 感谢您的评价 once the record is committed, the
+// reasons read out when asked, played through ALSA's aplay.
+type Voice struct {
+	Enabled bool              `toml:"enabled"` // false; `evalpad sim` turns it on (--voice=false off)
+	Volume  int               `toml:"volume"`  // 80; 0..100, percent of the clip as recorded
+	Device  string            `toml:"device"`  // "" (ALSA's default) or an ALSA PCM, e.g. "plughw:0,0"
+	Clips   map[string]string `toml:"clips"`   // key → WAV file (PCM, 8 or 16 bit) replacing the shipped clip; keys: prompt, thanks, reasons, reason.<code>
 }
 
 // Buttons is where the five star buttons come from on a real pad.
@@ -208,6 +225,7 @@ func Default() Config {
 			StarOrder: []int{5, 4, 3, 2, 1},
 			ScanURL:   "https://hcp.example.gov.cn/rate",
 		},
+		Voice:   Voice{Volume: 80, Clips: map[string]string{}},
 		Printer: Printer{Paper: 80, QR: "native", Status: true, Profile: "epson"},
 		Buttons: Buttons{GPIOActiveLow: true, Debounce: Duration{30 * time.Millisecond}, SerialBaud: 115200,
 			GPIOPins: map[string]string{}, EvdevKeys: map[string]int{}},

@@ -81,6 +81,9 @@ func (c Config) Validate() error {
 	}
 	add("display.star_order", checkStarOrder(c.Display.StarOrder))
 	add("display.scan_url", checkURL(c.Display.ScanURL))
+	if d := c.Display.DPI; d != 0 && (d < 50 || d > 600) {
+		add("display.dpi", fmt.Errorf("must be 0 (the panel's usual) or 50 to 600 pixels per inch, got %g", d))
+	}
 	if c.Printer.Paper != 58 && c.Printer.Paper != 80 {
 		add("printer.paper", fmt.Errorf("must be 58 or 80 (mm), got %d", c.Printer.Paper))
 	}
@@ -107,6 +110,7 @@ func (c Config) Validate() error {
 	}
 	c.Sync.validate(add)
 	c.Update.validate(add)
+	c.Voice.validate(add)
 	keys := display.TextKeys()
 	for k, t := range c.Texts {
 		if _, ok := keys[k]; !ok {
@@ -474,4 +478,20 @@ func checkRange(d Duration, min, max time.Duration) error {
 		return fmt.Errorf("must be between %v and %v (got %v)", min, max, d.Duration)
 	}
 	return nil
+}
+
+func (v Voice) validate(add func(string, error)) {
+	if v.Volume < 0 || v.Volume > 100 {
+		add("voice.volume", fmt.Errorf("must be between 0 and 100 (percent), got %d", v.Volume))
+	}
+	if len(v.Device) > 64 || strings.ContainsAny(v.Device, " \t\n") {
+		add("voice.device", fmt.Errorf("%q is not an ALSA device name", v.Device))
+	}
+	for k, p := range v.Clips {
+		if k != "prompt" && k != "thanks" && k != "reasons" && !(strings.HasPrefix(k, "reason.") && len(k) > len("reason.")) {
+			add("voice.clips", fmt.Errorf("unknown key %q: prompt, thanks, reasons or reason.<code>", k))
+			continue
+		}
+		add("voice.clips."+k, checkPath(p, true))
+	}
 }

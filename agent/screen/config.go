@@ -18,7 +18,7 @@ func StaticOf(cfg config.Config) (Static, error) {
 		return Static{}, err
 	}
 	return Static{Hall: cfg.Hall, Window: cfg.Window, ScanURL: WindowScanURL(cfg),
-		StarOrder: cfg.Display.StarOrder, Location: loc, Texts: cfg.Texts}, nil
+		StarOrder: cfg.Display.StarOrder, Location: loc, Texts: cfg.Texts, Elder: cfg.Display.Elder, DPI: cfg.Display.DPI}, nil
 }
 
 // WindowScanURL is the window's static 扫码评价 QR code: base?d=DEVICE&w=WINDOW.

@@ -19,6 +19,8 @@ type Static struct {
 	StarOrder    []int
 	Location     *time.Location
 	Texts        map[string]string // screen texts replaced by key (display.TextKeys)
+	Elder        bool              // display.elder: elder mode always; else the citizen may choose it (大字)
+	DPI          float64           // display.dpi: the panel's real density, 0 its usual (display.PanelDPI)
 }
 
 // Inputs is what a touch drives (package pad's *Pad implements it).
@@ -27,6 +29,7 @@ type Inputs interface {
 	ToggleReason(code string) (pad.Outcome, error)
 	Confirm() (pad.Outcome, error)
 	SelectTarget(projectNo string) (pad.Outcome, error)
+	SetElder(on bool)
 }
 
 // Screen renders the pad's views. Safe for concurrent use.
@@ -40,7 +43,8 @@ type Screen struct {
 	view    pad.View
 	photos  map[string]image.Image // staff id → decoded photo
 	offline bool
-	page    int // the page of reasons or theme items a small panel shows (display.Model.Page)
+	page    int    // the page of reasons or theme items a small panel shows (display.Model.Page)
+	readOut func() // a touch on 朗读 (OnReadOut); nil: no voice, no 朗读
 	frame   *image.RGBA
 	model   display.Model
 	minute  int64 // the clock minute the frame shows
@@ -62,6 +66,7 @@ func New(font *display.Font, size display.Size, static Static, clock pad.Clock) 
 	if static.Location == nil {
 		static.Location = time.Local
 	}
+	r.SetDPI(static.DPI)
 	return &Screen{font: font, r: r, static: static, clock: clock, photos: map[string]image.Image{}, dirty: true,
 		frame: r.NewImage(), watch: map[int]func(uint64, pad.View){}}, nil
 }
@@ -106,6 +111,17 @@ func (s *Screen) SetStatic(st Static) {
 		st.Location = time.Local
 	}
 	s.static = st
+	s.r.SetDPI(st.DPI)
+	s.changed()
+}
+
+// OnReadOut puts 朗读 on the reasons screen of a touch pad: a touch on it
+// calls fn (the pad's voice reads the reasons out). Set it before the
+// screen is shown.
+func (s *Screen) OnReadOut(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readOut = fn
 	s.changed()
 }
 
@@ -174,6 +190,7 @@ func (s *Screen) modelFor(v pad.View, now time.Time) display.Model {
 		Offline: s.offline, StarOrder: s.static.StarOrder,
 		Stars: v.Stars, Offered: v.Offered, Selected: v.Selected, Focus: v.Focus, ButtonsOnly: v.ButtonsOnly,
 		Message: v.Message, Texts: s.static.Texts, Page: s.page,
+		Elder: s.static.Elder || v.Elder, OfferElder: !s.static.Elder, OfferRead: s.readOut != nil,
 	}
 	if !now.IsZero() {
 		m.Clock = now.In(s.static.Location)
@@ -245,6 +262,19 @@ func (s *Screen) Touch(in Inputs, x, y int) (display.Target, pad.Outcome, error)
 		s.page = t.Page
 		s.changed()
 		s.mu.Unlock()
+		return t, pad.Outcome{}, nil
+	}
+	if t.Kind == display.TargetRead {
+		s.mu.Lock()
+		fn := s.readOut
+		s.mu.Unlock()
+		if fn != nil {
+			fn()
+		}
+		return t, pad.Outcome{}, nil
+	}
+	if t.Kind == display.TargetElder { // the citizen's choice, for this session
+		in.SetElder(t.Elder)
 		return t, pad.Outcome{}, nil
 	}
 	var out pad.Outcome

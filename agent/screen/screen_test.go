@@ -3,6 +3,7 @@ package screen
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"image"
 	"image/png"
 	"strings"
@@ -108,6 +109,7 @@ func (in *inputs) ToggleReason(code string) (pad.Outcome, error) {
 }
 func (in *inputs) Confirm() (pad.Outcome, error)              { return in.note("confirm") }
 func (in *inputs) SelectTarget(p string) (pad.Outcome, error) { return in.note("target " + p) }
+func (in *inputs) SetElder(on bool)                           { in.note(fmt.Sprint("elder ", on)) }
 
 // A touch on a target of the frame shown makes the input it means; a touch
 // on nothing makes none.
@@ -122,12 +124,16 @@ func TestTouchMakesTheInputShown(t *testing.T) {
 		if err != nil || got != tg.Target {
 			t.Fatalf("touch at %v: %+v %v, want %+v", c, got, err, tg.Target)
 		}
+		if tg.Kind == display.TargetElder {
+			want = append(want, "elder true")
+			continue
+		}
 		want = append(want, "press "+string(rune('0'+tg.Stars)))
 	}
-	if len(want) != 5 || strings.Join(in.calls, ",") != strings.Join(want, ",") {
+	if len(want) != 6 || strings.Join(in.calls, ",") != strings.Join(want, ",") {
 		t.Fatalf("inputs %v, want %v", in.calls, want)
 	}
-	if got, _, _ := s.Touch(in, 2, 2); got != (display.Target{}) || len(in.calls) != 5 {
+	if got, _, _ := s.Touch(in, 2, 2); got != (display.Target{}) || len(in.calls) != 6 {
 		t.Errorf("a touch on nothing: %+v, inputs %v", got, in.calls)
 	}
 }
@@ -260,5 +266,55 @@ func TestTouchPagesReasons(t *testing.T) {
 		if tg.Kind == display.TargetPage && tg.Page != 1 {
 			t.Errorf("after the screen changed: a page target to %d, want the first page's (to 1)", tg.Page)
 		}
+	}
+}
+
+// Elder mode: the citizen's 大字 shows on the rate screen and asks the pad
+// for it; a view in elder mode draws it (the toggle then says 标准字, and
+// asks to leave it). display.elder draws it always, with no toggle.
+func TestElderMode(t *testing.T) {
+	s, _ := newScreen(t, config.Default())
+	v := rateView(1)
+	s.Show(v)
+	plain := frame(s)
+	toggle := func() (display.TargetRect, bool) {
+		for _, tg := range s.Targets() {
+			if tg.Kind == display.TargetElder {
+				return tg, true
+			}
+		}
+		return display.TargetRect{}, false
+	}
+	in := &inputs{}
+	tg, ok := toggle()
+	if !ok {
+		t.Fatal("no 大字 toggle on the rate screen")
+	}
+	c := tg.Rect.Min.Add(tg.Rect.Size().Div(2))
+	s.Touch(in, c.X, c.Y)
+	v.Version, v.Elder = 2, true // what the pad answers SetElder(true) with
+	s.Show(v)
+	if bytes.Equal(plain, frame(s)) {
+		t.Error("elder mode draws the same frame")
+	}
+	if tg, ok = toggle(); !ok || tg.Elder {
+		t.Fatalf("in elder mode the toggle is %+v, want one that leaves it", tg)
+	}
+	c = tg.Rect.Min.Add(tg.Rect.Size().Div(2))
+	s.Touch(in, c.X, c.Y)
+	if strings.Join(in.calls, ",") != "elder true,elder false" {
+		t.Errorf("inputs %v", in.calls)
+	}
+
+	cfg := config.Default()
+	cfg.Display.Elder = true
+	s, _ = newScreen(t, cfg)
+	s.Show(rateView(1))
+	if _, ok := toggle(); ok {
+		t.Error("a toggle with display.elder")
+	}
+	elder := frame(s)
+	if bytes.Equal(plain, elder) {
+		t.Error("display.elder draws the standard screen")
 	}
 }

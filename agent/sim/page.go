@@ -58,6 +58,7 @@ type Page struct {
 type subscriber struct {
 	state   chan struct{}
 	receipt chan int
+	voice   chan string
 }
 
 // Register adds the page's routes to mux and starts following the screen
@@ -107,6 +108,18 @@ func (p *Page) Printed(n int) {
 		select {
 		case s.receipt <- n:
 		default:
+		}
+	}
+}
+
+// Spoke tells the page's clients to play the clip of key (Voice.OnPlay).
+func (p *Page) Spoke(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for s := range p.subs {
+		select {
+		case s.voice <- key:
+		default: // a client that does not keep up misses a clip, never the pad
 		}
 	}
 }
@@ -233,15 +246,16 @@ type stateEvent struct {
 	Faults  []string    `json:"faults"`
 }
 
-// events streams "state" (the whole state, after every change) and
-// "receipt" ({"job":n}) events until the client goes away.
+// events streams "state" (the whole state, after every change),
+// "receipt" ({"job":n}) and "voice" ({"key":…}: play /sim/voice/clips/key)
+// events until the client goes away.
 func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		localapi.Error(w, http.StatusInternalServerError, "streaming unsupported")
 		return
 	}
-	s := &subscriber{state: make(chan struct{}, 1), receipt: make(chan int, 4)}
+	s := &subscriber{state: make(chan struct{}, 1), receipt: make(chan int, 4), voice: make(chan string, 32)}
 	p.mu.Lock()
 	p.subs[s] = struct{}{}
 	p.mu.Unlock()
@@ -261,6 +275,9 @@ func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-keepalive.C:
 			fmt.Fprint(w, ": keepalive\n\n")
+		case k := <-s.voice:
+			b, _ := json.Marshal(map[string]string{"key": k})
+			fmt.Fprintf(w, "event: voice\ndata: %s\n\n", b)
 		case n := <-s.receipt:
 			fmt.Fprintf(w, "event: receipt\ndata: {\"job\":%d}\n\n", n)
 		case <-s.state:

@@ -72,6 +72,7 @@ func simFlags(cfg *config.Config, cfgPath *string, out io.Writer) *flag.FlagSet 
 	fs.StringVar(cfgPath, "config", *cfgPath, "TOML config file (default: embedded defaults)")
 	fs.StringVar(&cfg.API.Listen, "listen", cfg.API.Listen, "address of the local and simulation API (api.listen)")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "state directory (data_dir; default "+defaultSimData()+")")
+	fs.BoolVar(&cfg.Voice.Enabled, "voice", true, "speak the prompts, played in the page's browser (voice.enabled; on in the simulator)")
 	s := &cfg.Sync
 	fs.StringVar(&s.Broker, "broker", s.Broker, "MQTT broker of the central, e.g. tcp://HOST:1883 or ssl://HOST:8883 (sync.broker; none keeps records in the outbox)")
 	fs.StringVar(&s.Username, "broker-user", s.Username, "MQTT username (the password is read from env EVALPAD_BROKER_PASSWORD)")

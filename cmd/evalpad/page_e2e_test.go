@@ -51,7 +51,8 @@ type region struct {
 }
 
 // TestSimulatorPage drives the simulator page in headless Chromium as a
-// person would: the counter panel opens a theme session, the 2★ button is
+// person would: the counter panel opens a theme session (the page plays the
+// voice prompt), the 2★ button is
 // pressed, two reasons and 确认提交 are tapped on the screen image, the
 // thank-you shows, and the receipt printed from the counter panel appears.
 func TestSimulatorPage(t *testing.T) {
@@ -72,7 +73,8 @@ func TestSimulatorPage(t *testing.T) {
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile), chromedp.WindowSize(1400, 1000))
+		chromedp.UserDataDir(profile), chromedp.WindowSize(1400, 1000),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"), chromedp.Flag("mute-audio", true))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
@@ -136,6 +138,8 @@ func TestSimulatorPage(t *testing.T) {
 		shot("page-idle"),
 		chromedp.Click(`#open-theme`, chromedp.ByID),
 		screenIs("rate"),
+		// The page plays the pad's prompt: its clip started in the browser.
+		chromedp.WaitVisible(`body[data-voice~="prompt"]`, chromedp.ByQuery),
 		shot("page-theme-rate"),
 		chromedp.Click(`#star-2`, chromedp.ByID),
 		screenIs("reasons"),
@@ -210,6 +214,11 @@ func TestSimulatorPage(t *testing.T) {
 		t.Fatalf("browser: %v\n%s", err, c.stderr())
 	}
 
+	var played []struct{ Key, At string }
+	if code, err := c.call("GET", "/sim/voice", nil, &played); err != nil || code != 200 || len(played) < 2 ||
+		played[0].Key != "prompt" || played[len(played)-1].Key != "thanks" || played[0].At == "" {
+		t.Errorf("GET /sim/voice: %d %v %+v, want the prompt first and the thanks last", code, err, played)
+	}
 	var recs struct {
 		Records []struct {
 			Record struct {

@@ -43,6 +43,7 @@
       (v.fault ? ` · 故障 ${v.fault.code}` : "");
     $("faults").textContent = (st.faults || []).length ? "需处理：" + st.faults.join("；") : "";
     document.body.dataset.screen = v.screen;
+    $("read").disabled = v.screen !== "reasons";
   }
 
   let lastSession = null, seq = 0;
@@ -88,10 +89,27 @@
     img.dataset.job = job;
   }
 
+  // The pad's voice: each clip it plays comes as a "voice" event and plays
+  // here; body[data-voice] lists the keys whose clip started playing.
+  const heard = [];
+  let speaking = null;
+  function playVoice(key) {
+    if (speaking) speaking.pause(); // the pad cut it for a newer cue
+    const a = speaking = new Audio("/sim/voice/clips/" + encodeURIComponent(key));
+    a.addEventListener("playing", () => {
+      heard.push(key);
+      document.body.dataset.voice = heard.join(" ");
+      $("voice").textContent = "🔊 " + key;
+    }, {once: true});
+    a.play().catch((e) => { $("voice").textContent = "声音未播放（" + e.name + "）：点击页面后浏览器才允许播放"; });
+  }
+  $("read").addEventListener("click", () => call("POST", "/sim/voice/read").then(() => say(""), (e) => say(e.message)));
+
   function connect() {
     const es = new EventSource("/sim/events");
     es.addEventListener("state", (e) => showState(JSON.parse(e.data)));
     es.addEventListener("receipt", (e) => showReceipt(JSON.parse(e.data).job));
+    es.addEventListener("voice", (e) => playVoice(JSON.parse(e.data).key));
     es.onopen = () => { $("conn").textContent = "已连接"; $("conn").classList.remove("off"); };
     es.onerror = () => { $("conn").textContent = "连接中断，重连中…"; $("conn").classList.add("off"); };
   }
