@@ -20,7 +20,8 @@ import (
 )
 
 // ExportMap is a deployment's code map for the platform export: the
-// 评价渠道 (pf) of each channel and the 满意度 direction. Provinces differ.
+// 评价渠道 (pf) of each channel, the 满意度 direction and the version of
+// the indicator (reason) codes the platform takes. Provinces differ.
 type ExportMap struct {
 	// Channels: pf by channel name (ChannelScan, ChannelSMS, …, and
 	// ChannelPad for the pads' own ratings); nil or missing: the defaults
@@ -31,6 +32,12 @@ type ExportMap struct {
 	// Reverse numbers satisfaction as GB/T 39046 does (1 = 非常满意 … 5 =
 	// 非常不满意); false: 1 = 非常不满意 … 5 = 非常满意.
 	Reverse bool `json:"reverse"`
+	// Reasons maps an indicator code a record carries (the code it was
+	// given, of the list its pad had: 1★ 1xx, 2★ 2xx, and for good ratings
+	// 3★ 3xx, 4★ 4xx, 5★ 5xx where a deployment collects them) to the code
+	// of the list version the platform takes, e.g. a retired 105 to its
+	// successor; a code not in it goes as it is. Codes are three digits.
+	Reasons map[string]string `json:"reasons"`
 }
 
 // LoadExportMap reads an ExportMap from a JSON file; unknown fields and
@@ -50,12 +57,30 @@ func LoadExportMap(path string) (*ExportMap, error) {
 	for k, v := range m.Channels {
 		codes["channels."+k] = v
 	}
+	for k, v := range m.Reasons {
+		if !indicatorCode(k) || !indicatorCode(v) {
+			return nil, fmt.Errorf("central: export map %s: reasons: %q → %q: an indicator code is three digits", path, k, v)
+		}
+	}
 	for k, v := range codes {
 		if n, err := strconv.Atoi(v); (v != "" || k != "default") && (err != nil || n < 0 || len(v) > 3) {
 			return nil, fmt.Errorf("central: export map %s: %s: %q is not a code of 1 to 3 digits", path, k, v)
 		}
 	}
 	return &m, nil
+}
+
+// indicatorCode: a national indicator code, three digits (108, 214, 517).
+func indicatorCode(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for _, r := range c {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ChannelPad names the pads' own ratings (现场 一次一评) in an ExportMap.
@@ -134,11 +159,24 @@ func (m ExportMap) Rows(r *rating.Record) ([]ExportRow, error) {
 			n += "-" + strconv.Itoa(i+1)
 		}
 		out = append(out, ExportRow{ProjectNo: c.ProjectNo, TaskCode: c.TaskCode, TaskName: c.TaskName, AreaCode: r.AreaCode,
-			PF: pf, Satisfaction: strconv.Itoa(sat), EvalDetail: strings.Join(r.Reasons, ","),
+			PF: pf, Satisfaction: strconv.Itoa(sat), EvalDetail: m.detail(r.Reasons),
 			AssessTime: at.Format(time.DateTime), AssessNumber: n})
 	}
 	return out, nil
 }
+
+// detail is evalDetail: the record's codes through Reasons, comma-separated.
+func (m ExportMap) detail(codes []string) string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = cmp.Or(m.Reasons[c], c)
+	}
+	return strings.Join(out, ",")
+}
+
+// exportPage is how many records Export reads at a time: a year's export
+// streams, it is never held in memory (a variable for the tests).
+var exportPage = 1000
 
 // Export writes the rows of the records of days from..to (YYYY-MM-DD,
 // inclusive) in arrival order as JSON lines ("jsonl") or CSV with a
@@ -152,28 +190,35 @@ func (m ExportMap) Export(ctx context.Context, st Store, from, to, format string
 			return fmt.Errorf("%w: from and to: %q is not a day YYYY-MM-DD", ErrBadFilter, d)
 		}
 	}
-	rows, err := st.Records(ctx, Filter{From: from, To: to, Kind: string(rating.KindRating)})
-	if err != nil {
-		return fmt.Errorf("central: export: %w", err)
-	}
 	cw := csv.NewWriter(w)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	if format == "csv" {
 		cw.Write(exportHeader)
 	}
-	for i := range rows {
-		out, err := m.Rows(&rows[i].Record)
+	f := Filter{From: from, To: to, Kind: string(rating.KindRating), Limit: exportPage}
+	for {
+		rows, err := st.Records(ctx, f)
 		if err != nil {
-			return err
+			return fmt.Errorf("central: export: %w", err)
 		}
-		for _, r := range out {
-			if format == "csv" {
-				cw.Write(r.fields())
-			} else if err := enc.Encode(r); err != nil {
+		for i := range rows {
+			out, err := m.Rows(&rows[i].Record)
+			if err != nil {
 				return err
 			}
+			for _, r := range out {
+				if format == "csv" {
+					cw.Write(r.fields())
+				} else if err := enc.Encode(r); err != nil {
+					return err
+				}
+			}
 		}
+		if len(rows) < f.Limit {
+			break
+		}
+		f.After = rows[len(rows)-1].ID
 	}
 	cw.Flush()
 	return cw.Error()

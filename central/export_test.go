@@ -52,11 +52,18 @@ func TestExport(t *testing.T) {
 		name   string
 		m      ExportMap
 		format string
+		page   int
 	}{
-		{"national", ExportMap{}, "jsonl"},
-		{"national", ExportMap{}, "csv"},
-		{"gbt39046", ExportMap{Reverse: true, Default: "9", Channels: ChannelCodes{ChannelPad: "5", ChannelScan: "2"}}, "csv"},
+		{"national", ExportMap{}, "jsonl", 0},
+		{"national", ExportMap{}, "csv", 0},
+		{"national", ExportMap{}, "csv", 2}, // read two records at a time: the same rows
+		{"gbt39046", ExportMap{Reverse: true, Default: "9", Channels: ChannelCodes{ChannelPad: "5", ChannelScan: "2"},
+			Reasons: map[string]string{"213": "215", "115": "116"}}, "csv", 0},
 	} {
+		if c.page > 0 {
+			defer func(n int) { exportPage = n }(exportPage)
+			exportPage = c.page
+		}
 		var b bytes.Buffer
 		if err := c.m.Export(ctx, st, "2026-11-25", "2026-11-26", c.format, &b); err != nil {
 			t.Fatal(err)
@@ -89,16 +96,18 @@ func TestLoadExportMap(t *testing.T) {
 		os.WriteFile(p, []byte(s), 0o644)
 		return p
 	}
-	m, err := LoadExportMap(write(`{"channels":{"pad":"5","qr":"2"},"default":"9","reverse":true}`))
-	if err != nil || !m.Reverse || m.Default != "9" || m.Channels.Code(ChannelScan) != "2" || m.Channels.Code(ChannelSMS) != "6" {
+	m, err := LoadExportMap(write(`{"channels":{"pad":"5","qr":"2"},"default":"9","reverse":true,"reasons":{"105":"115"}}`))
+	if err != nil || !m.Reverse || m.Default != "9" || m.Channels.Code(ChannelScan) != "2" || m.Channels.Code(ChannelSMS) != "6" || m.Reasons["105"] != "115" {
 		t.Errorf("%+v %v", m, err)
 	}
 	for body, want := range map[string]string{
-		`{"channels":{"qr":"二"}}`: "channels.qr",
-		`{"default":"1234"}`:      "default",
-		`{"reversed":true}`:       "unknown field",
-		`{"channels":{"qr":""}}`:  "channels.qr",
-		`not json`:                "invalid character",
+		`{"channels":{"qr":"二"}}`:   "channels.qr",
+		`{"default":"1234"}`:        "default",
+		`{"reversed":true}`:         "unknown field",
+		`{"channels":{"qr":""}}`:    "channels.qr",
+		`not json`:                  "invalid character",
+		`{"reasons":{"105":"15"}}`:  "reasons",
+		`{"reasons":{"x05":"115"}}`: "reasons",
 	} {
 		if _, err := LoadExportMap(write(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", body, err, want)
