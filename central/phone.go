@@ -3,11 +3,11 @@ package central
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -39,49 +39,77 @@ type SampleRow struct {
 }
 
 // Sample is a quarter's random sample of served cases: every case a pad
-// reported (rated or not) in the quarter's days, each once, ordered by
-// device and project_no, shuffled by a generator seeded with seed and the
-// quarter, the first size kept. The same store, quarter, size and seed
-// give the same list. quarter is "2026Q4".
+// reported (rated or not) in the quarter's days, each once; each case gets
+// a key hashed from seed, the quarter, its device and its project_no, and
+// the size cases with the smallest keys are kept, in key order. The same
+// store, quarter, size and seed give the same list, and a larger size the
+// same list and more. The quarter's records are read a page at a time and
+// only the sample is held (a city's quarter is millions of records).
+// quarter is "2026Q4".
 func Sample(ctx context.Context, st Store, quarter string, size int, seed uint64) ([]SampleRow, error) {
 	from, to, err := quarterDays(quarter)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.Records(ctx, Filter{From: from, To: to})
-	if err != nil {
-		return nil, fmt.Errorf("central: sample: %w", err)
-	}
-	seen := map[[2]string]bool{}
-	var all []SampleRow
-	for _, r := range rows {
-		if slices.Contains(r.Flags, FlagDefault) || slices.Contains(r.Flags, FlagChannel) {
-			continue
+	var prefix [8]byte
+	binary.BigEndian.PutUint64(prefix[:], seed)
+	key := func(dev, projectNo string) uint64 {
+		h := fnv.New64a()
+		h.Write(prefix[:])
+		for _, v := range []string{quarter, dev, projectNo} {
+			h.Write([]byte(v))
+			h.Write([]byte{0})
 		}
-		for _, c := range r.Cases {
-			k := [2]string{r.DeviceID, c.ProjectNo}
-			if seen[k] {
+		return h.Sum64()
+	}
+	type keyed struct {
+		k uint64
+		r SampleRow
+	}
+	var kept []keyed // sorted by key, at most size
+	in := map[[2]string]bool{}
+	f := Filter{From: from, To: to, Limit: samplePage}
+	for {
+		rows, err := st.Records(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("central: sample: %w", err)
+		}
+		for _, r := range rows {
+			if slices.Contains(r.Flags, FlagDefault) || slices.Contains(r.Flags, FlagChannel) {
 				continue
 			}
-			seen[k] = true
-			all = append(all, SampleRow{Ref: quarter + ":" + r.DeviceID + ":" + c.ProjectNo, DeviceID: r.DeviceID, Hall: r.Hall,
-				Window: r.Window, StaffID: r.Staff.ID, StaffName: r.Staff.Name, SessionID: r.SessionID, ProjectNo: c.ProjectNo,
-				TaskCode: c.TaskCode, TaskName: c.TaskName, Served: cmp.Or(r.OpenedAt, r.At)})
+			for _, c := range r.Cases {
+				id := [2]string{r.DeviceID, c.ProjectNo}
+				k := key(r.DeviceID, c.ProjectNo)
+				if in[id] || (len(kept) == size && k >= kept[size-1].k) {
+					continue
+				}
+				i, _ := slices.BinarySearchFunc(kept, k, func(e keyed, k uint64) int { return cmp.Compare(e.k, k) })
+				kept = slices.Insert(kept, i, keyed{k, SampleRow{Ref: quarter + ":" + r.DeviceID + ":" + c.ProjectNo, DeviceID: r.DeviceID, Hall: r.Hall,
+					Window: r.Window, StaffID: r.Staff.ID, StaffName: r.Staff.Name, SessionID: r.SessionID, ProjectNo: c.ProjectNo,
+					TaskCode: c.TaskCode, TaskName: c.TaskName, Served: cmp.Or(r.OpenedAt, r.At)}})
+				in[id] = true
+				if len(kept) > size {
+					last := kept[size].r
+					delete(in, [2]string{last.DeviceID, last.ProjectNo})
+					kept = kept[:size]
+				}
+			}
 		}
+		if len(rows) < f.Limit {
+			break
+		}
+		f.After = rows[len(rows)-1].ID
 	}
-	slices.SortFunc(all, func(a, b SampleRow) int {
-		return cmp.Or(cmp.Compare(a.DeviceID, b.DeviceID), cmp.Compare(a.ProjectNo, b.ProjectNo))
-	})
-	h := fnv.New64a()
-	h.Write([]byte(quarter))
-	rng := rand.New(rand.NewPCG(seed, h.Sum64()))
-	size = min(size, len(all))
-	for i := range size { // partial Fisher–Yates
-		j := i + rng.IntN(len(all)-i)
-		all[i], all[j] = all[j], all[i]
+	out := make([]SampleRow, len(kept))
+	for i, e := range kept {
+		out[i] = e.r
 	}
-	return all[:size], nil
+	return out, nil
 }
+
+// samplePage is how many records Sample reads at a time.
+const samplePage = 1000
 
 // quarterDays are the first and last day of quarter "YYYYQn".
 func quarterDays(q string) (from, to string, err error) {
