@@ -150,7 +150,8 @@ func (s *SQLStore) rollupWhere(f Filter, items bool, read int) (string, []any) {
 		}
 	}
 	if len(f.Windows) > 0 {
-		add(windowsCond(f.Windows, func() string { return "?" }))
+		cond, wargs := windowsCond(f.Windows, func() string { return "?" })
+		add(cond, wargs...)
 	}
 	return s.q(" WHERE " + strings.Join(where, " AND ")), args
 }
@@ -369,7 +370,8 @@ func (s *SQLStore) Unrated(ctx context.Context, q UnratedQuery) ([]UnratedRow, e
 		}
 	}
 	if len(f.Windows) > 0 {
-		add(windowsCond(f.Windows, func() string { return "?" }))
+		cond, wargs := windowsCond(f.Windows, func() string { return "?" })
+		add(cond, wargs...)
 	}
 	if f.From != "" {
 		add("day >= ?", f.From)
