@@ -52,16 +52,19 @@ type API struct {
 		Devices(ctx context.Context) ([]Registered, error)
 		Downlinks(ctx context.Context, device string, limit int) ([]Downlink, error)
 	} // nil: registry routes not served
-	Downlinks *Downlinks       // nil: send routes not served
-	Rollouts  *Rollouts        // nil: firmware and rollout routes not served (rollout_api.go)
-	Rule      *TimeRule        // for GET /api/v1/unrated; nil: not served
-	Composite *Composite       // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
-	SMS       *SMS             // the SMS gateway's routes (operator, sms.go); nil: not served
-	Export    *ExportMap       // GET /api/v1/export (export.go); nil: not served
-	Now       func() time.Time // default time.Now
-	Health    func() any       // the hub's counters; nil for none
-	Devices   func() any       // the pads' last status; nil for none
-	Logger    *slog.Logger
+	Downlinks *Downlinks // nil: send routes not served
+	Rollouts  *Rollouts  // nil: firmware and rollout routes not served (rollout_api.go)
+	Rule      *TimeRule  // for GET /api/v1/unrated; nil: not served
+	Composite *Composite // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
+	SMS       *SMS       // the SMS gateway's routes (operator, sms.go); nil: not served
+	Export    *ExportMap // GET /api/v1/export (export.go); nil: not served
+	// Complaints gives the monthly report its 差评处置 counts (report.go);
+	// nil: the report says they are not available.
+	Complaints ComplaintSource
+	Now        func() time.Time // default time.Now
+	Health     func() any       // the hub's counters; nil for none
+	Devices    func() any       // the pads' last status; nil for none
+	Logger     *slog.Logger
 }
 
 // Limits of GET /api/v1/records.
@@ -81,6 +84,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/records", auth.Scoped(a.records))
 	mux.HandleFunc("GET /api/v1/stats", auth.Scoped(a.stats))
 	mux.HandleFunc("GET /api/v1/whoami", auth.Scoped(whoami))
+	mux.HandleFunc("GET /api/v1/ranking", auth.Scoped(a.serveRanking))
+	mux.HandleFunc("GET /report/{hall}/{month}", auth.Scoped(a.serveReport))
 	if a.Rule != nil {
 		mux.HandleFunc("GET /api/v1/unrated", auth.Scoped(a.unrated))
 	}

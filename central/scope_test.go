@@ -224,3 +224,9 @@ func applicantKey(t *testing.T, b []byte) string {
 	}
 	return walk(v)
 }
+
+func httptestServer(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
