@@ -85,7 +85,8 @@ h1{font-size:1.5em}h2{font-size:1.15em;border-bottom:1px solid #999;margin-top:1
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.25em .5em;text-align:right}
 th:first-child,td:first-child,td.k{text-align:left}.low{background:#fde2e2}.muted{color:#777}
 .kpi{display:flex;gap:2em}.kpi div{font-size:1.6em}.kpi small{display:block;font-size:.55em;color:#555}
-@media print{body{margin:1cm;font-size:11pt}.low{-webkit-print-color-adjust:exact;print-color-adjust:exact}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}
+@page{size:A4;margin:1.5cm}
+@media print{body{margin:0;font-size:11pt}.low{-webkit-print-color-adjust:exact;print-color-adjust:exact}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}
 </style></head><body>
 <h1>{{.Hall}} · {{.Month}} 好差评月报</h1>
 <p class="muted">生成于 {{.Made.Format "2006-01-02 15:04"}}；评价人信息不收集、不显示。</p>
