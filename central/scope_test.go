@@ -166,6 +166,14 @@ func TestScopeValidate(t *testing.T) {
 		!(Scope{Role: RoleStaff, StaffID: "s"}).Allows("A", "1", "s") || (Scope{}).Allows("A", "1", "s") {
 		t.Error("Allows")
 	}
+	for _, role := range []string{RoleHall, RoleDepartment, RoleStaff} {
+		if allows(role, RoleSupervisor) || allows(role, RoleOperator) || !allows(role, "") {
+			t.Errorf("%s: may read the system's lists or write", role)
+		}
+	}
+	if allows(RoleSupervisor, RoleOperator) || !allows(RoleOperator, RoleSupervisor) {
+		t.Error("supervisor and operator as before")
+	}
 }
 
 // TestNoEvaluatorIdentity: no answer of the API to any role carries a field
