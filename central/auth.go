@@ -71,23 +71,14 @@ type Auth struct {
 func IssueToken(ctx context.Context, st interface {
 	AddToken(ctx context.Context, hash, role, note string, now time.Time) error
 }, role, note string, now time.Time) (string, error) {
-	if !validRole(role) {
-		return "", fmt.Errorf("central: role %q is not one of %s", role, strings.Join(Roles, ", "))
+	if err := (Scope{Role: role}).Validate(); err != nil { // a scoped role needs its scope: IssueScopedToken
+		return "", err
 	}
 	tok := NewToken()
 	if err := st.AddToken(ctx, TokenHash(tok), role, note, now); err != nil {
 		return "", err
 	}
 	return tok, nil
-}
-
-func validRole(r string) bool {
-	for _, x := range Roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }
 
 // allows reports whether a token of role has need; need "" (Scoped) is

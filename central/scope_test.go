@@ -171,6 +171,9 @@ func TestScopeValidate(t *testing.T) {
 			t.Errorf("%s: may read the system's lists or write", role)
 		}
 	}
+	if _, err := IssueToken(context.Background(), (*SQLStore)(nil), RoleHall, "", t0); err == nil || !strings.Contains(err.Error(), "needs --hall") {
+		t.Errorf("a hall token without its hall: %v", err)
+	}
 	if allows(RoleSupervisor, RoleOperator) || !allows(RoleOperator, RoleSupervisor) {
 		t.Error("supervisor and operator as before")
 	}
