@@ -83,7 +83,7 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC",sans-serif;margin:2em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;border-bottom:1px solid #999;margin-top:1.5em}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.25em .5em;text-align:right}
-th:first-child,td:first-child,td.k{text-align:left}.low{background:#fde2e2}.muted{color:#777}
+th:first-child,td:first-child,td.k,th.k{text-align:left}.low{background:#fde2e2}.muted{color:#777}
 .kpi{display:flex;gap:2em}.kpi div{font-size:1.6em}.kpi small{display:block;font-size:.55em;color:#555}
 @page{size:A4;margin:1.5cm}
 @media print{body{margin:0;font-size:11pt}.low{-webkit-print-color-adjust:exact;print-color-adjust:exact}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}
@@ -105,7 +105,7 @@ th:first-child,td:first-child,td.k{text-align:left}.low{background:#fde2e2}.mute
 {{template "ranking" .Staff}}{{template "ranking" .Win}}
 </body></html>
 {{define "ranking"}}{{$rk := .}}<h2 id="ranking-{{.By}}">{{if eq .By "staff"}}工作人员{{else}}窗口{{end}}排名（按满意率 95% Wilson 下限）</h2>
-<table><tr><th>名次</th><th>{{if eq .By "staff"}}工号{{else}}窗口{{end}}</th><th>姓名</th><th>评价</th><th>好评</th><th>满意率</th><th>Wilson 下限</th><th>服务满意率（办件）</th></tr>
+<table><tr><th>名次</th><th class="k">{{if eq .By "staff"}}工号{{else}}窗口{{end}}</th><th class="k">{{if eq .By "staff"}}姓名{{else}}名称{{end}}</th><th>评价</th><th>好评</th><th>满意率</th><th>Wilson 下限</th><th>服务满意率（办件）</th></tr>
 {{range .Ranked}}<tr{{if low $rk .Key}} class="low"{{end}}><td>{{.Rank}}</td><td class="k">{{.Key}}</td><td class="k">{{.Name}}</td><td>{{.Rated}}</td><td>{{.Good}}</td><td>{{pct .Satisfaction}}</td><td>{{pct .Wilson}}</td><td>{{pct .CaseSatisfaction}}</td></tr>
 {{else}}<tr><td colspan="8" class="muted">本月无评价</td></tr>{{end}}</table>
 <p>连续 {{.Periods}} 个月排名后 {{.Bottom}} 名：{{range $i, $p := .Persistent}}{{if $i}}、{{end}}<strong class="persistent">{{$p.Key}}{{with $p.Name}} {{.}}{{end}}</strong>{{else}}无{{end}}</p>{{end}}

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -10,7 +16,8 @@ import (
 // TestFiguresPageRoles: the figures page with a hall manager's token shows
 // the hall's figures and its scope, and no pad, rollout or rejected list;
 // with another staff member's token it shows none of the hall's ratings;
-// the token command refuses a hall token without its hall.
+// the token command refuses a hall token without its hall. The hall's
+// monthly report renders in the browser (a screenshot, hub-report.png).
 func TestFiguresPageRoles(t *testing.T) {
 	ctx, shot := browser(t)
 	data := t.TempDir()
@@ -53,6 +60,33 @@ func TestFiguresPageRoles(t *testing.T) {
 		}
 		if strings.Contains(scope, "undefined") {
 			t.Errorf("%s: %q", c.name, scope)
+		}
+	}
+	reportShot(t, ctx, shot, base, hall)
+}
+
+func reportShot(t *testing.T, ctx context.Context, shot func(string) chromedp.Action, base, tok string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/report/泰安市政务服务中心/"+time.Now().Format("2006-01"), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("report: %d %s", resp.StatusCode, b)
+	}
+	file := filepath.Join(t.TempDir(), "report.html")
+	os.WriteFile(file, b, 0o644)
+	var text string
+	if err := chromedp.Run(ctx, chromedp.Navigate("file://"+file), chromedp.Text(`body`, &text, chromedp.ByQuery), shot("hub-report")); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"好差评月报", "TA0123", "李四", "差评处置"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q: %s", want, text)
 		}
 	}
 }
