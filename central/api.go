@@ -18,6 +18,8 @@ import (
 // API is the hub's API. Every route but health needs a bearer token
 // (Auth; see auth.go for the roles), supervisor unless said:
 //
+//	GET /api/v1/records, /stats, /unrated, /ranking and /report: any role, narrowed to the token's
+//	    Scope (scope.go; a filter outside it → 403 naming why); GET /api/v1/whoami → the token's Scope
 //	GET /api/v1/records?device_id=&hall=&window=&staff_id=&kind=&stars=&good=&item=&from=&to=&limit=&after=&order=
 //	    → {"records":[record…], "next":"<id to pass as after>"|""}; in the order the central stored
 //	    them (arrival: a record a pad sends late comes after those before it, whatever its "at"),
@@ -50,16 +52,19 @@ type API struct {
 		Devices(ctx context.Context) ([]Registered, error)
 		Downlinks(ctx context.Context, device string, limit int) ([]Downlink, error)
 	} // nil: registry routes not served
-	Downlinks *Downlinks       // nil: send routes not served
-	Rollouts  *Rollouts        // nil: firmware and rollout routes not served (rollout_api.go)
-	Rule      *TimeRule        // for GET /api/v1/unrated; nil: not served
-	Composite *Composite       // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
-	SMS       *SMS             // the SMS gateway's routes (operator, sms.go); nil: not served
-	Export    *ExportMap       // GET /api/v1/export (export.go); nil: not served
-	Now       func() time.Time // default time.Now
-	Health    func() any       // the hub's counters; nil for none
-	Devices   func() any       // the pads' last status; nil for none
-	Logger    *slog.Logger
+	Downlinks *Downlinks // nil: send routes not served
+	Rollouts  *Rollouts  // nil: firmware and rollout routes not served (rollout_api.go)
+	Rule      *TimeRule  // for GET /api/v1/unrated; nil: not served
+	Composite *Composite // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
+	SMS       *SMS       // the SMS gateway's routes (operator, sms.go); nil: not served
+	Export    *ExportMap // GET /api/v1/export (export.go); nil: not served
+	// Complaints gives the monthly report its 差评处置 counts (report.go);
+	// nil: the report says they are not available.
+	Complaints ComplaintSource
+	Now        func() time.Time // default time.Now
+	Health     func() any       // the hub's counters; nil for none
+	Devices    func() any       // the pads' last status; nil for none
+	Logger     *slog.Logger
 }
 
 // Limits of GET /api/v1/records.
@@ -76,10 +81,13 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	sup := func(h http.HandlerFunc) http.HandlerFunc { return auth.Require(RoleSupervisor, h) }
 	op := func(h http.HandlerFunc) http.HandlerFunc { return auth.Require(RoleOperator, h) }
-	mux.HandleFunc("GET /api/v1/records", sup(a.records))
-	mux.HandleFunc("GET /api/v1/stats", sup(a.stats))
+	mux.HandleFunc("GET /api/v1/records", auth.Scoped(a.records))
+	mux.HandleFunc("GET /api/v1/stats", auth.Scoped(a.stats))
+	mux.HandleFunc("GET /api/v1/whoami", auth.Scoped(whoami))
+	mux.HandleFunc("GET /api/v1/ranking", auth.Scoped(a.serveRanking))
+	mux.HandleFunc("GET /report/{hall}/{month}", auth.Scoped(a.serveReport))
 	if a.Rule != nil {
-		mux.HandleFunc("GET /api/v1/unrated", sup(a.unrated))
+		mux.HandleFunc("GET /api/v1/unrated", auth.Scoped(a.unrated))
 	}
 	mux.HandleFunc("GET /api/v1/rejected", sup(a.rejected))
 	if sr, ok := a.Store.(seqReporter); ok {
@@ -190,9 +198,8 @@ func ParseFilter(q url.Values, paging bool) (Filter, error) {
 }
 
 func (a *API) records(w http.ResponseWriter, r *http.Request) {
-	f, err := ParseFilter(r.URL.Query(), true)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	f, ok := scopedFilter(w, r, true)
+	if !ok {
 		return
 	}
 	rows, err := a.Store.Records(r.Context(), f)
@@ -214,9 +221,8 @@ func (a *API) records(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) stats(w http.ResponseWriter, r *http.Request) {
-	f, err := ParseFilter(r.URL.Query(), false)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	f, ok := scopedFilter(w, r, false)
+	if !ok {
 		return
 	}
 	st, err := a.Store.Stats(r.Context(), f)
@@ -228,9 +234,8 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) unrated(w http.ResponseWriter, r *http.Request) {
-	f, err := ParseFilter(r.URL.Query(), true)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	f, ok := scopedFilter(w, r, true)
+	if !ok {
 		return
 	}
 	all := false

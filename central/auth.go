@@ -24,6 +24,8 @@ import (
 //	            the firmware published and the rollouts
 //	operator    what a supervisor may, and send pads commands, sessions and
 //	            configs, make and halt rollouts
+//	hall, department, staff: records, figures, unrated sessions, the
+//	            ranking and the monthly report of their Scope only (scope.go)
 //
 // Public (no token): GET /api/v1/health (the hub's counters), POST
 // /api/v1/enroll (a one-time code authenticates it), the figures page's
@@ -36,7 +38,7 @@ const (
 )
 
 // Roles lists the roles, least first.
-var Roles = []string{RoleSupervisor, RoleOperator}
+var Roles = []string{RoleStaff, RoleDepartment, RoleHall, RoleSupervisor, RoleOperator}
 
 // NewToken makes an API token: "evh_" and 32 random bytes as base64url.
 func NewToken() string {
@@ -69,8 +71,8 @@ type Auth struct {
 func IssueToken(ctx context.Context, st interface {
 	AddToken(ctx context.Context, hash, role, note string, now time.Time) error
 }, role, note string, now time.Time) (string, error) {
-	if !validRole(role) {
-		return "", fmt.Errorf("central: role %q is not one of %s", role, strings.Join(Roles, ", "))
+	if err := (Scope{Role: role}).Validate(); err != nil { // a scoped role needs its scope: IssueScopedToken
+		return "", err
 	}
 	tok := NewToken()
 	if err := st.AddToken(ctx, TokenHash(tok), role, note, now); err != nil {
@@ -79,19 +81,15 @@ func IssueToken(ctx context.Context, st interface {
 	return tok, nil
 }
 
-func validRole(r string) bool {
-	for _, x := range Roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
+// allows reports whether a token of role has need; need "" (Scoped) is
+// any role, its Scope narrowing what it sees.
+func allows(role, need string) bool {
+	return need == "" || role == need || role == RoleOperator && need == RoleSupervisor
 }
 
-// allows reports whether a token of role has need.
-func allows(role, need string) bool {
-	return role == need || role == RoleOperator && need == RoleSupervisor
-}
+// Scoped serves h to a token of any role; h narrows what it answers by
+// ScopeOf(r) (scope.go).
+func (a *Auth) Scoped(h http.HandlerFunc) http.HandlerFunc { return a.Require("", h) }
 
 // Require serves h only to requests with a token of role need (or above).
 func (a *Auth) Require(need string, h http.HandlerFunc) http.HandlerFunc {
@@ -111,11 +109,12 @@ func (a *Auth) Require(need string, h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, errors.New("a token is needed: Authorization: Bearer <token> (evalhub token --role supervisor)"))
 			return
 		}
-		var role string
+		var sc Scope
 		err := ErrNoToken
 		if a.Tokens != nil {
-			role, err = a.Tokens.TokenRole(r.Context(), TokenHash(tok))
+			sc, err = tokenScope(r.Context(), a.Tokens, TokenHash(tok))
 		}
+		role := sc.Role
 		switch {
 		case errors.Is(err, ErrNoToken):
 			if a.Limiter != nil {
@@ -137,6 +136,6 @@ func (a *Auth) Require(need string, h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusForbidden, fmt.Errorf("a %s token is needed (this one is %s)", need, role))
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(withScope(r.Context(), sc)))
 	}
 }

@@ -123,7 +123,7 @@ func (s *SQLStore) rollupWhere(f Filter, items bool, read int) (string, []any) {
 	if f.Item != "" || items {
 		lvl = 1
 	}
-	hall := f.Window == "" && f.DeviceID == "" && f.StaffID == ""
+	hall := f.Window == "" && f.DeviceID == "" && f.StaffID == "" && len(f.Windows) == 0
 	switch {
 	case read == readDays:
 		add("per = ?", map[bool]string{true: "dh", false: "d"}[hall])
@@ -148,6 +148,10 @@ func (s *SQLStore) rollupWhere(f Filter, items bool, read int) (string, []any) {
 		if c.v != "" {
 			add(c.col+" = ?", c.v)
 		}
+	}
+	if len(f.Windows) > 0 {
+		cond, wargs := windowsCond(f.Windows, func() string { return "?" })
+		add(cond, wargs...)
 	}
 	return s.q(" WHERE " + strings.Join(where, " AND ")), args
 }
@@ -364,6 +368,10 @@ func (s *SQLStore) Unrated(ctx context.Context, q UnratedQuery) ([]UnratedRow, e
 		if c.v != "" {
 			add(c.col+" = ?", c.v)
 		}
+	}
+	if len(f.Windows) > 0 {
+		cond, wargs := windowsCond(f.Windows, func() string { return "?" })
+		add(cond, wargs...)
 	}
 	if f.From != "" {
 		add("day >= ?", f.From)

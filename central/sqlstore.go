@@ -138,7 +138,7 @@ var schema = []string{
 }
 
 func (s *SQLStore) migrate(ctx context.Context) error {
-	for _, q := range slices.Concat(schema, registrySchema, firmwareSchema, seqSchema) {
+	for _, q := range slices.Concat(schema, registrySchema, firmwareSchema, seqSchema, scopeSchema) {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("central: create tables (%s): %w", s.d.name, err)
 		}
@@ -418,6 +418,11 @@ func (s *SQLStore) Records(ctx context.Context, f Filter) ([]Row, error) {
 	}
 	if f.StaffID != "" {
 		add("staff_id = ?", f.StaffID)
+	}
+	if len(f.Windows) > 0 {
+		cond, wargs := windowsCond(f.Windows, func() string { args = append(args, nil); return s.d.ph(len(args)) })
+		copy(args[len(args)-len(wargs):], wargs)
+		where = append(where, cond)
 	}
 	if f.Kind != "" {
 		add("kind = ?", f.Kind)

@@ -72,7 +72,8 @@ type Filter struct {
 	Hall     string
 	Window   string
 	StaffID  string
-	Kind     string // rating or unrated (default 4★ records: Flag "default")
+	Windows  []HallWindow // any of these hall/window pairs (a department's Scope)
+	Kind     string       // rating or unrated (default 4★ records: Flag "default")
 	Stars    int
 	Good     *bool
 	Item     string // task_code or task_name of one of the cases

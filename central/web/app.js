@@ -24,7 +24,7 @@ function pct(x, rated) {
 function query() {
   const p = new URLSearchParams();
   for (const el of $("#filters").elements) {
-    if (el.name && el.value) p.set(el.name, el.value);
+    if (el.name && el.value && el.name !== "report-month") p.set(el.name, el.value);
   }
   return p;
 }
@@ -284,25 +284,35 @@ async function refresh() {
   }
   const p = query();
   try {
+    // The token's role and scope: a hall manager, a department or a staff
+    // member sees the figures of their part only, and no pad or system list.
+    scope = await get("/api/v1/whoami", new URLSearchParams());
+    const all = scope.role === "supervisor" || scope.role === "operator";
+    const none = Promise.resolve({});
     const [stats, unrated, latest, devices, rejected, rollouts, health] = await Promise.all([
       get("/api/v1/stats", p),
       get("/api/v1/unrated", p),
       get("/api/v1/records", new URLSearchParams([...p, ["order", "newest"], ["limit", "20"]])),
-      get("/api/v1/devices", new URLSearchParams()),
-      get("/api/v1/rejected", new URLSearchParams()),
-      get("/api/v1/rollouts", new URLSearchParams()),
+      all ? get("/api/v1/devices", new URLSearchParams()) : none,
+      all ? get("/api/v1/rejected", new URLSearchParams()) : none,
+      all ? get("/api/v1/rollouts", new URLSearchParams()) : none,
       get("/api/v1/health", new URLSearchParams()),
     ]);
     $("#login").hidden = true;
     $("#main").hidden = false;
+    $("#scope").textContent = scopeText(scope);
+    for (const s of document.querySelectorAll("section.admin")) s.hidden = !all;
+    $("#report").hidden = $("#report-month").parentElement.hidden = !(all || scope.role === "hall");
     renderStats(stats);
     renderCalendar(obj(health.calendar));
     renderUnrated(arr(unrated.unrated));
     renderLatest(arr(latest.records));
-    await loadSeqs(arr(devices.devices));
-    renderDevices(arr(devices.devices));
-    renderRejected(rejected.rejected);
-    renderRollouts(rollouts.rollouts);
+    if (all) {
+      await loadSeqs(arr(devices.devices));
+      renderDevices(arr(devices.devices));
+      renderRejected(arr(rejected.rejected));
+      renderRollouts(arr(rollouts.rollouts));
+    }
     $("#updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN");
   } catch (e) {
     if (e instanceof Unauthorized) {
@@ -330,6 +340,36 @@ $("#logout").addEventListener("click", (e) => {
 $("#filters").addEventListener("submit", (e) => {
   e.preventDefault();
   refresh();
+});
+
+let scope = {};
+function scopeText(s) {
+  switch (s.role) {
+    case "hall":
+      return "大厅负责人：" + s.hall;
+    case "department":
+      return "部门窗口：" + arr(s.windows).map((w) => obj(w).hall + "/" + obj(w).window).join("、");
+    case "staff":
+      return "工作人员：" + s.staff_id;
+    default:
+      return s.role === "operator" ? "运维" : "监督";
+  }
+}
+// The monthly report (GET /report/{hall}/{month}) needs the token, so it is
+// fetched and opened as a page of its own (printable).
+$("#report").addEventListener("click", async () => {
+  const hall = scope.role === "hall" ? scope.hall : $("#filters").elements.hall.value;
+  const month = $("#report-month").value || new Date().toISOString().slice(0, 7);
+  if (!hall) {
+    $("#updated").textContent = "月报：先填写大厅";
+    return;
+  }
+  const r = await fetch(`/report/${encodeURIComponent(hall)}/${month}`, { headers: { Authorization: "Bearer " + (sessionStorage.getItem(TOKEN) || "") } });
+  if (!r.ok) {
+    $("#updated").textContent = "月报：" + ((await r.json().catch(() => ({}))).error || r.statusText);
+    return;
+  }
+  window.open(URL.createObjectURL(new Blob([await r.text()], { type: "text/html" })));
 });
 for (const b of document.querySelectorAll("#tabs button")) {
   b.addEventListener("click", () => {

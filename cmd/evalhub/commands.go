@@ -122,7 +122,8 @@ func revoke(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("evalhub token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	role := fs.String("role", "", "supervisor (reads records and figures) or operator (also sends pads commands, sessions, configs)")
+	role := fs.String("role", "", "supervisor (reads records and figures), operator (also sends pads commands, sessions, configs), hall --hall H, department --window H/W…, staff --staff ID")
+	scope := central.ScopeFlags(fs)
 	note := fs.String("note", "", "who or what the token is for, kept beside its hash")
 	data, db := storeFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -131,12 +132,16 @@ func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *role == "" {
 		return usageError{fmt.Errorf("token: --role is required (%s)", strings.Join(central.Roles, " or "))}
 	}
+	sc, err := scope(*role)
+	if err != nil {
+		return err
+	}
 	a, err := server.OpenAdmin(ctx, *db, *data)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	tok, err := central.IssueToken(ctx, a.Store, *role, *note, time.Now())
+	tok, err := central.IssueScopedToken(ctx, a.Store, sc, *note, time.Now())
 	if err != nil {
 		return err
 	}
