@@ -42,6 +42,7 @@ import (
 //	GET /api/v1/channels/phone/sample?quarter=&size=&seed= → CSV call list, phone.go
 //	GET /api/v1/export?from=&to=&format=jsonl|csv → the rated cases in the platform's fields, export.go
 //	GET /api/v1/channels/sms/due, POST /api/v1/channels/sms (operator): 短信评价, sms.go
+//	GET /api/v1/suspicious?from=&to=&hall=&(thresholds) → the 可疑 list, suspicious.go
 //	GET /api/v1/health → the hub's counters and "calendar": CalendarHealth (public)
 type API struct {
 	Auth     *Auth // nil: every route but health answers 401
@@ -56,6 +57,7 @@ type API struct {
 	Composite *Composite       // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
 	SMS       *SMS             // the SMS gateway's routes (operator, sms.go); nil: not served
 	Export    *ExportMap       // GET /api/v1/export (export.go); nil: not served
+	Suspects  *Thresholds      // GET /api/v1/suspicious (suspicious.go); nil: DefaultThresholds
 	Now       func() time.Time // default time.Now
 	Health    func() any       // the hub's counters; nil for none
 	Devices   func() any       // the pads' last status; nil for none
@@ -107,6 +109,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.Export != nil {
 		mux.HandleFunc("GET /api/v1/export", sup(serveExport(a.Store, *a.Export)))
 	}
+	a.registerSuspicious(sup, mux)
 	mux.HandleFunc("GET /api/v1/devices", sup(func(w http.ResponseWriter, r *http.Request) {
 		var d any = []struct{}{}
 		if a.Devices != nil {

@@ -179,6 +179,9 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		s.roll.OnStatus(ctx, dev, stat)
+		if err := st.RecordStatus(ctx, dev, stat, time.Now()); err != nil {
+			s.log.Warn("evalhub: pause history", "device", dev, "err", err)
+		}
 	}
 	if s.hub, err = central.NewHub(ho, s.st); err != nil {
 		return err
