@@ -89,7 +89,7 @@ type Thresholds struct {
 	QuickPress    Duration `json:"quick_press"`
 	QuickPressMin int      `json:"quick_press_min"`
 	// Shares (5★ of a staff member, walk-ins of a pad) are tested against
-	// the rest of the hall with an exact one-sided binomial test, Holm's
+	// the rest of the hall with Fisher's exact test (one-sided), Holm's
 	// correction across the staff (pads) of a hall at family-wise level
 	// Alpha; only with MinVolume ratings or more and a share at least
 	// MinExcess above the rest of the hall's.
@@ -267,25 +267,25 @@ func parseSuspectQuery(v url.Values, base Thresholds, now time.Time) (SuspectQue
 	return q, err
 }
 
-// binomUpper is P(X ≥ k) for X ~ Binomial(n, p), exact (summed in log space).
-func binomUpper(k, n int, p float64) float64 {
-	switch {
-	case k <= 0:
-		return 1
-	case k > n:
-		return 0
-	case p <= 0:
-		return 0
-	case p >= 1:
-		return 1
+// fisherUpper is the one-sided p-value of Fisher's exact test that a unit
+// with k of n is above the rest, the hall having K of N in all: P(X ≥ k)
+// for X ~ Hypergeometric(N, K, n), summed in log space. Unlike a binomial
+// test against the rest's share, it allows for the rest's share being a
+// sample too (a hall of few walk-ins otherwise flags honest pads).
+func fisherUpper(k, n, K, N int) float64 {
+	lc := func(a, b int) float64 { // log C(a, b)
+		x, _ := math.Lgamma(float64(a + 1))
+		y, _ := math.Lgamma(float64(b + 1))
+		z, _ := math.Lgamma(float64(a - b + 1))
+		return x - y - z
 	}
-	lp, lq := math.Log(p), math.Log1p(-p)
-	ln, _ := math.Lgamma(float64(n + 1))
+	total := lc(N, n)
 	sum := 0.0
-	for j := k; j <= n; j++ {
-		a, _ := math.Lgamma(float64(j + 1))
-		b, _ := math.Lgamma(float64(n - j + 1))
-		sum += math.Exp(ln - a - b + float64(j)*lp + float64(n-j)*lq)
+	for j := k; j <= min(n, K); j++ {
+		if n-j > N-K {
+			continue
+		}
+		sum += math.Exp(lc(K, j) + lc(N-K, n-j) - total)
 	}
 	return min(sum, 1)
 }
@@ -299,9 +299,8 @@ type shareUnit struct {
 }
 
 // shareTest flags the units of one hall whose share k/n is far above the
-// rest of the hall's: exact one-sided binomial test against the rest's
-// share (smoothed (K−k+½)/(N−n+1), so a rest with none is not certainty),
-// Holm's step-down correction across the hall's units at level Alpha, and
+// rest of the hall's: Fisher's exact test, one-sided, of the unit against
+// the rest of its hall, Holm's step-down correction across the hall's units at level Alpha, and
 // at least MinVolume ratings and MinExcess above the rest.
 func shareTest(kind string, units []*shareUnit, t Thresholds, what string) []Suspicion {
 	N, K := 0, 0
@@ -317,8 +316,8 @@ func shareTest(kind string, units []*shareUnit, t Thresholds, what string) []Sus
 		if u.n < t.MinVolume {
 			continue
 		}
-		rest := (float64(K-u.k) + 0.5) / float64(N-u.n+1)
-		cs = append(cs, cand{u, binomUpper(u.k, u.n, rest), rest, float64(u.k) / float64(u.n)})
+		rest := float64(K-u.k) / float64(max(N-u.n, 1))
+		cs = append(cs, cand{u, fisherUpper(u.k, u.n, K, N), rest, float64(u.k) / float64(u.n)})
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].p < cs[j].p })
 	var out []Suspicion
@@ -335,7 +334,7 @@ func shareTest(kind string, units []*shareUnit, t Thresholds, what string) []Sus
 			Figures: map[string]float64{"n": float64(c.u.n), "k": float64(c.u.k), "share": c.s, "hall_share": c.rest,
 				"p_value": c.p, "holm_level": level},
 			Threshold: map[string]float64{"alpha": t.Alpha, "min_volume": float64(t.MinVolume), "min_excess": t.MinExcess},
-			Detail: fmt.Sprintf("%s %d of %d (%.1f%%) against %.1f%% in the rest of the hall; one-sided exact binomial p=%.2g ≤ %.2g (Holm, α=%g over %d)",
+			Detail: fmt.Sprintf("%s %d of %d (%.1f%%) against %.1f%% in the rest of the hall; one-sided Fisher exact p=%.2g ≤ %.2g (Holm, α=%g over %d)",
 				what, c.u.k, c.u.n, 100*c.s, 100*c.rest, c.p, level, t.Alpha, m)}
 		if kind == SuspectStaffShare {
 			s.StaffID = c.u.id
