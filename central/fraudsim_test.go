@@ -53,7 +53,7 @@ type simDay struct {
 	// and the kind each must be flagged with.
 	injected map[string]string
 	pauses   [][2]time.Time // pad 1 paused from, to
-	seqGap   bool           // pad 6 loses seq 20–22
+	seqGap   bool           // pad 6 loses seq 20–22, pad 5 repeats seq 10
 }
 
 func simStaff(w int) string { return fmt.Sprintf("S%d", w) }
@@ -134,7 +134,7 @@ func (d *simDay) add(e *simEvent) *simEvent {
 // S5 gets five identical 1★ (reasons 201+203) within 80 minutes
 // (malicious); pad W2 gets 30 more walk-ins; pad W6 loses seq 20–22 and
 // dates one record 10 minutes ahead of the central; pad W5 dates one
-// before its key; pad W1 reports itself paused 12:00–12:30 and a rating
+// before its key and stores seq 10 twice; pad W1 reports itself paused 12:00–12:30 and a rating
 // is dated 12:10.
 func (d *simDay) inject(seed int) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0xbad))
@@ -175,7 +175,7 @@ func (d *simDay) inject(seed int) {
 	ahead.received = ahead.at.Add(-10 * time.Minute)
 	d.injected["pad:"+d.pad(6)] = SuspectSeqGap + "," + SuspectFuture
 	d.add(&simEvent{win: 5, opened: at(6, 30, 0), at: at(6, 30, 10), received: at(9, 1, 0), stars: 5})
-	d.injected["pad:"+d.pad(5)] = SuspectBeforeKey
+	d.injected["pad:"+d.pad(5)] = SuspectBeforeKey + "," + SuspectSeqRepeat
 	// Pad 1 paused: its honest sessions in the pause go away (a paused pad
 	// opens none), one rating is dated inside it.
 	p0, p1 := at(12, 0, 0), at(12, 30, 0)
@@ -218,6 +218,12 @@ func (d *simDay) store(t testing.TB, st *SQLStore) int {
 			opened, rating.FormatTime(e.at, simZone))
 		r.Seq = uint64(seq[e.win])
 		rows = append(rows, NewRow(r, mustJSON(r), e.received))
+		if d.seqGap && e.win == 5 && r.Seq == 10 {
+			// A regression: seq 10 again under another id (a store put back).
+			again := r
+			again.ID = strings.Replace(r.ID, "-7000-", "-7001-", 1)
+			rows = append(rows, NewRow(again, mustJSON(again), e.received.Add(time.Hour)))
+		}
 	}
 	for i := 0; i < len(rows); i += 200 {
 		if _, err := st.Insert(ctx, rows[i:min(i+200, len(rows))], nil); err != nil {
