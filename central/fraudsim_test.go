@@ -54,6 +54,8 @@ type simDay struct {
 	injected map[string]string
 	pauses   [][2]time.Time // pad 1 paused from, to
 	seqGap   bool           // pad 6 loses seq 20–22, pad 5 repeats seq 10
+	// evidence: kind → the injected records its flag must list.
+	evidence map[string][]string
 }
 
 func simStaff(w int) string { return fmt.Sprintf("S%d", w) }
@@ -138,6 +140,7 @@ func (d *simDay) add(e *simEvent) *simEvent {
 // is dated 12:10.
 func (d *simDay) inject(seed int) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0xbad))
+	d.evidence = map[string][]string{}
 	at := func(h, m, s int) time.Time {
 		return d.day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
 	}
@@ -147,6 +150,7 @@ func (d *simDay) inject(seed int) {
 			e.at, e.stars, e.reasons = e.opened.Add(time.Duration(500+rng.IntN(1000))*time.Millisecond), 5, nil
 			e.received = e.at.Add(2 * time.Second)
 			quick++
+			d.evidence[SuspectQuickPress] = append(d.evidence[SuspectQuickPress], e.id)
 		}
 		if e.win == 4 {
 			e.stars, e.reasons = 5, nil
@@ -154,7 +158,8 @@ func (d *simDay) inject(seed int) {
 	}
 	d.injected["staff:"+simStaff(2)] = SuspectQuickPress
 	for i := range 10 {
-		d.add(&simEvent{win: 3, at: at(14, 0, 4*i), stars: 5, walkin: true})
+		e := d.add(&simEvent{win: 3, at: at(14, 0, 4*i), stars: 5, walkin: true})
+		d.evidence[SuspectBurst] = append(d.evidence[SuspectBurst], e.id)
 	}
 	d.injected["pad:"+d.pad(3)] = SuspectBurst
 	for range 60 {
@@ -164,7 +169,8 @@ func (d *simDay) inject(seed int) {
 	d.injected["staff:"+simStaff(4)] = SuspectStaffShare
 	for i := range 5 {
 		o := at(10, 20*i, 7)
-		d.add(&simEvent{win: 5, opened: o, at: o.Add(15 * time.Second), stars: 1, reasons: []string{"203", "201"}})
+		e := d.add(&simEvent{win: 5, opened: o, at: o.Add(15 * time.Second), stars: 1, reasons: []string{"203", "201"}})
+		d.evidence[SuspectRepeatedBad] = append(d.evidence[SuspectRepeatedBad], e.id)
 	}
 	d.injected["staff:"+simStaff(5)] = SuspectRepeatedBad
 	for range 30 {
@@ -180,7 +186,8 @@ func (d *simDay) inject(seed int) {
 	// opens none), one rating is dated inside it.
 	p0, p1 := at(12, 0, 0), at(12, 30, 0)
 	d.events = slices.DeleteFunc(d.events, func(e *simEvent) bool { return e.win == 1 && !e.at.Before(p0) && e.at.Before(p1) })
-	d.add(&simEvent{win: 1, at: at(12, 10, 0), stars: 5, walkin: true})
+	paused := d.add(&simEvent{win: 1, at: at(12, 10, 0), stars: 5, walkin: true})
+	d.evidence[SuspectWhilePaused] = []string{paused.id}
 	d.pauses = append(d.pauses, [2]time.Time{p0, p1})
 	d.injected["pad:"+d.pad(1)] = SuspectWhilePaused
 	// The gap: stored later, after seq are given.
@@ -263,7 +270,8 @@ func unitOf(s Suspicion) string {
 // TestFraudSuite: on both backends, every pattern injected into a seeded
 // day is flagged on its staff member or pad with its evidence, nothing
 // injected is dropped from the store, and no untouched staff member or pad
-// is flagged on those days.
+// is flagged on those days. The flags of bursts, quick presses, repeated
+// 差评 and ratings while paused list the injected records.
 func TestFraudSuite(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
@@ -284,6 +292,13 @@ func TestFraudSuite(t *testing.T) {
 					flagged[unitOf(s)] = append(flagged[unitOf(s)], s.Kind)
 					if s.Detail == "" || s.Count < 1 || len(s.Figures) == 0 || len(s.Threshold) == 0 {
 						t.Errorf("seed %d: a flag without its evidence: %+v", seed, s)
+					}
+					if want := d.evidence[s.Kind]; len(want) > 0 {
+						for _, id := range want {
+							if !slices.Contains(s.Records, id) {
+								t.Errorf("seed %d: %s flag does not list injected record %s: %v", seed, s.Kind, id, s.Records)
+							}
+						}
 					}
 					if _, ok := d.injected[unitOf(s)]; !ok {
 						t.Errorf("seed %d: false positive on an untouched unit: %+v", seed, s)
