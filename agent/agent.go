@@ -345,9 +345,20 @@ func (a *Agent) OpenSession(s rating.Session) (pad.OpenResult, error) {
 }
 
 // Pause shows 暂停服务 (refused while a session waits).
-func (a *Agent) Pause() error { return a.pad.Pause() }
+func (a *Agent) Pause() error { return a.statusNow(a.pad.Pause()) }
 
 // Resume leaves 暂停服务.
-func (a *Agent) Resume() error { return a.pad.Resume() }
+func (a *Agent) Resume() error { return a.statusNow(a.pad.Resume()) }
+
+// statusNow publishes the status at once after a pause or resume that
+// worked: the central keeps when each pad paused (its 可疑 list flags
+// ratings dated inside a pause), so the change must not wait for the
+// next periodic status.
+func (a *Agent) statusNow(err error) error {
+	if err == nil && a.link != nil {
+		a.link.PublishStatus()
+	}
+	return err
+}
 
 var _ localapi.Pad = (*Agent)(nil)

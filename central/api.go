@@ -44,6 +44,7 @@ import (
 //	GET /api/v1/channels/phone/sample?quarter=&size=&seed= → CSV call list, phone.go
 //	GET /api/v1/export?from=&to=&format=jsonl|csv → the rated cases in the platform's fields, export.go
 //	GET /api/v1/channels/sms/due, POST /api/v1/channels/sms (operator): 短信评价, sms.go
+//	GET /api/v1/suspicious?from=&to=&hall=&(thresholds) → the 可疑 list, suspicious.go
 //	GET /api/v1/health → the hub's counters and "calendar": CalendarHealth (public)
 type API struct {
 	Auth     *Auth // nil: every route but health answers 401
@@ -52,12 +53,13 @@ type API struct {
 		Devices(ctx context.Context) ([]Registered, error)
 		Downlinks(ctx context.Context, device string, limit int) ([]Downlink, error)
 	} // nil: registry routes not served
-	Downlinks *Downlinks // nil: send routes not served
-	Rollouts  *Rollouts  // nil: firmware and rollout routes not served (rollout_api.go)
-	Rule      *TimeRule  // for GET /api/v1/unrated; nil: not served
-	Composite *Composite // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
-	SMS       *SMS       // the SMS gateway's routes (operator, sms.go); nil: not served
-	Export    *ExportMap // GET /api/v1/export (export.go); nil: not served
+	Downlinks *Downlinks  // nil: send routes not served
+	Rollouts  *Rollouts   // nil: firmware and rollout routes not served (rollout_api.go)
+	Rule      *TimeRule   // for GET /api/v1/unrated; nil: not served
+	Composite *Composite  // POST /api/v1/channels/ratings (operator, 综合点评); nil: not served
+	SMS       *SMS        // the SMS gateway's routes (operator, sms.go); nil: not served
+	Export    *ExportMap  // GET /api/v1/export (export.go); nil: not served
+	Suspects  *Thresholds // GET /api/v1/suspicious (suspicious.go); nil: DefaultThresholds
 	// Complaints gives the monthly report its 差评处置 counts (report.go);
 	// nil: the report says they are not available.
 	Complaints ComplaintSource
@@ -115,6 +117,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.Export != nil {
 		mux.HandleFunc("GET /api/v1/export", sup(serveExport(a.Store, *a.Export)))
 	}
+	a.registerSuspicious(sup, mux)
 	mux.HandleFunc("GET /api/v1/devices", sup(func(w http.ResponseWriter, r *http.Request) {
 		var d any = []struct{}{}
 		if a.Devices != nil {

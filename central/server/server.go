@@ -72,6 +72,9 @@ type Options struct {
 	// PushURL is the platform's HTTP endpoint the records are pushed to
 	// (central.Pusher, every minute); empty: no push.
 	PushURL string
+	// Thresholds is a JSON file of the 可疑 list's detector thresholds
+	// (central.Thresholds); empty for central.DefaultThresholds.
+	Thresholds string
 
 	Logger *slog.Logger // nil: discard
 }
@@ -179,6 +182,9 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		s.roll.OnStatus(ctx, dev, stat)
+		if err := st.RecordStatus(ctx, dev, stat, time.Now()); err != nil {
+			s.log.Warn("evalhub: pause history", "device", dev, "err", err)
+		}
 	}
 	if s.hub, err = central.NewHub(ho, s.st); err != nil {
 		return err
@@ -194,6 +200,14 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 		if export, err = central.LoadExportMap(o.ExportMap); err != nil {
 			return err
 		}
+	}
+	var suspects *central.Thresholds
+	if o.Thresholds != "" {
+		t, err := central.LoadThresholds(o.Thresholds)
+		if err != nil {
+			return err
+		}
+		suspects = &t
 	}
 	if o.PushURL != "" {
 		if u, err := url.Parse(o.PushURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -211,7 +225,7 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 	(&central.API{Auth: &central.Auth{Tokens: s.st, Limiter: &central.Limiter{Max: 20}, Logger: s.log},
 		Store: s.st, Registry: s.st, Downlinks: s.down, Rollouts: s.roll, Rule: s.rule,
 		Composite: &central.Composite{Store: s.st, Device: s.st.Device}, SMS: sms,
-		Export: export, Health: func() any { return hub.Counters() },
+		Export: export, Suspects: suspects, Health: func() any { return hub.Counters() },
 		Devices: func() any { return hub.Devices() }, Logger: s.log}).Register(mux)
 	mux.Handle(central.FirmwareRoute, &central.FirmwareFiles{Dir: central.FirmwareDir(o.Data), Store: s.st, Limiter: &central.Limiter{}, Logger: s.log})
 	central.RegisterPage(mux)

@@ -111,6 +111,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 	padsURL := fs.String("pads-url", "", "this evalhub's HTTP base URL as pads and phones reach it, e.g. https://hub.example: update commands send pads to URL/firmware/SHA256, receipts' QR codes lead to URL/rate (default: http:// and --listen, the host name when it listens on every interface)")
 	exportMap := fs.String("export-map", "", "JSON file of the platform export's code map: {\"channels\":{\"pad\":\"4\",\"qr\":\"3\",…},\"default\":\"7\",\"reverse\":false} (default: the national codes)")
 	pushURL := fs.String("push-url", "", "the platform's HTTP endpoint: new records are pushed to it every minute in the export's fields (default: no push)")
+	thresholds := fs.String("suspicious-thresholds", "", "JSON file of the 可疑 list's thresholds, e.g. {\"burst_count\":8,\"alpha\":0.001} (default: those README lists)")
 	padsCA := fs.String("pads-ca", "", "PEM CA of the broker's certificate, given to pads at enrollment (default --broker-ca)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -119,7 +120,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 		Hub: central.HubOptions{Broker: *broker, Group: *group, Workers: *workers, Username: *user,
 			Password: os.Getenv("EVALHUB_BROKER_PASSWORD"), NATS: *natsURLs, NATSCreds: *natsCreds, NATSReplicas: *natsReplicas, Logger: log},
 		MQTTListen: *mqttListen, Listen: *listen, DB: *db, Data: *data, Holidays: *holidays,
-		PadsBroker: *padsBroker, PadsURL: *padsURL, PadsCA: cmp.Or(*padsCA, *ca), ExportMap: *exportMap, PushURL: *pushURL, Logger: log,
+		PadsBroker: *padsBroker, PadsURL: *padsURL, PadsCA: cmp.Or(*padsCA, *ca), ExportMap: *exportMap, PushURL: *pushURL, Thresholds: *thresholds, Logger: log,
 	}
 	if *ca != "" || *cert != "" || *key != "" {
 		var err error
