@@ -8,7 +8,6 @@ import (
 	"time"
 )
 
-
 func cday(day string, hour int) time.Time {
 	d, err := time.ParseInLocation(time.DateOnly, day, cst)
 	if err != nil {
