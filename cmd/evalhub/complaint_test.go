@@ -91,7 +91,9 @@ func TestComplaintEndToEnd(t *testing.T) {
 		}
 	}
 	satisfaction := func() float64 {
-		var st struct{ Total struct{ Satisfaction float64 } }
+		var st struct {
+			Total struct{ Satisfaction float64 }
+		}
 		getJSON(t, sup, base+"/api/v1/stats", &st)
 		return st.Total.Satisfaction
 	}
