@@ -84,7 +84,8 @@ type SMSSender interface {
 
 // AlertStore is what the store offers the alerter (sqlcomplaint.go's tables).
 type AlertStore interface {
-	ClaimAlerts(ctx context.Context, limit int) ([]Complaint, error)
+	Unalerted(ctx context.Context, limit int) ([]Complaint, error)
+	ClaimAlert(ctx context.Context, id string) (bool, error)
 	AddAlert(ctx context.Context, a Alert) error
 	Alerts(ctx context.Context, after string, limit int) ([]Alert, error)
 }
@@ -99,6 +100,7 @@ type Alerter struct {
 	Threshold  int               // 0: no threshold alerts
 	Within     time.Duration
 	Retries    int           // default 5
+	MaxAge     time.Duration // cases received longer ago are claimed without an alert (a backfill of old 差评); default 1 h
 	Poll       time.Duration // default 200 ms
 	Client     *http.Client
 	Logger     *slog.Logger
@@ -126,9 +128,12 @@ func (al *Alerter) Run(ctx context.Context) {
 	}
 }
 
-// Once claims the new cases, records their alerts and starts delivering them.
+// Once records the alerts of the cases no alerter has claimed, claims
+// them and starts delivering the alerts it claimed. The alert is recorded
+// (under an id made from the case) before the claim, so a crash between the
+// two loses nothing: the next poll records it again (no change) and claims.
 func (al *Alerter) Once(ctx context.Context) error {
-	cs, err := al.Store.ClaimAlerts(ctx, 100)
+	cs, err := al.Store.Unalerted(ctx, 100)
 	if err != nil {
 		return err
 	}
@@ -138,15 +143,27 @@ func (al *Alerter) Once(ctx context.Context) error {
 	}
 	for _, c := range cs {
 		made := now()
-		a := Alert{ID: "c:" + c.ID, Kind: AlertBad, At: made.UTC().Format(time.RFC3339Nano), Hall: c.Hall, Window: c.Window,
-			StaffID: c.StaffID, StaffName: c.StaffName, ComplaintID: c.ID, Stars: c.Stars, Channel: c.Channel, Reasons: c.Reasons, RatedAt: c.At, madeMS: made.UnixMilli()}
-		if err := al.emit(ctx, a); err != nil {
-			return err
-		}
-		if t, ok := al.threshold(c, made); ok {
-			if err := al.emit(ctx, t); err != nil {
+		if made.Sub(time.UnixMilli(c.openedMS)) > cmpDur(al.MaxAge, time.Hour) {
+			if _, err := al.Store.ClaimAlert(ctx, c.ID); err != nil {
 				return err
 			}
+			continue
+		}
+		a := Alert{ID: "c:" + c.ID, Kind: AlertBad, At: made.UTC().Format(time.RFC3339Nano), Hall: c.Hall, Window: c.Window,
+			StaffID: c.StaffID, StaffName: c.StaffName, ComplaintID: c.ID, Stars: c.Stars, Channel: c.Channel, Reasons: c.Reasons, RatedAt: c.At, madeMS: made.UnixMilli()}
+		if err := al.Store.AddAlert(ctx, a); err != nil {
+			return err
+		}
+		mine, err := al.Store.ClaimAlert(ctx, c.ID)
+		if err != nil || !mine {
+			return err
+		}
+		al.send(ctx, a)
+		if t, ok := al.threshold(c, made); ok {
+			if err := al.Store.AddAlert(ctx, t); err != nil {
+				return err
+			}
+			al.send(ctx, t)
 		}
 	}
 	return nil
@@ -179,16 +196,13 @@ func (al *Alerter) threshold(c Complaint, made time.Time) (Alert, bool) {
 		Hall: c.Hall, Window: c.Window, Count: len(kept), WithinMinutes: int(al.Within.Minutes()), madeMS: made.UnixMilli()}, true
 }
 
-func (al *Alerter) emit(ctx context.Context, a Alert) error {
-	if err := al.Store.AddAlert(ctx, a); err != nil {
-		return err
-	}
+// send delivers a in the background (Run waits for it when it ends).
+func (al *Alerter) send(ctx context.Context, a Alert) {
 	al.wg.Add(1)
 	go func() {
 		defer al.wg.Done()
 		al.deliver(ctx, a)
 	}()
-	return nil
 }
 
 // deliver sends a to the webhook and the SMS gateway, retrying each with backoff.
@@ -292,38 +306,33 @@ var alertSchema = []string{
 	`CREATE INDEX IF NOT EXISTS alerts_made ON alerts (made_ms, id)`,
 }
 
-// ClaimAlerts implements AlertStore: the cases no alerter has claimed,
-// oldest first, now claimed by this one.
-func (s *SQLStore) ClaimAlerts(ctx context.Context, limit int) ([]Complaint, error) {
+// Unalerted implements AlertStore: the cases no alerter has claimed, oldest first.
+func (s *SQLStore) Unalerted(ctx context.Context, limit int) ([]Complaint, error) {
 	rs, err := s.db.QueryContext(ctx, s.q("SELECT "+complaintCols+" FROM complaints WHERE alerted = 0 ORDER BY opened_ms, id LIMIT ?"), limit)
 	if err != nil {
 		return nil, fmt.Errorf("central: alerts: %w", err)
 	}
+	defer rs.Close()
 	var cs []Complaint
 	for rs.Next() {
 		c, err := scanComplaint(rs)
 		if err != nil {
-			rs.Close()
 			return nil, fmt.Errorf("central: alerts: %w", err)
 		}
 		cs = append(cs, c)
 	}
-	err = rs.Err()
-	rs.Close()
+	return cs, rs.Err()
+}
+
+// ClaimAlert implements AlertStore: whether this call claimed case id
+// (false: another alerter did first).
+func (s *SQLStore) ClaimAlert(ctx context.Context, id string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE complaints SET alerted = 1 WHERE id = ? AND alerted = 0"), id)
 	if err != nil {
-		return nil, fmt.Errorf("central: alerts: %w", err)
+		return false, fmt.Errorf("central: alerts: claim %s: %w", id, err)
 	}
-	var out []Complaint
-	for _, c := range cs {
-		res, err := s.db.ExecContext(ctx, s.q("UPDATE complaints SET alerted = 1 WHERE id = ? AND alerted = 0"), c.ID)
-		if err != nil {
-			return out, fmt.Errorf("central: alerts: claim: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // AddAlert implements AlertStore.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"evalpad/rating"
 )
@@ -63,11 +64,14 @@ func TestAlerter(t *testing.T) {
 			sms := &fakeSMS{}
 			b1 := rec(2, func(r *rating.Record) { r.Stars = 2 })
 			b2 := rec(7, func(r *rating.Record) { r.Stars = 1 })
-			if _, err := st.Insert(ctx, rowsOf(rec(1, nil), b1, b2), nil); err != nil {
+			// A 差评 received two hours before (a backfill of old records) is claimed without an alert.
+			old := row(rec(9, func(r *rating.Record) { r.Stars = 2 }))
+			old.ReceivedAt = t0.Add(-2 * time.Hour)
+			if _, err := st.Insert(ctx, append(rowsOf(rec(1, nil), b1, b2), old), nil); err != nil {
 				t.Fatal(err)
 			}
 			al := &Alerter{Store: st, WebhookURL: recv.URL, Secret: secret, SMS: sms, Duty: map[string]string{b1.Hall: "13800000000"},
-				Threshold: 2, Within: 30 * 60e9}
+				Threshold: 2, Within: 30 * time.Minute, Now: func() time.Time { return t0.Add(time.Minute) }}
 			done := make(chan struct{})
 			go func() { al.Run(ctx); close(done) }()
 			seen := map[string]Alert{}
@@ -108,6 +112,9 @@ func TestAlerter(t *testing.T) {
 			all, next := read("")
 			if len(all) != 3 || all[0].ComplaintID != b1.ID {
 				t.Fatalf("alerts %+v", all)
+			}
+			if cs, err := st.Unalerted(context.Background(), 10); err != nil || len(cs) != 0 {
+				t.Errorf("cases left unclaimed: %d %v", len(cs), err)
 			}
 			if more, n := read(next); len(more) != 0 || n != next {
 				t.Errorf("after the last: %+v %q", more, n)

@@ -95,7 +95,7 @@ type Complaint struct {
 
 	Log []ComplaintStep `json:"log,omitempty"` // GET /api/v1/complaints/{id}
 
-	atMS, rectifiedMS, appealedMS int64
+	atMS, openedMS, rectifiedMS, appealedMS int64
 }
 
 // ComplaintStep is one row of the audit log.

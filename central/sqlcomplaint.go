@@ -92,15 +92,15 @@ type rowScanner interface{ Scan(dest ...any) error }
 func scanComplaint(rs rowScanner) (Complaint, error) {
 	var c Complaint
 	var reasons string
-	var opened, closed int64
-	err := rs.Scan(&c.ID, &c.Stars, &c.Channel, &reasons, &c.Hall, &c.Window, &c.StaffID, &c.StaffName, &c.Day, &c.At, &c.atMS, &opened,
+	var closed int64
+	err := rs.Scan(&c.ID, &c.Stars, &c.Channel, &reasons, &c.Hall, &c.Window, &c.StaffID, &c.StaffName, &c.Day, &c.At, &c.atMS, &c.openedMS,
 		&c.State, &c.Unit, &c.Person, &c.Appeal, &c.Mark, &c.rectifiedMS, &c.appealedMS, &closed)
 	if err != nil {
 		return c, err
 	}
 	c.RecordID = c.ID
 	json.Unmarshal([]byte(reasons), &c.Reasons)
-	c.Opened = msTime(opened)
+	c.Opened = msTime(c.openedMS)
 	c.Rectified, c.Appealed, c.Closed = msTime(c.rectifiedMS), msTime(c.appealedMS), msTime(closed)
 	return c, nil
 }

@@ -169,12 +169,20 @@ func TestComplaintCases(t *testing.T) {
 			}
 
 			// The alerter claims each case once.
-			claimed, err := st.ClaimAlerts(ctx, 100)
-			if err != nil || len(claimed) != 3 {
-				t.Fatalf("claimed %d %v", len(claimed), err)
+			cs, err := st.Unalerted(ctx, 100)
+			if err != nil || len(cs) != 3 {
+				t.Fatalf("unalerted %d %v", len(cs), err)
 			}
-			if again, err := st.ClaimAlerts(ctx, 100); err != nil || len(again) != 0 {
-				t.Errorf("claimed again %d %v", len(again), err)
+			for _, c := range cs {
+				if mine, err := st.ClaimAlert(ctx, c.ID); !mine || err != nil {
+					t.Errorf("claim %s: %v %v", c.ID, mine, err)
+				}
+				if again, err := st.ClaimAlert(ctx, c.ID); again || err != nil {
+					t.Errorf("claimed %s twice: %v", c.ID, err)
+				}
+			}
+			if cs, err := st.Unalerted(ctx, 100); err != nil || len(cs) != 0 {
+				t.Errorf("unalerted after the claims: %d %v", len(cs), err)
 			}
 		})
 	}
