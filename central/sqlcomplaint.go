@@ -50,6 +50,25 @@ var complaintSchema = []string{
 		PRIMARY KEY (complaint_id, n))`,
 }
 
+// appendOnly makes the database itself refuse an UPDATE or DELETE of
+// complaint_log rows, whoever runs it.
+func (s *SQLStore) appendOnly() []string {
+	if s.d.name == "postgres" {
+		return []string{
+			`CREATE OR REPLACE FUNCTION complaint_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'complaint_log is append-only'; END $$`,
+			`CREATE OR REPLACE TRIGGER complaint_log_append_only BEFORE UPDATE OR DELETE ON complaint_log
+			FOR EACH ROW EXECUTE FUNCTION complaint_log_append_only()`,
+		}
+	}
+	return []string{
+		`CREATE TRIGGER IF NOT EXISTS complaint_log_no_update BEFORE UPDATE ON complaint_log
+		BEGIN SELECT RAISE(ABORT, 'complaint_log is append-only'); END`,
+		`CREATE TRIGGER IF NOT EXISTS complaint_log_no_delete BEFORE DELETE ON complaint_log
+		BEGIN SELECT RAISE(ABORT, 'complaint_log is append-only'); END`,
+	}
+}
+
 const complaintCols = "id, stars, channel, reasons, hall, win, staff_id, staff_name, day, at, at_ms, opened_ms, state, unit, person, appeal, mark, rectified_ms, appealed_ms, closed_ms"
 
 // openComplaints opens a case for each 差评 among fresh (newly stored),

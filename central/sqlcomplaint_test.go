@@ -111,6 +111,11 @@ func TestComplaintCases(t *testing.T) {
 					t.Errorf("log %d: %+v", i+1, l)
 				}
 			}
+			for _, q := range []string{"UPDATE complaint_log SET note = 'x'", "DELETE FROM complaint_log"} {
+				if _, err := st.db.ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+					t.Errorf("%s: %v, want refused", q, err)
+				}
+			}
 			if code, _, raw := call(op, "POST", path+"/appeal", map[string]string{"by": "李四"}); code != http.StatusConflict || !strings.Contains(raw, StateClosed) {
 				t.Errorf("an appeal of a closed case: %d %s", code, raw)
 			}
