@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"evalpad/central"
 	"evalpad/central/centraltest"
 	"evalpad/rating"
@@ -124,5 +126,53 @@ func TestComplaintEndToEnd(t *testing.T) {
 		if strings.Join(acts, " ") != want {
 			t.Errorf("%s log %q, want %q", id, acts, want)
 		}
+	}
+}
+
+// TestComplaintPage: the figures page shows an open 差评 case with its
+// state, deadline and audit log, and the live alert, in headless Chromium.
+func TestComplaintPage(t *testing.T) {
+	ctx, shot := browser(t)
+	data := t.TempDir()
+	base, _ := hub(t, "--data", data)
+	code, _ := command(t, "enroll", "--device", "TA-1", "--data", data)
+	op, _ := command(t, "token", "--role", "operator", "--data", data)
+	p := centraltest.NewPad("TA-1")
+	p.Enroll(t, base, code)
+	cl := p.Connect(t, p.Enrolled.Broker, nil)
+	bad := p.Record(1, time.Now(), func(r *rating.Record) { r.Stars, r.Good = 2, false })
+	p.Send(t, cl, p.Sign(t, bad))
+	centraltest.Eventually(t, "the ack", func() bool { return len(p.Acked()) == 1 })
+	req, _ := http.NewRequest("POST", base+"/api/v1/complaints/"+bad.ID+"/verify", strings.NewReader(`{"by":"张主任","note":"核实属实"}`))
+	req.Header.Set("Authorization", "Bearer "+op)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("verify: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	var cases, log, alerts string
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`#login`, chromedp.ByQuery),
+		chromedp.SendKeys(`#login input[name=token]`, op, chromedp.ByQuery),
+		chromedp.Click(`#login button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#main`, chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector("#complaints tbody").textContent.includes("整改中") && document.querySelector("#alerts").textContent !== ""`, nil),
+		chromedp.Click(`#complaints details summary`, chromedp.ByQuery),
+		chromedp.Text(`#complaints > tbody`, &cases, chromedp.ByQuery),
+		chromedp.Text(`#complaints table.log`, &log, chromedp.ByQuery),
+		chromedp.Text(`#alerts`, &alerts, chromedp.ByQuery),
+		shot("hub-complaints"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cases, "李四") || !strings.Contains(cases, "申诉截止") {
+		t.Errorf("cases %q", cases)
+	}
+	if !strings.Contains(log, "open") || !strings.Contains(log, "张主任") || !strings.Contains(log, "核实属实") {
+		t.Errorf("log %q", log)
+	}
+	if !strings.Contains(alerts, "2★ 差评") {
+		t.Errorf("alerts %q", alerts)
 	}
 }
