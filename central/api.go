@@ -118,6 +118,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/export", sup(serveExport(a.Store, *a.Export)))
 	}
 	a.registerSuspicious(sup, mux)
+	a.registerComplaints(mux, sup) // complaint_api.go
 	mux.HandleFunc("GET /api/v1/devices", sup(func(w http.ResponseWriter, r *http.Request) {
 		var d any = []struct{}{}
 		if a.Devices != nil {

@@ -144,7 +144,7 @@ func TestRanking(t *testing.T) {
 				t.Fatalf("report: %d %s", code, b)
 			}
 			for _, want := range []string{"A厅 · 2026-11 好差评月报", `<div id="case-satisfaction">89.2%<small>服务满意率（按办件）`,
-				`<div id="coverage">100.0%`, "差评处置: not available in this build", `<tr class="low"><td>4</td><td class="k">S2</td>`,
+				`<div id="coverage">100.0%`, "<tr><td>11</td><td>11</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>" /* the month's 11 差评, each a case 待核实 */, `<tr class="low"><td>4</td><td class="k">S2</td>`,
 				`<strong class="persistent">S2 员工S2</strong>、<strong class="persistent">S4 员工S4</strong>`, "@media print"} {
 				if !strings.Contains(page, want) {
 					t.Errorf("the report lacks %q:\n%s", want, page)

@@ -278,6 +278,9 @@ func (s *SQLStore) rollup(ctx context.Context, tx *sql.Tx, fresh []Row) error {
 	if err := s.addUnrated(ctx, tx, unrated, defaulted); err != nil {
 		return err
 	}
+	if err := s.openComplaints(ctx, tx, fresh); err != nil {
+		return err
+	}
 	for i := range fresh {
 		r := &fresh[i]
 		d.add(r, r.Kind == rating.KindUnrated && defaulted[r.ID] != 0, 1)

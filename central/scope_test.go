@@ -241,3 +241,84 @@ func httptestServer(t *testing.T, h http.Handler) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// TestComplaintRoles: each role sees the 差评 cases of its part only, and
+// acts as its role allows: a hall manager verifies its hall's cases, a
+// staff member appeals the cases against them but cannot review, a
+// supervisor reads and does not act.
+func TestComplaintRoles(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, srv := roleFixture(t, be.open(t)) // 差评: rec 2 (A厅/1, TA0123), rec 5 (B厅/2, TA0301)
+			issue := func(sc Scope) string {
+				tok, err := IssueScopedToken(ctx, st, sc, "", t0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok
+			}
+			sup := issue(Scope{Role: RoleSupervisor})
+			hall := issue(Scope{Role: RoleHall, Hall: "A厅"})
+			dept := issue(Scope{Role: RoleDepartment, Windows: []HallWindow{{"A厅", "1"}, {"B厅", "2"}}})
+			staff := issue(Scope{Role: RoleStaff, StaffID: "TA0123"})
+			other := issue(Scope{Role: RoleStaff, StaffID: "TA0200"})
+			a, b := rec(2, nil).ID, rec(5, nil).ID
+			list := func(tok string) []string {
+				code, body := getJSON(t, srv, tok, "/api/v1/complaints", nil)
+				var out struct{ Complaints []Complaint }
+				json.Unmarshal(body, &out)
+				if code != http.StatusOK {
+					t.Fatalf("list: %d %s", code, body)
+				}
+				var ids []string
+				for _, c := range out.Complaints {
+					ids = append(ids, c.ID)
+				}
+				slices.Sort(ids)
+				return ids
+			}
+			both := []string{a, b}
+			slices.Sort(both)
+			for name, c := range map[string]struct {
+				tok  string
+				want []string
+			}{"supervisor": {sup, both}, "hall": {hall, []string{a}}, "department": {dept, both},
+				"staff": {staff, []string{a}}, "other staff": {other, nil}} {
+				if got := list(c.tok); !slices.Equal(got, c.want) {
+					t.Errorf("%s lists %v, want %v", name, got, c.want)
+				}
+			}
+			if code, _ := getJSON(t, srv, hall, "/api/v1/complaints/"+b, nil); code != http.StatusForbidden {
+				t.Errorf("hall A reads hall B's case: %d, want 403", code)
+			}
+			act := func(tok, id, action, body string) int {
+				req, _ := http.NewRequest("POST", srv.URL+"/api/v1/complaints/"+id+"/"+action, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			for _, c := range []struct {
+				who, tok, id, action, body string
+				want                       int
+			}{
+				{"supervisor", sup, a, "verify", `{"by":"x"}`, http.StatusForbidden},
+				{"hall, another hall's case", hall, b, "verify", `{"by":"x"}`, http.StatusForbidden},
+				{"hall", hall, a, "verify", `{"by":"值班长","note":"核实属实"}`, http.StatusOK},
+				{"staff, another's case", other, a, "appeal", `{"by":"TA0200"}`, http.StatusForbidden},
+				{"staff", staff, a, "appeal", `{"by":"TA0123","note":"误按"}`, http.StatusOK},
+				{"staff reviews own appeal", staff, a, "review", `{"by":"TA0123","upheld":true,"mark":"误评"}`, http.StatusForbidden},
+				{"department reviews", dept, a, "review", `{"by":"科长","upheld":true,"mark":"误评"}`, http.StatusForbidden},
+			} {
+				if got := act(c.tok, c.id, c.action, c.body); got != c.want {
+					t.Errorf("%s %s: %d, want %d", c.who, c.action, got, c.want)
+				}
+			}
+		})
+	}
+}

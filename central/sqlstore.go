@@ -138,7 +138,7 @@ var schema = []string{
 }
 
 func (s *SQLStore) migrate(ctx context.Context) error {
-	for _, q := range slices.Concat(schema, registrySchema, firmwareSchema, seqSchema, scopeSchema, statusSchema) {
+	for _, q := range slices.Concat(schema, registrySchema, firmwareSchema, seqSchema, scopeSchema, statusSchema, complaintSchema, s.appendOnly(), alertSchema) {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("central: create tables (%s): %w", s.d.name, err)
 		}

@@ -75,6 +75,8 @@ type Options struct {
 	// Thresholds is a JSON file of the 可疑 list's detector thresholds
 	// (central.Thresholds); empty for central.DefaultThresholds.
 	Thresholds string
+	// AlertURL, AlertSecret, AlertThreshold: the 差评 alerts (alerts.go).
+	AlertURL, AlertSecret, AlertThreshold string
 
 	Logger *slog.Logger // nil: discard
 }
@@ -93,6 +95,7 @@ type Server struct {
 	down   *central.Downlinks
 	roll   *central.Rollouts
 	push   *central.Pusher // nil: no push
+	alert  *central.Alerter
 	every  time.Duration
 	ln     net.Listener
 	http   *http.Server
@@ -214,6 +217,9 @@ func (s *Server) start(ctx context.Context, o Options, cal *central.Calendar) er
 			return fmt.Errorf("server: push URL %q: not an http(s) URL", o.PushURL)
 		}
 		s.push = &central.Pusher{Store: s.st, Cursor: s.st, Map: *export, URL: o.PushURL, Logger: s.log}
+	}
+	if s.alert, err = alerter(o, s.st); err != nil {
+		return err
 	}
 	smsKey, err := s.st.Setting(ctx, "sms_key", func() string { return passwd.Random() + passwd.Random() })
 	if err != nil {
@@ -379,6 +385,7 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { s.rule.Run(ctx, time.Hour, time.Now) })        // default 4★ for sessions not rated in time
 	wg.Go(func() { s.down.RunResign(ctx, central.ConfigResign) }) // retained configs signed again before they expire
 	wg.Go(func() { s.roll.Run(ctx, s.every) })                    // firmware rollouts: commands due, timeouts, halts
+	wg.Go(func() { s.alert.Run(ctx) })                            // 差评 alerts: the page, the webhook
 	if s.push != nil {
 		wg.Go(func() { s.push.Run(ctx, time.Minute) }) // new records to the platform
 	}

@@ -113,10 +113,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 	pushURL := fs.String("push-url", "", "the platform's HTTP endpoint: new records are pushed to it every minute in the export's fields (default: no push)")
 	thresholds := fs.String("suspicious-thresholds", "", "JSON file of the 可疑 list's thresholds, e.g. {\"burst_count\":8,\"alpha\":0.001} (default: those README lists)")
 	padsCA := fs.String("pads-ca", "", "PEM CA of the broker's certificate, given to pads at enrollment (default --broker-ca)")
+	alertURL := fs.String("alert-url", "", "webhook every 差评 alert is POSTed to, signed with EVALHUB_ALERT_SECRET (README \"差评处置 and alerts\")")
+	alertN := fs.String("alert-threshold", "", "alert when N 差评 at one window fall within DURATION: N/DURATION, e.g. 3/30m (default: none)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	o := server.Options{
+	o := server.Options{AlertURL: *alertURL, AlertSecret: os.Getenv("EVALHUB_ALERT_SECRET"), AlertThreshold: *alertN,
 		Hub: central.HubOptions{Broker: *broker, Group: *group, Workers: *workers, Username: *user,
 			Password: os.Getenv("EVALHUB_BROKER_PASSWORD"), NATS: *natsURLs, NATSCreds: *natsCreds, NATSReplicas: *natsReplicas, Logger: log},
 		MQTTListen: *mqttListen, Listen: *listen, DB: *db, Data: *data, Holidays: *holidays,
