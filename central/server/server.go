@@ -21,6 +21,7 @@ import (
 
 	"evalpad/central"
 	"evalpad/central/passwd"
+	"evalpad/sync/link"
 	"evalpad/sync/protocol"
 	"evalpad/trust"
 )
@@ -37,6 +38,10 @@ type Options struct {
 	// runs on MQTTListen and the hub uses it. Hub.Logger defaults to Logger.
 	// Hub.Group empty: the group stored in the database (NewGroup).
 	Hub central.HubOptions
+	// BrokerCA, BrokerCert, BrokerKey: PEM files of the CA that verifies
+	// the broker and of the hub's client certificate (link.TLSConfig),
+	// making Hub.TLS; all empty: Hub.TLS as given.
+	BrokerCA, BrokerCert, BrokerKey string
 
 	MQTTListen string // the embedded broker's address; default DefaultMQTTListen
 	Listen     string // the read API and the figures page; default DefaultListen
@@ -109,6 +114,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if o.BrokerCA != "" || o.BrokerCert != "" || o.BrokerKey != "" {
+		var err error
+		if o.Hub.TLS, err = link.TLSConfig(o.BrokerCA, o.BrokerCert, o.BrokerKey); err != nil {
+			return nil, err
+		}
 	}
 	cal := &central.Calendar{}
 	if o.Holidays != "" {

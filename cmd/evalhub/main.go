@@ -34,7 +34,6 @@ import (
 
 	"evalpad/central"
 	"evalpad/central/server"
-	"evalpad/sync/link"
 )
 
 func main() {
@@ -123,12 +122,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, log *slog.Logge
 			Password: os.Getenv("EVALHUB_BROKER_PASSWORD"), NATS: *natsURLs, NATSCreds: *natsCreds, NATSReplicas: *natsReplicas, Logger: log},
 		MQTTListen: *mqttListen, Listen: *listen, DB: *db, Data: *data, Holidays: *holidays,
 		PadsBroker: *padsBroker, PadsURL: *padsURL, PadsCA: cmp.Or(*padsCA, *ca), ExportMap: *exportMap, PushURL: *pushURL, Thresholds: *thresholds, Logger: log,
-	}
-	if *ca != "" || *cert != "" || *key != "" {
-		var err error
-		if o.Hub.TLS, err = link.TLSConfig(*ca, *cert, *key); err != nil {
-			return err
-		}
+		BrokerCA: *ca, BrokerCert: *cert, BrokerKey: *key,
 	}
 	s, err := server.Start(ctx, o)
 	if err != nil {
