@@ -406,7 +406,10 @@ func (s *Server) Run(ctx context.Context) error {
 	select {
 	case err = <-served:
 	case <-ctx.Done():
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Longer than the 5 s after which Shutdown takes a connection that
+		// never sent a request (a browser's speculative preconnect) for idle:
+		// with exactly 5 s such a connection could fail the shutdown.
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err = s.http.Shutdown(sctx)
 		scancel()
 		<-served // http.ErrServerClosed, at once
