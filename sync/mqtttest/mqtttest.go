@@ -101,7 +101,7 @@ func (m *Mosquitto) Restart() {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 50; attempt++ {
-		out := &syncBuffer{}
+		out := &SyncBuffer{}
 		cmd := exec.Command(m.bin, "-c", m.conf)
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
@@ -143,18 +143,20 @@ func waitListen(addr string, exited <-chan struct{}) error {
 	return fmt.Errorf("mosquitto did not listen on %s within 5s", addr)
 }
 
-type syncBuffer struct {
+// SyncBuffer collects a server process's output: written by the process's
+// pipe, read by a test reporting a failure.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

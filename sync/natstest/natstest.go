@@ -6,7 +6,6 @@
 package natstest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"evalpad/sync/mqtttest"
 )
 
 // Binary is where the tests look for nats-server first.
@@ -39,7 +40,7 @@ type Node struct {
 	mu   sync.Mutex
 	proc *os.Process
 	done chan struct{}
-	log  *syncBuffer
+	log  *mqtttest.SyncBuffer
 }
 
 // Start runs a cluster of n nodes; the test's cleanup kills them. Each
@@ -182,7 +183,7 @@ func (c *Cluster) start(nd *Node) {
 		return
 	}
 	if nd.log == nil {
-		nd.log = &syncBuffer{}
+		nd.log = &mqtttest.SyncBuffer{}
 	}
 	cmd := exec.Command(c.bin, "-c", nd.conf)
 	cmd.Stdout, cmd.Stderr = nd.log, nd.log
@@ -243,21 +244,4 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
