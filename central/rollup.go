@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -476,22 +475,7 @@ func (s *SQLStore) storedRows(ctx context.Context, tx *sql.Tx, clause string, ar
 	if err != nil {
 		return nil, fmt.Errorf("central: records: %w", err)
 	}
-	defer rs.Close()
-	var out []Row
-	for rs.Next() {
-		var body string
-		var r Row
-		var at, recv int64
-		if err := rs.Scan(&body, &r.Day, &at, &recv); err != nil {
-			return nil, fmt.Errorf("central: records: %w", err)
-		}
-		if err := json.Unmarshal([]byte(body), &r.Record); err != nil {
-			return nil, fmt.Errorf("central: records: stored body: %w", err)
-		}
-		r.Body, r.AtUTC, r.ReceivedAt = json.RawMessage(body), time.UnixMilli(at).UTC(), time.UnixMilli(recv).UTC()
-		out = append(out, r)
-	}
-	return out, rs.Err()
+	return scanRows(rs)
 }
 
 // writeDeltas adds d to the rollup tables, in key order (two hubs updating

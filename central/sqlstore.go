@@ -468,6 +468,12 @@ func (s *SQLStore) Records(ctx context.Context, f Filter) ([]Row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("central: records: %w", err)
 	}
+	return scanRows(rs)
+}
+
+// scanRows reads the rows of a query of "body, day, at_ms, received_ms"
+// from records, and closes rs.
+func scanRows(rs *sql.Rows) ([]Row, error) {
 	defer rs.Close()
 	var out []Row
 	for rs.Next() {
