@@ -357,31 +357,16 @@ func (s *SQLStore) defaultsStored(ctx context.Context, tx *sql.Tx, rows []*Row) 
 
 // addUnrated lists the unrated rows in unrated_sessions.
 func (s *SQLStore) addUnrated(ctx context.Context, tx *sql.Tx, rows []*Row, defaulted map[string]int) error {
-	const cols = 12
-	for i := 0; i < len(rows); i += rowsPerStatement {
-		chunk := rows[i:min(i+rowsPerStatement, len(rows))]
-		var q strings.Builder
-		q.WriteString("INSERT INTO unrated_sessions (id, device_id, session_id, hall, win, staff_id, staff_name, day, items, served, served_ms, defaulted) VALUES ")
-		args := make([]any, 0, len(chunk)*cols)
-		for j, r := range chunk {
-			if j > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(" + s.phs(len(args)+1, cols) + ")")
+	return s.insertMany(ctx, tx, "INSERT INTO unrated_sessions (id, device_id, session_id, hall, win, staff_id, staff_name, day, items, served, served_ms, defaulted) VALUES ",
+		" ON CONFLICT (id) DO NOTHING", 12, len(rows), func(i int) ([]any, error) {
+			r := rows[i]
 			served, err := Served(&r.Record)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			d := defaulted[r.ID]
-			args = append(args, r.ID, r.DeviceID, r.SessionID, r.Hall, r.Window, r.Staff.ID, r.Staff.Name, r.Day, items(r),
-				cmp.Or(r.OpenedAt, r.At), served.UnixMilli(), d)
-		}
-		q.WriteString(" ON CONFLICT (id) DO NOTHING")
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("central: rollup: unrated sessions: %w", err)
-		}
-	}
-	return nil
+			return []any{r.ID, r.DeviceID, r.SessionID, r.Hall, r.Window, r.Staff.ID, r.Staff.Name, r.Day, items(r),
+				cmp.Or(r.OpenedAt, r.At), served.UnixMilli(), defaulted[r.ID]}, nil
+		}, "unrated sessions")
 }
 
 // defaultsOf finds the unrated records whose defaults are defs, those
@@ -486,28 +471,17 @@ func (s *SQLStore) writeDeltas(ctx context.Context, tx *sql.Tx, d *deltas) error
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, rollKey.compare)
-	const cols = 10 + 15
-	for i := 0; i < len(keys); i += rowsPerStatement {
-		chunk := keys[i:min(i+rowsPerStatement, len(keys))]
-		var q strings.Builder
-		q.WriteString("INSERT INTO rollup (per, day, hall, win, device_id, staff_id, lvl, item, staff_name, item_name, " + counterCols + ") VALUES ")
-		args := make([]any, 0, len(chunk)*cols)
-		for j, k := range chunk {
-			if j > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(" + s.phs(len(args)+1, cols) + ")")
-			v := d.rows[k]
-			args = append(args, k.per, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, v.staffName, v.itemName)
-			args = append(args, v.vals()...)
-		}
-		q.WriteString(" ON CONFLICT (per, lvl, day, hall, win, device_id, staff_id, item) DO UPDATE SET staff_name = excluded.staff_name, item_name = excluded.item_name")
-		for c := range strings.SplitSeq(counterCols, ", ") {
-			q.WriteString(", " + c + " = rollup." + c + " + excluded." + c)
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("central: rollup: %w", err)
-		}
+	set := " ON CONFLICT (per, lvl, day, hall, win, device_id, staff_id, item) DO UPDATE SET staff_name = excluded.staff_name, item_name = excluded.item_name"
+	for c := range strings.SplitSeq(counterCols, ", ") {
+		set += ", " + c + " = rollup." + c + " + excluded." + c
+	}
+	err := s.insertMany(ctx, tx, "INSERT INTO rollup (per, day, hall, win, device_id, staff_id, lvl, item, staff_name, item_name, "+counterCols+") VALUES ",
+		set, 10+15, len(keys), func(i int) ([]any, error) {
+			k, v := keys[i], d.rows[keys[i]]
+			return append([]any{k.per, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, v.staffName, v.itemName}, v.vals()...), nil
+		}, "rollup")
+	if err != nil {
+		return err
 	}
 	rkeys := make([]reasonKey, 0, len(d.reasons))
 	for k := range d.reasons {
@@ -516,23 +490,38 @@ func (s *SQLStore) writeDeltas(ctx context.Context, tx *sql.Tx, d *deltas) error
 	slices.SortFunc(rkeys, func(a, b reasonKey) int {
 		return cmp.Or(a.rollKey.compare(b.rollKey), cmp.Compare(a.stars, b.stars), strings.Compare(a.code, b.code))
 	})
-	const rcols = 12
-	for i := 0; i < len(rkeys); i += rowsPerStatement {
-		chunk := rkeys[i:min(i+rowsPerStatement, len(rkeys))]
+	return s.insertMany(ctx, tx, "INSERT INTO rollup_reason (per, day, hall, win, device_id, staff_id, lvl, item, stars, code, item_name, n) VALUES ",
+		" ON CONFLICT (per, lvl, day, hall, win, device_id, staff_id, item, stars, code) DO UPDATE SET item_name = excluded.item_name, n = rollup_reason.n + excluded.n",
+		12, len(rkeys), func(i int) ([]any, error) {
+			k, v := rkeys[i], d.reasons[rkeys[i]]
+			return []any{k.per, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, k.stars, k.code, v.itemName, v.n}, nil
+		}, "rollup reasons")
+}
+
+// insertMany inserts n rows of cols values each (row(i) gives the i-th), in
+// statements of at most rowsPerStatement rows: head "INSERT INTO t (…)
+// VALUES ", then the rows' placeholders, then tail (an ON CONFLICT clause).
+// what names the table in errors.
+func (s *SQLStore) insertMany(ctx context.Context, tx *sql.Tx, head, tail string, cols, n int, row func(i int) ([]any, error), what string) error {
+	for i := 0; i < n; i += rowsPerStatement {
+		end := min(i+rowsPerStatement, n)
 		var q strings.Builder
-		q.WriteString("INSERT INTO rollup_reason (per, day, hall, win, device_id, staff_id, lvl, item, stars, code, item_name, n) VALUES ")
-		args := make([]any, 0, len(chunk)*rcols)
-		for j, k := range chunk {
-			if j > 0 {
+		q.WriteString(head)
+		args := make([]any, 0, (end-i)*cols)
+		for j := i; j < end; j++ {
+			if j > i {
 				q.WriteByte(',')
 			}
-			q.WriteString("(" + s.phs(len(args)+1, rcols) + ")")
-			v := d.reasons[k]
-			args = append(args, k.per, k.day, k.hall, k.win, k.device, k.staff, k.lvl, k.item, k.stars, k.code, v.itemName, v.n)
+			q.WriteString("(" + s.phs(len(args)+1, cols) + ")")
+			vals, err := row(j)
+			if err != nil {
+				return err
+			}
+			args = append(args, vals...)
 		}
-		q.WriteString(" ON CONFLICT (per, lvl, day, hall, win, device_id, staff_id, item, stars, code) DO UPDATE SET item_name = excluded.item_name, n = rollup_reason.n + excluded.n")
+		q.WriteString(tail)
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("central: rollup reasons: %w", err)
+			return fmt.Errorf("central: rollup: %s: %w", what, err)
 		}
 	}
 	return nil
