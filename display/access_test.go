@@ -112,8 +112,14 @@ var accessModes = []struct {
 	{"elder-buttons", func(m *Model) { m.ButtonsOnly = true; m.Focus = max(m.Focus, 0); m.Elder = true }},
 }
 
-// elderTitles are the texts elder mode must draw at 30 pt at least.
-var elderTitles = []string{txtRateTitle, txtThanks, txtPaused, txtFault}
+// elderTitles are the texts elder mode must draw at the title size (30
+// dp at least; 30 pt where the panel takes it): every variant drawn.
+var elderTitles = []string{txtRateTitle, txtRateTitleElder, txtReasonTitle, txtReasonTitleMid, txtReasonTitleElder,
+	txtThanks, txtThanksElder, txtPaused, txtFault, "设备故障", "暂停使用"}
+
+// elderPointSizes are the panels whose elder type is in typographic
+// points (18 pt body, 30 pt titles), not the rule's dp: there is room.
+var elderPointSizes = []Size{{1024, 600}, {800, 480}}
 
 func TestContrastAndTargets(t *testing.T) {
 	worst := textFinding{ratio: 99}
@@ -128,14 +134,23 @@ func TestContrastAndTargets(t *testing.T) {
 				m.OfferElder, m.OfferRead = true, true // whatever the screens may draw
 				mode.set(&m)
 				at := fmt.Sprintf("%s/%s at %dx%d", tc.name, mode.name, s.W, s.H)
-				elder := m.Elder && r.ElderFits()
-				body, title := ptPx(ElderBodyPt, dpi), ptPx(ElderTitlePt, dpi)
+				elder := m.Elder && r.ElderFits() && (m.ButtonsOnly || r.ElderTouchFits())
+				// The rule's floor: 18 dp body, 30 dp titles; typographic
+				// points where the panel takes them.
+				unit, body, title := "dp", int(math.Ceil(ElderBodyPt*dpi/160)), int(math.Ceil(ElderTitlePt*dpi/160))
+				if slices.Contains(elderPointSizes, s) {
+					unit, body, title = "pt", int(math.Ceil(ElderBodyPt*dpi/72)), int(math.Ceil(ElderTitlePt*dpi/72))
+				}
+				titles := 0
 				for _, f := range textContrasts(r, m) {
 					if elder && f.size < body {
-						t.Errorf("%s: %q is %d px, under 18 pt (%d px at %.0f dpi)", at, f.text, f.size, body, dpi)
+						t.Errorf("%s: %q is %d px, under 18 %s (%d px at %.0f dpi)", at, f.text, f.size, unit, body, dpi)
 					}
-					if elder && slices.Contains(elderTitles, f.text) && f.size < title {
-						t.Errorf("%s: the title %q is %d px, under 30 pt (%d px at %.0f dpi)", at, f.text, f.size, title, dpi)
+					if elder && slices.Contains(elderTitles, f.text) {
+						titles++
+						if f.size < title {
+							t.Errorf("%s: the title %q is %d px, under 30 %s (%d px at %.0f dpi)", at, f.text, f.size, unit, title, dpi)
+						}
 					}
 					if f.ratio < 4.5 {
 						t.Errorf("%s: %q (%d px) is %v on %v: contrast %.2f:1, under 4.5:1", at, f.text, f.size, f.fg, f.bg, f.ratio)
@@ -143,6 +158,9 @@ func TestContrastAndTargets(t *testing.T) {
 					if f.ratio < worst.ratio {
 						worst, worstAt = f, at
 					}
+				}
+				if elder && titles == 0 && m.Screen != ScreenIdle {
+					t.Errorf("%s: no title of elderTitles drawn (%q)", at, r.Texts(m))
 				}
 				if m.ButtonsOnly {
 					continue
@@ -163,7 +181,7 @@ func TestContrastAndTargets(t *testing.T) {
 			}
 		}
 		t.Logf("%dx%d at %.0f dpi: smallest touch target %.1f mm (%s)", s.W, s.H, dpi, minMM[false], minAt[false])
-		if r.ElderFits() {
+		if r.ElderTouchFits() {
 			t.Logf("%dx%d at %.0f dpi, elder mode: smallest touch target %.1f mm (%s)", s.W, s.H, dpi, minMM[true], minAt[true])
 		}
 	}

@@ -27,6 +27,9 @@ func (r *Renderer) compact() bool { return r.size.W < compactWidth || r.elder }
 type csz struct {
 	small, body, title, big, huge int
 	pad, gap                      int
+	head                          int  // the header's hall
+	tgt                           int  // elder mode: the least side of a touch target (60 dp), else 0
+	tight                         bool // elder mode in the rule's dp (elder.go): room is short
 }
 
 func (r *Renderer) cs() csz {
@@ -34,9 +37,9 @@ func (r *Renderer) cs() csz {
 		return r.elderSizes()
 	}
 	if r.size.W >= 200 {
-		return csz{small: 12, body: 14, title: 16, big: 20, huge: 26, pad: 8, gap: 5}
+		return csz{small: 12, body: 14, title: 16, big: 20, huge: 26, pad: 8, gap: 5, head: 16}
 	}
-	return csz{small: 12, body: 12, title: 14, big: 16, huge: 20, pad: 5, gap: 4}
+	return csz{small: 12, body: 12, title: 14, big: 16, huge: 20, pad: 5, gap: 4, head: 14}
 }
 
 // fitSize is the largest size from max down to min (even steps) at which
@@ -55,7 +58,7 @@ func (r *Renderer) fitSize(s string, width, maxSz, minSz int, bold bool) faceKey
 func (r *Renderer) headerCompact(m *Model) int {
 	c := r.cs()
 	W := r.size.W
-	hh := lineHeight(c.title) + 8
+	hh := lineHeight(c.head) + 8
 	gs := 2
 	r.fill(image.Rect(0, 0, W, hh-gs), cHeader)
 	r.fill(image.Rect(0, hh-gs, W, hh), cGold)
@@ -86,7 +89,10 @@ func (r *Renderer) headerCompact(m *Model) int {
 		}
 		x1 = pr.Min.X - c.gap
 	}
-	r.label(m.Hall, image.Rect(c.pad, 0, x1, hh-gs), faceKey{c.title, true}, cWhite, left)
+	if c.tight && r.measure(faceKey{c.head, true}, m.Hall) > x1-c.pad {
+		return hh // elder mode on a small panel: the window, not the hall cut to a word
+	}
+	r.label(m.Hall, image.Rect(c.pad, 0, x1, hh-gs), faceKey{c.head, true}, cWhite, left)
 	return hh
 }
 
@@ -145,12 +151,20 @@ func (r *Renderer) idleCompact(m *Model, body image.Rectangle) {
 		}
 	}
 	y1 := bar.Min.Y - c.gap
-	if m.Message != "" { // a notice from the central
+	message := func(room int) { // a notice from the central, on up to 2 lines (elder mode: 3, as many as room holds)
 		fkm := faceKey{c.body, true}
-		n, _ := r.lines(fkm, m.Message, W-2*c.pad, 2)
+		nm := 2
+		if r.elder {
+			nm = max(min(3, room/lineHeight(fkm.size)), 1)
+		}
+		n, _ := r.lines(fkm, m.Message, W-2*c.pad, nm)
+		n = min(n, nm)
 		h := n * lineHeight(fkm.size)
-		r.para(m.Message, image.Rect(c.pad, y1-h, W-c.pad, y1), fkm, cRed, center, 2)
+		r.para(m.Message, image.Rect(c.pad, y1-h, W-c.pad, y1), fkm, cRed, center, n)
 		y1 -= h + c.gap
+	}
+	if m.Message != "" && !r.elder {
+		message(0)
 	}
 
 	// Who serves: a card across the top, the photo beside 服务人员 and the
@@ -161,6 +175,9 @@ func (r *Renderer) idleCompact(m *Model, body image.Rectangle) {
 		card = r.staffSlim(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, H))
 	} else {
 		card = r.staffCard(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, H))
+	}
+	if m.Message != "" && r.elder { // under the card, in the room it leaves
+		message(y1 - card.Max.Y - c.gap)
 	}
 
 	// The QR code with 扫码评价 under it, as large as the room left allows.
@@ -249,6 +266,9 @@ func (r *Renderer) levelRows(m *Model) int {
 	gap := 2
 	y0 := H - 5*rowH - 4*gap - c.pad/2
 	st := fk.size * 6 / 10
+	if r.elder {
+		st = fk.size / 2 // rowStars: room for 非常不满意 at the body size
+	}
 	for i, lv := range m.starOrder() {
 		y := y0 + i*(rowH+gap)
 		rc := image.Rect(c.pad, y, W-c.pad, y+rowH)
@@ -303,20 +323,24 @@ func (r *Renderer) rateCompact(m *Model, body image.Rectangle) {
 	c := r.cs()
 	W := r.size.W
 	var top int
-	if W >= 240 {
+	if r.elder && levelCols(W, c) || !r.elder && W >= 240 {
 		top = r.levelColumnsCompact(m)
 	} else {
 		top = r.levelRows(m)
 	}
-	title := m.text(txtRateTitle)
-	x1 := r.elderToggle(m, image.Rect(c.pad, body.Min.Y+c.gap, W-c.pad, body.Min.Y+c.gap+lineHeight(c.title)), faceKey{c.body, true}, c.gap)
-	fkt := r.fitSize(title, x1-c.pad, c.title, c.small, true)
-	if r.measure(fkt, title) > x1-c.pad {
-		fkt.bold = false
+	var row image.Rectangle
+	if r.elder {
+		row = r.elderTitleRow(m, body, c)
+	} else {
+		title := m.text(txtRateTitle)
+		x1 := r.elderToggle(m, image.Rect(c.pad, body.Min.Y+c.gap, W-c.pad, body.Min.Y+c.gap+lineHeight(c.title)), faceKey{c.body, true}, c.gap)
+		fkt := r.fitSize(title, x1-c.pad, c.title, c.small, true)
+		if r.measure(fkt, title) > x1-c.pad {
+			fkt.bold = false
+		}
+		row = image.Rect(c.pad, body.Min.Y+c.gap, x1, body.Min.Y+c.gap+lineHeight(fkt.size))
+		r.label(title, row, fkt, cText, left)
 	}
-	lt := lineHeight(fkt.size)
-	row := image.Rect(c.pad, body.Min.Y+c.gap, x1, body.Min.Y+c.gap+lt)
-	r.label(title, row, fkt, cText, left)
 	area := image.Rect(c.pad, row.Max.Y+c.gap, W-c.pad, top-c.gap)
 	if m.Mode == rating.ModeTheme && len(m.Cases) > 0 {
 		r.themeCompact(m, area)
@@ -331,6 +355,9 @@ func (r *Renderer) rateCompact(m *Model, body image.Rectangle) {
 	cs := m.Cases[0]
 	fkl := faceKey{c.small, false}
 	ip := 4
+	if area.Dy() < lineHeight(c.body)+2*ip { // elder mode's type on a small panel: no room for the card
+		return
+	}
 	in := area.Inset(ip)
 	in.Min.X += 3
 	lhl := lineHeight(fkl.size)
@@ -437,15 +464,7 @@ func pageOf(starts []int, i int) int {
 func (r *Renderer) pager(rc image.Rectangle, p, n int, touch bool) {
 	c := r.cs()
 	fk := faceKey{c.small, true}
-	sc := &r.pg
-	if sc.labels == nil {
-		sc.labels = map[int]string{}
-	}
-	k := p*1000 + n
-	if _, ok := sc.labels[k]; !ok {
-		sc.labels[k] = strconv.Itoa(p+1) + "/" + strconv.Itoa(n)
-	}
-	r.label(sc.labels[k], rc, fk, cMuted, center)
+	r.label(r.pageLabel(p, n), rc, fk, cMuted, center)
 	if !touch {
 		return
 	}
@@ -464,8 +483,28 @@ func (r *Renderer) pager(rc image.Rectangle, p, n int, touch bool) {
 	}
 }
 
-// pagerHeight is the height of the page row.
-func (r *Renderer) pagerHeight() int { return lineHeight(r.cs().small) + 8 }
+// pageLabel is "p+1/n", made once.
+func (r *Renderer) pageLabel(p, n int) string {
+	sc := &r.pg
+	if sc.labels == nil {
+		sc.labels = map[int]string{}
+	}
+	k := p*1000 + n
+	if _, ok := sc.labels[k]; !ok {
+		sc.labels[k] = strconv.Itoa(p+1) + "/" + strconv.Itoa(n)
+	}
+	return sc.labels[k]
+}
+
+// pagerHeight is the height of the page row: with touch in elder mode,
+// its targets' 60 dp at least.
+func (r *Renderer) pagerHeight(touch bool) int {
+	c := r.cs()
+	if touch {
+		return max(lineHeight(c.small)+8, c.tgt)
+	}
+	return lineHeight(c.small) + 8
+}
 
 // themeCompact lists 整体评价 and the theme's items one a row, paged when
 // they do not all fit; rated items are ticked and not targets.
@@ -473,9 +512,15 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 	c := r.cs()
 	fk := faceKey{c.body, false}
 	fkb := faceKey{c.body, true}
-	rowH := lineHeight(fk.size) + 4
+	rowH := max(lineHeight(fk.size)+4, c.tgt)
 	gap := 3
 	n := len(m.Cases) + 1
+	if c.tight && m.ButtonsOnly { // elder mode, buttons only: the items cannot be chosen; the whole theme is rated
+		if area.Dy() >= rowH {
+			r.label(count(&r.memo.theme, len(m.Cases), txtOverall+" 共", "项"), area, fk, cText, left)
+		}
+		return
+	}
 	sc := &r.pg
 	sc.heights = ints(sc.heights, n)
 	heights := sc.heights
@@ -483,8 +528,10 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 		heights[i] = rowH
 	}
 	starts := pages(sc.starts, heights, area.Dy(), gap)
-	if len(starts) > 1 {
-		starts = pages(starts, heights, area.Dy()-r.pagerHeight()-gap, gap)
+	touch := !m.ButtonsOnly || !r.elder         // (the normal screens draw the page targets either way)
+	side := len(starts) > 1 && c.tight && touch // 上页/下页 beside the list
+	if len(starts) > 1 && !side {
+		starts = pages(starts, heights, area.Dy()-r.pagerHeight(touch)-gap, gap)
 	}
 	sc.starts = starts
 	p := min(max(m.Page, 0), len(starts)-1)
@@ -492,9 +539,12 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 	if p+1 < len(starts) {
 		end = starts[p+1]
 	}
+	if side {
+		area = r.sidePager(area, p, len(starts))
+	}
 	anyRated := len(m.Rated) > 0
 	y := area.Min.Y
-	d := rowH - 4
+	d := min(rowH-4, lineHeight(fk.size))
 	for i := starts[p]; i < end; i++ {
 		rc := image.Rect(area.Min.X, y, area.Max.X, y+rowH)
 		y += rowH + gap
@@ -545,14 +595,19 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 		}
 		r.target(rc, Target{Kind: TargetItem, ProjectNo: cs.ProjectNo})
 	}
-	if len(starts) > 1 {
-		r.pager(image.Rect(area.Min.X, area.Max.Y-r.pagerHeight(), area.Max.X, area.Max.Y), p, len(starts), true)
+	if len(starts) > 1 && !side {
+		r.pager(image.Rect(area.Min.X, area.Max.Y-r.pagerHeight(touch), area.Max.X, area.Max.Y), p, len(starts), touch)
 	}
 }
 
 // reasonsCompact: the level and the title, the reasons one a row (each on
 // up to three lines, paged when they do not all fit), the count and
-// 确认提交. With ButtonsOnly the page is the focused reason's.
+// 确认提交. With ButtonsOnly the page is the focused reason's. In elder
+// mode the title is at the title size beside the level (or under it), and
+// 朗读 is in the bottom bar; on a narrow touch panel, with no room beside
+// the level, 朗读 has its own row. In elder mode on a small buttons-only
+// pad the keys' hint takes the bar's place and the page is beside the
+// level.
 func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	c := r.cs()
 	W, H := r.size.W, r.size.H
@@ -560,7 +615,12 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	if lv < 1 || lv > 5 {
 		lv = 0
 	}
+	keysOnly := c.tight && m.ButtonsOnly
 	y := body.Min.Y + c.gap
+	var pageRow image.Rectangle
+	titleBeside := false
+	var fkt faceKey
+	var title string
 	if lv > 0 { // the level as a chip, the title beside it if it fits, else under it
 		fkc := faceKey{c.small, true}
 		h := lineHeight(fkc.size) + 4
@@ -568,42 +628,50 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 		word := rating.Stars(lv).Word()
 		sw := lv*st + (lv-1)*max(st/6, 1)
 		w := sw + 4 + r.measure(fkc, word) + h
-		chip := image.Rect(c.pad, y, c.pad+w, y+h)
+		rowH, tw := h, 0
+		if r.elder { // the title beside the chip where it goes across
+			fkt = faceKey{c.title, true}
+			room := W - c.pad - (c.pad + w + c.gap)
+			title = r.elderTitle(m, txtReasonTitle, room, fkt, txtReasonTitleMid, txtReasonTitleElder)
+			if titleBeside = r.measure(fkt, title) <= room; titleBeside {
+				rowH = max(h, lineHeight(fkt.size))
+				tw = r.label(title, image.Rect(c.pad+w+c.gap, y, W-c.pad, y+rowH), fkt, cText, left) + c.gap
+			}
+		}
+		cy := y + rowH/2
+		chip := image.Rect(c.pad, cy-h/2, c.pad+w, cy-h/2+h)
+		pageRow = image.Rect(chip.Max.X+c.gap+tw, chip.Min.Y, W-c.pad, chip.Max.Y)
 		r.round(chip, h/2, levelColor[lv])
-		r.stars(lv, st, chip.Min.X+h/2+sw/2, y+h/2, cWhite)
-		r.label(word, image.Rect(chip.Min.X+h/2+sw+4, y, chip.Max.X, y+h), fkc, cWhite, left)
-		r.readPill(m, image.Rect(chip.Max.X+c.gap, y, W-c.pad, y+h), fkc, c.gap)
-		y += h + c.gap
+		r.stars(lv, st, chip.Min.X+h/2+sw/2, cy, cWhite)
+		r.label(word, image.Rect(chip.Min.X+h/2+sw+4, chip.Min.Y, chip.Max.X, chip.Max.Y), fkc, cWhite, left)
+		if !r.elder {
+			row := image.Rect(chip.Max.X+c.gap, y, W-c.pad, y+h)
+			if r.readPill(m, row, fkc, c.gap) == row.Max.X && m.OfferRead && !m.ButtonsOnly { // no room beside the chip: a row of its own
+				y += h + c.gap
+				r.cornerPill(txtRead, Target{Kind: TargetRead}, image.Rect(c.pad, y, W-c.pad, y+h), fkc, c.gap)
+			}
+		}
+		y += rowH + c.gap
 	}
-	title := m.text(txtReasonTitle)
-	fkt := faceKey{c.body, W >= 200}
-	nt, _ := r.lines(fkt, title, W-2*c.pad, 2)
-	nt = min(nt, 2)
-	r.para(title, image.Rect(c.pad, y, W-c.pad, y+nt*lineHeight(fkt.size)), fkt, cText, left, nt)
-	y += nt*lineHeight(fkt.size) + c.gap
+	if !titleBeside {
+		if r.elder {
+			fkt = faceKey{c.title, true}
+			title = r.elderTitle(m, txtReasonTitle, W-2*c.pad, fkt, txtReasonTitleMid, txtReasonTitleElder)
+		} else {
+			fkt, title = faceKey{c.body, W >= 200}, m.text(txtReasonTitle)
+		}
+		nt, _ := r.lines(fkt, title, W-2*c.pad, 2)
+		nt = min(nt, 2)
+		r.para(title, image.Rect(c.pad, y, W-c.pad, y+nt*lineHeight(fkt.size)), fkt, cText, left, nt)
+		y += nt*lineHeight(fkt.size) + c.gap
+	}
 
-	// The bottom bar: what is selected (or the key hint), 确认提交.
-	fkb := faceKey{c.title, true}
-	if W < 200 {
-		fkb.size = c.body
+	// The bottom bar: what is selected (or the key hint), 朗读 in elder
+	// mode, 确认提交.
+	listBottom := H - c.gap
+	if !keysOnly {
+		listBottom = r.confirmBar(m, c) - c.gap
 	}
-	bh := lineHeight(fkb.size) + 4
-	bb := bh + 2*c.gap
-	bar := image.Rect(0, H-bb, W, H)
-	r.fill(bar, cCard)
-	r.fill(image.Rect(0, bar.Min.Y, W, bar.Min.Y+1), cLine)
-	bw := r.measure(fkb, m.text(txtConfirm)) + bh*2/3
-	btn := image.Rect(W-c.pad-bw, bar.Min.Y+c.gap, W-c.pad, bar.Min.Y+c.gap+bh)
-	btnColor, ink := confirmColors(m)
-	r.round(btn, min(r.rad(), 6), btnColor)
-	r.label(m.text(txtConfirm), btn, fkb, ink, center)
-	r.target(image.Rect(btn.Min.X-c.gap, bar.Min.Y, W, H), Target{Kind: TargetConfirm})
-	first := txtPickOne
-	if len(m.Selected) > 0 {
-		first = count(&r.memo.selected, len(m.Selected), "已选 ", " 项")
-	}
-	r.label(first, image.Rect(c.pad, bar.Min.Y, btn.Min.X-c.gap, H), faceKey{c.small, W >= 200}, cText, left)
-	listBottom := bar.Min.Y - c.gap
 	if m.ButtonsOnly { // the keys, above the bar
 		fkh := faceKey{c.small, false}
 		lh := lineHeight(fkh.size)
@@ -628,18 +696,25 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	gap := 2*(ring+sp) + 4
 	ip := 4
 	cb := fk.size
-	tw := area.Dx() - cb - 3*ip - 2*(ring+sp)
+	maxLines := max(min(3, (area.Dy()-2*ip-2*(ring+sp))/lh), 1) // elder mode's type on a small panel: as many as a page holds
 	sc := &r.pg
 	sc.heights, sc.lines = ints(sc.heights, n), ints(sc.lines, n)
 	heights, lines := sc.heights, sc.lines
-	for i, rs := range m.Offered {
-		nl, _ := r.lines(fk, rs.Text, tw, 3)
-		lines[i] = min(nl, 3)
-		heights[i] = lines[i]*lh + 2*ip
+	measure := func(width int) []int {
+		tw := width - cb - 3*ip - 2*(ring+sp)
+		for i, rs := range m.Offered {
+			nl, _ := r.lines(fk, rs.Text, tw, maxLines)
+			lines[i] = min(nl, maxLines)
+			heights[i] = max(lines[i]*lh+2*ip, c.tgt)
+		}
+		return pages(sc.starts, heights, area.Dy(), gap)
 	}
-	starts := pages(sc.starts, heights, area.Dy(), gap)
-	if len(starts) > 1 {
-		starts = pages(starts, heights, area.Dy()-r.pagerHeight()-gap, gap)
+	starts := measure(area.Dx())
+	side := len(starts) > 1 && c.tight && !m.ButtonsOnly // 上页/下页 beside the list
+	if side {
+		starts = measure(area.Dx() - 2*(c.tgt+c.gap))
+	} else if len(starts) > 1 && !keysOnly {
+		starts = pages(starts, heights, area.Dy()-r.pagerHeight(!m.ButtonsOnly)-gap, gap)
 	}
 	sc.starts = starts
 	p := min(max(m.Page, 0), len(starts)-1)
@@ -650,10 +725,21 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	if p+1 < len(starts) {
 		end = starts[p+1]
 	}
-	yy := area.Min.Y + ring + sp
+	list := area
+	switch {
+	case side:
+		list = r.sidePager(area, p, len(starts))
+	case len(starts) > 1 && keysOnly:
+		if r.measure(faceKey{c.small, true}, r.pageLabel(p, len(starts))) <= pageRow.Dx() {
+			r.pager(pageRow, p, len(starts), false) // (the keys reach every page; p/n only where it fits)
+		}
+	case len(starts) > 1:
+		r.pager(image.Rect(area.Min.X, area.Max.Y-r.pagerHeight(!m.ButtonsOnly), area.Max.X, area.Max.Y), p, len(starts), !m.ButtonsOnly)
+	}
+	yy := list.Min.Y + ring + sp
 	for i := starts[p]; i < end; i++ {
 		rs := m.Offered[i]
-		rc := image.Rect(area.Min.X+ring+sp, yy, area.Max.X-ring-sp, yy+heights[i])
+		rc := image.Rect(list.Min.X+ring+sp, yy, list.Max.X-ring-sp, yy+heights[i])
 		yy += heights[i] + gap
 		rad := min(r.rad(), 6)
 		if m.ButtonsOnly && m.Focus == i {
@@ -675,9 +761,55 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 		r.para(rs.Text, image.Rect(box.Max.X+ip, rc.Min.Y, rc.Max.X-ip, rc.Max.Y), fk, ink, left, lines[i])
 		r.target(rc, Target{Kind: TargetReason, Code: rs.Code})
 	}
-	if len(starts) > 1 {
-		r.pager(image.Rect(area.Min.X, area.Max.Y-r.pagerHeight(), area.Max.X, area.Max.Y), p, len(starts), !m.ButtonsOnly)
+}
+
+// confirmBar draws the reasons screen's bottom bar: what is selected (or
+// 请至少选择一项), 朗读 in elder mode on a touch pad, 确认提交. It returns
+// the bar's top.
+func (r *Renderer) confirmBar(m *Model, c csz) int {
+	W, H := r.size.W, r.size.H
+	fkb := faceKey{c.title, true}
+	if W < 200 || c.tight {
+		fkb.size = c.body
 	}
+	bh := lineHeight(fkb.size) + 4
+	bb := bh + 2*c.gap
+	if c.tgt > 0 {
+		bh = max(bh, c.tgt-2*c.gap)
+		bb = max(bb, c.tgt)
+	}
+	bar := image.Rect(0, H-bb, W, H)
+	r.fill(bar, cCard)
+	r.fill(image.Rect(0, bar.Min.Y, W, bar.Min.Y+1), cLine)
+	bw := r.measure(fkb, m.text(txtConfirm)) + bh*2/3
+	by := bar.Min.Y + (bb-bh)/2
+	btn := image.Rect(W-c.pad-bw, by, W-c.pad, by+bh)
+	btnColor, ink := confirmColors(m)
+	r.round(btn, min(r.rad(), 6), btnColor)
+	r.label(m.text(txtConfirm), btn, fkb, ink, center)
+	r.target(image.Rect(btn.Min.X-c.gap, bar.Min.Y, W, H), Target{Kind: TargetConfirm})
+	x1 := btn.Min.X - c.gap
+	if r.elder && m.OfferRead && !m.ButtonsOnly {
+		x1 = r.cornerPill(txtRead, Target{Kind: TargetRead}, image.Rect(c.pad, bar.Min.Y, x1-c.gap, H), faceKey{c.body, true}, c.gap)
+	}
+	first := txtPickOne
+	if len(m.Selected) > 0 {
+		first = count(&r.memo.selected, len(m.Selected), "已选 ", " 项")
+	}
+	fkf := faceKey{c.small, W >= 200}
+	if r.elder && r.measure(fkf, first) > x1-c.pad {
+		first = txtPickOneElder
+	}
+	r.label(first, image.Rect(c.pad, bar.Min.Y, x1, H), fkf, cText, left)
+	return bar.Min.Y
+}
+
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // thanksCompact: the tick, 感谢您的评价！, the level's stars and word, a
@@ -702,18 +834,27 @@ func (r *Renderer) thanksCompact(m *Model, body image.Rectangle) {
 		n, _ := r.lines(fkm, m.Message, W-2*c.pad, 3)
 		ml = min(n, 3) * lm
 	}
-	y := centred(body, d, c.gap*2, lt, c.gap, st, lw, c.gap, ml)
-	disc := image.Rect(W/2-d/2, y, W/2-d/2+d, y+d)
-	r.round(disc, d/2, cGreen)
-	r.shapeOp(shapeCheck, disc.Inset(d/5), cWhite)
-	y += d + 2*c.gap
-	r.label(m.text(txtThanks), image.Rect(c.pad, y, W-c.pad, y+lt), fkt, cText, center)
-	y += lt + c.gap
+	nt, g := 1, c.gap
+	thanks := m.text(txtThanks)
+	if r.elder { // the shorter title, or two lines, where it does not go across; the tick as large as the room left
+		thanks = r.elderTitle(m, txtThanks, W-2*c.pad, fkt, txtThanksElder)
+		nt = r.titleLines(fkt, thanks)
+		d, st, g = r.squeeze(body.Dy(), d, st, g, nt*lt+lw+ml)
+	}
+	y := centred(body, d, g*2, nt*lt, g, st, lw, g, ml)
+	if d > 0 {
+		disc := image.Rect(W/2-d/2, y, W/2-d/2+d, y+d)
+		r.round(disc, d/2, cGreen)
+		r.shapeOp(shapeCheck, disc.Inset(d/5), cWhite)
+	}
+	y += d + 2*g
+	r.para(thanks, image.Rect(c.pad, y, W-c.pad, y+nt*lt), fkt, cText, center, nt)
+	y += nt*lt + g
 	if lv > 0 {
 		r.stars(lv, st, W/2, y+st/2, cStar)
 		y += st
 		r.label(rating.Stars(lv).Word(), image.Rect(c.pad, y, W-c.pad, y+lw), fkw, levelColor[lv], center)
-		y += lw + c.gap
+		y += lw + g
 	}
 	r.para(m.Message, image.Rect(c.pad, y, W-c.pad, y+ml), fkm, cMuted, center, 3)
 }
@@ -731,15 +872,20 @@ func (r *Renderer) pausedCompact(m *Model, body image.Rectangle) {
 		n, _ := r.lines(fkm, m.Message, W-2*c.pad, 3)
 		ml = min(n, 3) * lm
 	}
-	y := centred(body, d, 2*c.gap, lt, c.gap, ml)
+	nt, g, st := 1, c.gap, 0
+	if r.elder {
+		nt = r.titleLines(fkt, m.text(txtPaused))
+		d, st, g = r.squeeze(body.Dy(), d, st, g, nt*lt+ml)
+	}
+	y := centred(body, d, 2*g, nt*lt, g, ml)
 	disc := image.Rect(W/2-d/2, y, W/2-d/2+d, y+d)
 	r.round(disc, d/2, cFaint)
 	bw, bh := d*12/100, d*40/100
 	r.round(image.Rect(W/2-bw*3/2, disc.Min.Y+(d-bh)/2, W/2-bw/2, disc.Min.Y+(d-bh)/2+bh), bw/4, cWhite)
 	r.round(image.Rect(W/2+bw/2, disc.Min.Y+(d-bh)/2, W/2+bw*3/2, disc.Min.Y+(d-bh)/2+bh), bw/4, cWhite)
-	y += d + 2*c.gap
-	r.label(m.text(txtPaused), image.Rect(c.pad, y, W-c.pad, y+lt), fkt, cText, center)
-	y += lt + c.gap
+	y += d + 2*g
+	r.para(m.text(txtPaused), image.Rect(c.pad, y, W-c.pad, y+nt*lt), fkt, cText, center, nt)
+	y += nt*lt + g
 	r.para(m.Message, image.Rect(c.pad, y, W-c.pad, y+ml), fkm, cMuted, center, 3)
 }
 
@@ -777,7 +923,12 @@ func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
 	r.round(image.Rect(W/2-bw/2, y+d*32/100, W/2-bw/2+bw, y+d*72/100), bw/2, cWhite)
 	r.round(image.Rect(W/2-bw/2, y+d*79/100, W/2-bw/2+bw, y+d*79/100+bw), bw/2, cWhite)
 	y += d + 2*c.gap
-	r.para(title, image.Rect(c.pad, y, W-c.pad, y+nt*lt), fkt, cRed, center, nt)
+	if a, b, ok := strings.Cut(title, " "); ok && r.elder && nt == 2 { // 设备故障 / 暂停使用: a line each, not broken mid-word
+		r.label(a, image.Rect(c.pad, y, W-c.pad, y+lt), fkt, cRed, center)
+		r.label(b, image.Rect(c.pad, y+lt, W-c.pad, y+2*lt), fkt, cRed, center)
+	} else {
+		r.para(title, image.Rect(c.pad, y, W-c.pad, y+nt*lt), fkt, cRed, center, nt)
+	}
 	y += nt*lt + c.gap
 	if m.FaultCode != "" {
 		w1 := r.measure(fkl, txtFaultCode)

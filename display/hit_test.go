@@ -125,11 +125,11 @@ func TestTargets(t *testing.T) {
 						want = append(want, Target{Kind: TargetReason, Code: x.Code})
 					}
 					want = append(want, Target{Kind: TargetConfirm})
-					if tc.m.OfferRead && !tc.m.ButtonsOnly && s.W >= 240 { // under 240 no room beside the level
+					if tc.m.OfferRead && !tc.m.ButtonsOnly { // under 240 wide on a row of its own
 						want = append(want, Target{Kind: TargetRead})
 					}
 				case ScreenRate:
-					if tc.m.OfferElder && r.ElderFits() {
+					if tc.m.OfferElder && r.ElderTouchFits() {
 						want = append(want, Target{Kind: TargetElder, Elder: true})
 					}
 					for lv := 1; lv <= 5; lv++ {

@@ -232,7 +232,7 @@ func (r *Renderer) pill(s string, x0, x1, cy, h int, fk faceKey, fill, ink color
 // layout computes the ops of m's screen into r.ops.
 func (r *Renderer) layout(m *Model) {
 	r.ops = r.ops[:0]
-	r.elder = m.Elder && r.elderFits()
+	r.elder, r.keys = r.elderOn(m), m.ButtonsOnly
 	W, H := r.size.W, r.size.H
 	r.fill(image.Rect(0, 0, W, H), cPage)
 	if r.compact() {

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -362,9 +363,11 @@ func TestTextsReplaceDefaults(t *testing.T) {
 	}
 }
 
-// TestGoldenElder: every screen in elder mode at every size it fits
-// (1024×600 and 800×480 at their usual DPI); at the others elder mode
-// draws the normal screens.
+// TestGoldenElder: every screen in elder mode at every size it is drawn
+// at (ElderFits). Where it fits with buttons only (ElderTouchFits false:
+// the small ST7789 modules, which ship without touch), the goldens are
+// the buttons-only pad's. Where it does not fit at all, elder mode draws
+// the normal screens.
 func TestGoldenElder(t *testing.T) {
 	for _, s := range testSizes {
 		r := testRenderer(t, s)
@@ -372,6 +375,9 @@ func TestGoldenElder(t *testing.T) {
 		for _, tc := range goldenModels() {
 			m := tc.m
 			m.Elder = true
+			if !r.ElderTouchFits() {
+				m.ButtonsOnly, m.Focus = true, max(m.Focus, 0)
+			}
 			name := fmt.Sprintf("elder_%s_%dx%d", tc.name, s.W, s.H)
 			t.Run(name, func(t *testing.T) {
 				r.Render(img, m)
@@ -379,7 +385,8 @@ func TestGoldenElder(t *testing.T) {
 					checkGolden(t, name, img)
 					return
 				}
-				r.Render(plain, tc.m)
+				m.Elder = false
+				r.Render(plain, m)
 				if !bytes.Equal(img.Pix, plain.Pix) {
 					t.Errorf("elder mode does not fit %v, yet changes the screen", s)
 				}
@@ -388,8 +395,10 @@ func TestGoldenElder(t *testing.T) {
 	}
 }
 
-// The elder toggle is a target where elder mode fits, on a touch pad: a
-// touch on it asks for elder mode, and in elder mode for the standard one.
+// The elder toggle is a target where elder mode fits a touch pad
+// (ElderTouchFits): a touch on it asks for elder mode, and in elder mode
+// for the standard one. Elsewhere, and on a buttons-only pad, there is
+// none.
 func TestElderToggleTarget(t *testing.T) {
 	for _, s := range testSizes {
 		r := testRenderer(t, s)
@@ -404,14 +413,19 @@ func TestElderToggleTarget(t *testing.T) {
 				}
 			}
 			switch {
-			case !r.ElderFits() && len(found) != 0:
-				t.Errorf("%v: an elder toggle where elder mode does not fit", s)
-			case r.ElderFits() && (len(found) != 1 || found[0].Elder == elder):
+			case !r.ElderTouchFits() && len(found) != 0:
+				t.Errorf("%v: an elder toggle where elder mode does not fit a touch pad", s)
+			case r.ElderTouchFits() && (len(found) != 1 || found[0].Elder == elder):
 				t.Errorf("%v elder=%v: toggles %+v, want one turning it to %v", s, elder, found, !elder)
-			case r.ElderFits():
+			case r.ElderTouchFits():
 				c := found[0].Rect.Min.Add(found[0].Rect.Size().Div(2))
 				if got, ok := r.Hit(m, c.X, c.Y); !ok || got.Kind != TargetElder {
 					t.Errorf("%v: a touch on the toggle hits %+v", s, got)
+				}
+				// 60 dp each way, in elder mode and out of it: it is for
+				// those who need large targets.
+				if side, want := min(found[0].Rect.Dx(), found[0].Rect.Dy()), int(math.Ceil(ElderTargetDP*r.DPI()/160)); side < want {
+					t.Errorf("%v elder=%v: the toggle is %d px across, under 60 dp (%d px)", s, elder, side, want)
 				}
 			}
 			m.ButtonsOnly = true

@@ -19,6 +19,7 @@ type Renderer struct {
 
 	dpi   float64 // the panel's pixels per inch (SetDPI; PanelDPI by default)
 	elder bool    // the model being laid out is in elder mode (Model.Elder)
+	keys  bool    // the model being laid out is a buttons-only pad's (Model.ButtonsOnly)
 
 	geo  float64 // layout scale: 1 at 1024×600
 	text float64 // text scale: shrinks slower than the layout
