@@ -53,10 +53,12 @@ type Display struct {
 	StarOrder   []int  `toml:"star_order"`   // [5,4,3,2,1]: the level of each physical button, left to right
 	ButtonsOnly bool   `toml:"buttons_only"` // false: no touch; reasons are chosen with the buttons (2 previous, 1 next, 3 select, 5 confirm)
 	ScanURL     string `toml:"scan_url"`     // base URL of 扫码评价 (window QR code and receipts); http(s)
-	// Elder mode (适老化, README "Elder mode"): type of 18 pt and titles of
-	// 30 pt at the panel's real size, 60 dp targets, reasons paged, the
-	// reasons and thanks timeouts doubled. false: the citizen may choose it
-	// on the rate screen (大字). Only where it fits (1024×600, 800×480).
+	// Elder mode (适老化, README "Elder mode"): type of 18 dp and titles of
+	// 30 dp at least at the panel's real size (18/30 pt where it has room),
+	// 60 dp targets, reasons paged, the reasons and thanks timeouts
+	// doubled. false: the citizen may choose it on the rate screen (大字).
+	// Only where it fits (display.ElderSupport): 1024×600, 800×480,
+	// 480×320, 320×240; 240×320 with buttons_only.
 	Elder bool    `toml:"elder"` // false
 	DPI   float64 `toml:"dpi"`   // 0 = the panel's usual density for its size (display.PanelDPI, README); else 50..600 pixels per inch
 }

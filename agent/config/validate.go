@@ -84,6 +84,9 @@ func (c Config) Validate() error {
 	if d := c.Display.DPI; d != 0 && (d < 50 || d > 600) {
 		add("display.dpi", fmt.Errorf("must be 0 (the panel's usual) or 50 to 600 pixels per inch, got %g", d))
 	}
+	if w, h, err := c.Display.Dimensions(); err == nil && c.Display.Elder {
+		add("display.elder", checkElder(display.Size{W: w, H: h}, c.Display.DPI, c.Display.ButtonsOnly))
+	}
 	if c.Printer.Paper != 58 && c.Printer.Paper != 80 {
 		add("printer.paper", fmt.Errorf("must be 58 or 80 (mm), got %d", c.Printer.Paper))
 	}
