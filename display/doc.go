@@ -107,13 +107,19 @@
 // # Elder mode
 //
 // Model.Elder (适老化) draws the compact layout's stacked screens with the
-// type and targets of elder.go: 18 pt body, 30 pt titles, 60 dp targets, at
-// the DPI the renderer is given (SetDPI; PanelDPI by default), one reason
-// or item a row, paged. It fits only where a 30 pt title of six
-// characters goes across (ElderFits: 1024×600 and 800×480 at their usual
-// DPI); elsewhere Elder is ignored. With Model.OfferElder a touch pad's
-// rate screen has 大字 (标准字 in elder mode) at the end of its title row,
-// a TargetElder for the pad to switch.
+// type and targets of elder.go, in the unit of the 工信部 适老化 rule,
+// dp/pt (1/160 inch): body text of 18 dp, titles of 30 dp, targets of
+// 60 × 60 dp at least, at the DPI the renderer is given (SetDPI; PanelDPI
+// by default); where the panel has room (1024×600 and 800×480 at their
+// usual DPI) the type is 18 and 30 typographic points. One reason or item
+// a row, paged; on small touch panels 上页/下页 beside the list; 朗读 in
+// the reasons screen's bar; titles in a shorter wording where the default
+// does not go across. It is drawn where ElderSupport says: with buttons
+// where the five levels' words go beside their stars (ElderFits), on a
+// touch pad only where five 60 dp targets go across and four down
+// (ElderTouchFits); elsewhere Elder is ignored. With Model.OfferElder a
+// touch pad's rate screen has 大字 (标准字 in elder mode), a 60 dp
+// TargetElder for the pad to switch, where ElderTouchFits.
 //
 // # Buttons-only pads
 //

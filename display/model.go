@@ -68,12 +68,15 @@ type Model struct {
 	LastStars int    // thanks: the level just given, 0 draws none
 
 	// Elder is the elder-friendly mode (适老化, doc.go "Elder mode"): the
-	// compact layout's stacked screens with type of at least 18 pt (titles
-	// 30 pt) at the panel's DPI, targets of at least 60 dp, fewer reasons a
-	// page. Ignored on a panel too small for it (Renderer.ElderFits).
+	// compact layout's stacked screens with type of at least 18 dp (titles
+	// 30 dp; 18 and 30 pt where the panel has room) at the panel's DPI,
+	// targets of at least 60 dp, fewer reasons a page. Ignored on a panel
+	// too small for it (ElderSupport: Renderer.ElderFits, and on a touch
+	// pad Renderer.ElderTouchFits).
 	Elder bool
 	// OfferElder draws the 大字 / 标准字 toggle on a touch pad's rate screen
-	// (a TargetElder), where elder mode fits: the citizen's choice.
+	// (a TargetElder), where elder mode fits a touch pad: the citizen's
+	// choice.
 	OfferElder bool
 	// OfferRead draws 朗读 on a touch pad's reasons screen (a TargetRead):
 	// the pad has a voice to read the reasons out with.
@@ -177,7 +180,7 @@ func (m *Model) text(def string) string {
 // sizes in millimetres when the config names no display.dpi: 10.1" at
 // 1024×600 (118 dpi), 7" at 800×480 (133), 3.5" at 480×320 (165), 2.8"
 // at 320×240 (143), and the ST7789 modules: 2.0" 240×320 (200), 1.3"
-// 240×240 (261), 1.9" 170×320 (191), 1.14" 135×240 (241). Other sizes
+// 240×240 (261), 1.9" 170×320 (191), 1.14" 135×240 (242). Other sizes
 // are taken to be 160 dpi (one dp a pixel).
 func PanelDPI(s Size) float64 {
 	diag := map[Size]float64{

@@ -56,8 +56,8 @@ func NewRenderer(f *Font, s Size) (*Renderer, error) {
 	return r, nil
 }
 
-// SetDPI sets the panel's real pixel density, which elder mode's type
-// sizes are in points of (display.dpi); 0 or less keeps PanelDPI.
+// SetDPI sets the panel's real pixel density, which elder mode's sizes are
+// in dp (and points) of (display.dpi); 0 or less keeps PanelDPI.
 func (r *Renderer) SetDPI(dpi float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
