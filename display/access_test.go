@@ -115,7 +115,7 @@ var accessModes = []struct {
 // elderTitles are the texts elder mode must draw at the title size (30
 // dp at least; 30 pt where the panel takes it): every variant drawn.
 var elderTitles = []string{txtRateTitle, txtRateTitleElder, txtReasonTitle, txtReasonTitleMid, txtReasonTitleElder,
-	txtThanks, txtThanksElder, txtPaused, txtFault, "设备故障", "暂停使用"}
+	txtReasonTitleMin, txtThanks, txtThanksElder, txtThanksMin, txtPaused, txtFault, "设备故障", "暂停使用"}
 
 // elderPointSizes are the panels whose elder type is in typographic
 // points (18 pt body, 30 pt titles), not the rule's dp: there is room.

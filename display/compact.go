@@ -68,7 +68,11 @@ func (r *Renderer) headerCompact(m *Model) int {
 	if m.Window != "" {
 		fk := faceKey{c.body, true}
 		s := r.memo.window(m.Window)
-		w := min(r.measure(fk, s)+ph/2, W*55/100)
+		wmax := W * 55 / 100
+		if c.tight { // elder mode on a small panel: the window before the hall, room left for the offline dot
+			wmax = W - 2*c.pad - btoi(m.Offline)*(8+ph/2+c.gap)
+		}
+		w := min(r.measure(fk, s)+ph/2, wmax)
 		pr := image.Rect(x1-w, cy-ph/2, x1, cy-ph/2+ph)
 		r.round(pr, ph/2, cGold)
 		r.label(s, pr.Inset(ph/4), fk, cGoldText, center)
@@ -77,14 +81,17 @@ func (r *Renderer) headerCompact(m *Model) int {
 	if m.Offline {
 		dot := 8
 		w := dot + ph/2
-		if W >= 200 {
-			w += r.measure(faceKey{c.small, false}, txtOffline) + dot/2
+		text := W >= 200
+		if tw := r.measure(faceKey{c.small, false}, txtOffline) + dot/2; text && (!c.tight || x1-c.pad >= w+tw) {
+			w += tw
+		} else {
+			text = false // elder mode on a small panel: the dot where 未联网 has no room
 		}
 		pr := image.Rect(x1-w, cy-ph/2, x1, cy-ph/2+ph)
 		r.round(pr, ph/2, cHeaderDark)
 		dx := pr.Min.X + ph/4
 		r.round(image.Rect(dx, cy-dot/2, dx+dot, cy-dot/2+dot), dot/2, cAmber)
-		if W >= 200 {
+		if text {
 			r.label(txtOffline, image.Rect(dx+dot+dot/2, pr.Min.Y, pr.Max.X, pr.Max.Y), faceKey{c.small, false}, cAmber, left)
 		}
 		x1 = pr.Min.X - c.gap
@@ -171,7 +178,9 @@ func (r *Renderer) idleCompact(m *Model, body image.Rectangle) {
 	// name, the 工号 under them across the card; on a square panel, the
 	// name and the 工号 on one line, for the QR code's sake.
 	var card image.Rectangle
-	if H < 300 && W >= 200 {
+	if c.tight && W < 200 {
+		card = r.staffStack(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, H))
+	} else if H < 300 && W >= 200 {
 		card = r.staffSlim(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, H))
 	} else {
 		card = r.staffCard(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, H))
@@ -231,6 +240,38 @@ func (r *Renderer) staffCard(m *Model, area image.Rectangle) image.Rectangle {
 	return card
 }
 
+// staffStack draws who serves at the top of area, a line each and no
+// photo, for elder mode's type on a narrow panel: 服务人员, the name (two
+// lines at most), the 工号. It returns the card.
+func (r *Renderer) staffStack(m *Model, area image.Rectangle) image.Rectangle {
+	c := r.cs()
+	fkl := faceKey{c.small, false}
+	ip := c.gap
+	in := area.Inset(ip)
+	fkn, nl := r.fitText(m.StaffName, in.Dx(), 2*lineHeight(c.title), c.title, c.body, 2, true) // never under the body size
+	lhl, lhn, lhid := lineHeight(fkl.size), lineHeight(fkn.size), c.small*16/10
+	h := lhl + nl*lhn
+	if m.StaffID != "" {
+		h += lhid + c.gap
+	}
+	card := image.Rect(area.Min.X, area.Min.Y, area.Max.X, area.Min.Y+h+2*ip)
+	r.box(card, r.rad(), cCard, cLine, 1)
+	y := card.Min.Y + ip
+	r.label(m.text(txtStaff), image.Rect(in.Min.X, y, in.Max.X, y+lhl), fkl, cMuted, left)
+	y += lhl
+	r.para(m.StaffName, image.Rect(in.Min.X, y, in.Max.X, y+nl*lhn), fkn, cText, left, nl)
+	if y += nl*lhn + c.gap; m.StaffID != "" {
+		if id := r.memo.workNo(m.StaffID); r.measure(fkl, id)+lhid <= in.Dx() {
+			r.pill(id, in.Min.X, 0, y+lhid/2, lhid, fkl, cBlueTint, cBlue, in.Dx())
+		} else { // 工号 and the number without the pill's ends
+			row := image.Rect(in.Min.X, y, in.Max.X, y+lhid)
+			row.Min.X += r.label(id[:len("工号")], row, fkl, cMuted, left) + c.gap
+			r.label(m.StaffID, row, fkl, cText, left)
+		}
+	}
+	return card
+}
+
 // staffSlim draws who serves on one line at the top of area: 服务人员,
 // the name, and the 工号 if it fits. It returns the card.
 func (r *Renderer) staffSlim(m *Model, area image.Rectangle) image.Rectangle {
@@ -269,13 +310,27 @@ func (r *Renderer) levelRows(m *Model) int {
 	if r.elder {
 		st = fk.size / 2 // rowStars: room for 非常不满意 at the body size
 	}
+	numeral := r.elder && !levelRowsFit(W, c) // the count as 5★: five stars do not go beside the word
 	for i, lv := range m.starOrder() {
 		y := y0 + i*(rowH+gap)
 		rc := image.Rect(c.pad, y, W-c.pad, y+rowH)
+		if numeral {
+			rc = image.Rect(4, y, W-4, y+rowH)
+		}
 		r.round(rc, min(r.rad(), rowH/3), levelColor[lv])
-		sw := 5*st + 4*max(st/6, 1)
-		r.stars(lv, st, rc.Min.X+6+sw/2, y+rowH/2, cWhite)
-		r.label(rating.Stars(lv).Word(), image.Rect(rc.Min.X+6+sw+c.gap, y, rc.Max.X-4, y+rowH), fk, cWhite, left)
+		x := rc.Min.X + 6
+		if numeral {
+			x = rc.Min.X + 4
+			x += r.label(r.num(lv), image.Rect(x, y, rc.Max.X, y+rowH), fk, cWhite, left)
+			st := fk.size * 6 / 10
+			r.stars(1, st, x+st/2, y+rowH/2, cWhite)
+			x += st + 4
+		} else {
+			sw := 5*st + 4*max(st/6, 1)
+			r.stars(lv, st, x+sw/2, y+rowH/2, cWhite)
+			x += sw + c.gap
+		}
+		r.label(rating.Stars(lv).Word(), image.Rect(x, y, rc.Max.X-2, y+rowH), fk, cWhite, left)
 		r.target(image.Rect(0, y-gap/2, W, y+rowH+gap-gap/2), Target{Kind: TargetStar, Stars: lv})
 	}
 	return y0 - c.gap
@@ -361,7 +416,7 @@ func (r *Renderer) rateCompact(m *Model, body image.Rectangle) {
 	in := area.Inset(ip)
 	in.Min.X += 3
 	lhl := lineHeight(fkl.size)
-	fk, nl := r.fitText(cs.TaskName, in.Dx(), in.Dy()-lhl, c.big, c.body, 2, true)
+	fk, nl := r.fitText(cs.TaskName, in.Dx(), in.Dy()-lhl, c.big, c.body, 2, !c.tight || W >= 200) // (bold is a pixel wider a character)
 	lh := lineHeight(fk.size)
 	label, sub := lhl, lhl
 	for _, drop := range []*int{&label, &sub} {
@@ -516,8 +571,12 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 	gap := 3
 	n := len(m.Cases) + 1
 	if c.tight && m.ButtonsOnly { // elder mode, buttons only: the items cannot be chosen; the whole theme is rated
-		if area.Dy() >= rowH {
-			r.label(count(&r.memo.theme, len(m.Cases), txtOverall+" 共", "项"), area, fk, cText, left)
+		s := count(&r.memo.overall, len(m.Cases), txtOverall+" 共", "项")
+		if r.measure(fk, s) > area.Dx() {
+			s = s[len(txtOverall+" "):] // 共20项
+		}
+		if area.Dy() >= rowH && r.measure(fk, s) <= area.Dx() {
+			r.label(s, area, fk, cText, left)
 		}
 		return
 	}
@@ -627,7 +686,11 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 		st := fkc.size * 8 / 10
 		word := rating.Stars(lv).Word()
 		sw := lv*st + (lv-1)*max(st/6, 1)
-		w := sw + 4 + r.measure(fkc, word) + h
+		pd := h / 2 // the chip's ends
+		if c.tight && sw+4+r.measure(fkc, word)+h > W-2*c.pad {
+			pd = h / 4
+		}
+		w := sw + 4 + r.measure(fkc, word) + h - 2*(h/2-pd)
 		rowH, tw := h, 0
 		if r.elder { // the title beside the chip where it goes across
 			fkt = faceKey{c.title, true}
@@ -642,8 +705,8 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 		chip := image.Rect(c.pad, cy-h/2, c.pad+w, cy-h/2+h)
 		pageRow = image.Rect(chip.Max.X+c.gap+tw, chip.Min.Y, W-c.pad, chip.Max.Y)
 		r.round(chip, h/2, levelColor[lv])
-		r.stars(lv, st, chip.Min.X+h/2+sw/2, cy, cWhite)
-		r.label(word, image.Rect(chip.Min.X+h/2+sw+4, chip.Min.Y, chip.Max.X, chip.Max.Y), fkc, cWhite, left)
+		r.stars(lv, st, chip.Min.X+pd+sw/2, cy, cWhite)
+		r.label(word, image.Rect(chip.Min.X+pd+sw+4, chip.Min.Y, chip.Max.X, chip.Max.Y), fkc, cWhite, left)
 		if !r.elder {
 			row := image.Rect(chip.Max.X+c.gap, y, W-c.pad, y+h)
 			if r.readPill(m, row, fkc, c.gap) == row.Max.X && m.OfferRead && !m.ButtonsOnly { // no room beside the chip: a row of its own
@@ -656,7 +719,7 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	if !titleBeside {
 		if r.elder {
 			fkt = faceKey{c.title, true}
-			title = r.elderTitle(m, txtReasonTitle, W-2*c.pad, fkt, txtReasonTitleMid, txtReasonTitleElder)
+			title = r.elderTitle(m, txtReasonTitle, W-2*c.pad, fkt, txtReasonTitleMid, txtReasonTitleElder, txtReasonTitleMin)
 		} else {
 			fkt, title = faceKey{c.body, W >= 200}, m.text(txtReasonTitle)
 		}
@@ -675,8 +738,12 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	if m.ButtonsOnly { // the keys, above the bar
 		fkh := faceKey{c.small, false}
 		lh := lineHeight(fkh.size)
-		n, _ := r.lines(fkh, keyHint(m), W-2*c.pad, 2)
-		n = min(n, 2)
+		nh := 2
+		if c.tight {
+			nh = 3 // elder mode's type on a small panel
+		}
+		n, _ := r.lines(fkh, keyHint(m), W-2*c.pad, nh)
+		n = min(n, nh)
 		r.para(keyHint(m), image.Rect(c.pad, listBottom-n*lh, W-c.pad, listBottom), fkh, cMuted, center, n)
 		listBottom -= n*lh + c.gap
 	}
@@ -829,15 +896,19 @@ func (r *Renderer) thanksCompact(m *Model, body image.Rectangle) {
 	} else {
 		lv, lw = 0, 0
 	}
-	ml := 0
+	ml, nm := 0, 3
+	if r.elder {
+		nm = 4                         // the message's larger type on a small panel
+		st = min(st, (W-2*c.pad)*6/34) // five stars across
+	}
 	if m.Message != "" {
-		n, _ := r.lines(fkm, m.Message, W-2*c.pad, 3)
-		ml = min(n, 3) * lm
+		n, _ := r.lines(fkm, m.Message, W-2*c.pad, nm)
+		ml = min(n, nm) * lm
 	}
 	nt, g := 1, c.gap
 	thanks := m.text(txtThanks)
 	if r.elder { // the shorter title, or two lines, where it does not go across; the tick as large as the room left
-		thanks = r.elderTitle(m, txtThanks, W-2*c.pad, fkt, txtThanksElder)
+		thanks = r.elderTitle(m, txtThanks, W-2*c.pad, fkt, txtThanksElder, txtThanksMin)
 		nt = r.titleLines(fkt, thanks)
 		d, st, g = r.squeeze(body.Dy(), d, st, g, nt*lt+lw+ml)
 	}
@@ -856,7 +927,7 @@ func (r *Renderer) thanksCompact(m *Model, body image.Rectangle) {
 		r.label(rating.Stars(lv).Word(), image.Rect(c.pad, y, W-c.pad, y+lw), fkw, levelColor[lv], center)
 		y += lw + g
 	}
-	r.para(m.Message, image.Rect(c.pad, y, W-c.pad, y+ml), fkm, cMuted, center, 3)
+	r.para(m.Message, image.Rect(c.pad, y, W-c.pad, y+ml), fkm, cMuted, center, nm)
 }
 
 // pausedCompact: the pause sign, 暂停服务, a message.
@@ -906,8 +977,16 @@ func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
 	lt, lm := lineHeight(fkt.size), lineHeight(fkm.size)
 	ch := lineHeight(fkc.size) + 4
 	codeH := 0
+	w1, cw := r.measure(fkl, txtFaultCode), min(r.measure(fkc, m.FaultCode)+ch, W/2)
+	stacked := r.elder && w1+c.gap+cw > W-2*c.pad // 故障代码 over the code where they do not go side by side
+	if stacked {
+		cw = min(r.measure(fkc, m.FaultCode)+ch, W-2*c.pad)
+	}
 	if m.FaultCode != "" {
 		codeH = ch + c.gap
+		if stacked {
+			codeH += lineHeight(fkl.size)
+		}
 	}
 	nc, _ := r.lines(fkm, m.text(txtCallStaff), W-2*c.pad, 2)
 	nc = min(nc, 2)
@@ -916,26 +995,35 @@ func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
 		n, _ := r.lines(fkm, m.Message, W-2*c.pad, 2)
 		ml = min(n, 2) * lm
 	}
-	y := centred(body, d, 2*c.gap, nt*lt, c.gap, codeH, nc*lm, ml)
-	tri := image.Rect(W/2-d*58/100, y, W/2+d*58/100, y+d)
-	r.shapeOp(shapeTriangle, tri, rgb(0xE0, 0x8A, 0x00))
-	bw := max(d/11, 3)
-	r.round(image.Rect(W/2-bw/2, y+d*32/100, W/2-bw/2+bw, y+d*72/100), bw/2, cWhite)
-	r.round(image.Rect(W/2-bw/2, y+d*79/100, W/2-bw/2+bw, y+d*79/100+bw), bw/2, cWhite)
-	y += d + 2*c.gap
+	g := c.gap
+	if r.elder {
+		d, _, g = r.squeeze(body.Dy(), d, 0, g, nt*lt+codeH+nc*lm+ml)
+	}
+	y := centred(body, d, 2*g, nt*lt, g, codeH, nc*lm, ml)
+	if d > 0 { // (elder mode on a small panel may leave no room for the sign)
+		tri := image.Rect(W/2-d*58/100, y, W/2+d*58/100, y+d)
+		r.shapeOp(shapeTriangle, tri, rgb(0xE0, 0x8A, 0x00))
+		bw := max(d/11, 3)
+		r.round(image.Rect(W/2-bw/2, y+d*32/100, W/2-bw/2+bw, y+d*72/100), bw/2, cWhite)
+		r.round(image.Rect(W/2-bw/2, y+d*79/100, W/2-bw/2+bw, y+d*79/100+bw), bw/2, cWhite)
+	}
+	y += d + 2*g
 	if a, b, ok := strings.Cut(title, " "); ok && r.elder && nt == 2 { // 设备故障 / 暂停使用: a line each, not broken mid-word
 		r.label(a, image.Rect(c.pad, y, W-c.pad, y+lt), fkt, cRed, center)
 		r.label(b, image.Rect(c.pad, y+lt, W-c.pad, y+2*lt), fkt, cRed, center)
 	} else {
 		r.para(title, image.Rect(c.pad, y, W-c.pad, y+nt*lt), fkt, cRed, center, nt)
 	}
-	y += nt*lt + c.gap
+	y += nt*lt + g
 	if m.FaultCode != "" {
-		w1 := r.measure(fkl, txtFaultCode)
-		cw := min(r.measure(fkc, m.FaultCode)+ch, W/2)
 		x := W/2 - (w1+c.gap+cw)/2
-		r.label(txtFaultCode, image.Rect(x, y, x+w1, y+ch), fkl, cMuted, left)
-		x += w1 + c.gap
+		if stacked {
+			r.label(txtFaultCode, image.Rect(c.pad, y, W-c.pad, y+lineHeight(fkl.size)), fkl, cMuted, center)
+			x, y = W/2-cw/2, y+lineHeight(fkl.size)
+		} else {
+			r.label(txtFaultCode, image.Rect(x, y, x+w1, y+ch), fkl, cMuted, left)
+			x += w1 + c.gap
+		}
 		code := image.Rect(x, y, x+cw, y+ch)
 		r.box(code, min(r.rad(), 6), cCard, cText, 1)
 		r.label(m.FaultCode, code.Inset(ch/4), fkc, cText, center)

@@ -74,7 +74,7 @@ func ElderSupport(s Size, dpi float64) (fits, touch bool) {
 	if levelCols(s.W, c) {
 		fits = true
 	} else {
-		fits = levelRowsFit(s.W, c) && lineHeight(c.head)+8+lineHeight(c.title)+5*(lineHeight(c.body)+2+2)+2*c.gap <= s.H
+		fits = (levelRowsFit(s.W, c) || levelNumFit(s.W, c)) && lineHeight(c.head)+8+lineHeight(c.title)+5*(lineHeight(c.body)+2+2)+2*c.gap <= s.H
 	}
 	T := dpPx(ElderTargetDP, dpi)
 	return fits, fits && s.W >= 5*T && s.H >= 4*T
@@ -88,6 +88,13 @@ func levelCols(w int, c csz) bool { return w/5-4 >= 2*c.small }
 // and 非常不满意 at the body size on one line.
 func levelRowsFit(w int, c csz) bool {
 	return w-2*c.pad-10-c.gap >= rowStars(c)+5*c.body+2
+}
+
+// levelNumFit says whether a level row holds the count as a numeral and
+// one star (5★) and 非常不满意 at the body size, across the panel less 4
+// pixels each side: where five stars do not go beside the word.
+func levelNumFit(w int, c csz) bool {
+	return w-8 >= 4+2*(c.body*6/10)+4+5*c.body+2
 }
 
 // rowStars is the width of five stars in a level row.
@@ -155,6 +162,8 @@ const (
 	txtReasonTitleMid   = "请选择原因（可多选）"
 	txtReasonTitleElder = "请选择原因"
 	txtThanksElder      = "感谢评价！"
+	txtThanksMin        = "感谢评价"
+	txtReasonTitleMin   = "选择原因"
 	txtPickOneElder     = "至少选一项" // 请至少选择一项 where it does not go beside 朗读 and 确认提交
 )
 

@@ -18,10 +18,10 @@ func TestElderSupport(t *testing.T) {
 		{Size{800, 480}, true, true, true},
 		{Size{480, 320}, true, true, false},
 		{Size{320, 240}, true, true, false},
-		{Size{240, 320}, true, false, false}, // 60 dp is 75 px: five do not go across
-		{Size{240, 240}, false, false, false},
-		{Size{170, 320}, false, false, false},
-		{Size{135, 240}, false, false, false},
+		{Size{240, 320}, true, false, false},  // 60 dp is 75 px: five do not go across
+		{Size{240, 240}, false, false, false}, // a 30 dp title and five 18 dp rows do not go down
+		{Size{170, 320}, true, false, false},  // the levels as 5★ and the word: five stars do not go beside it
+		{Size{135, 240}, false, false, false}, // 非常不满意 at 18 dp is wider than the panel
 	} {
 		dpi := PanelDPI(tc.s)
 		fits, touch := ElderSupport(tc.s, dpi)

@@ -426,6 +426,7 @@ type memo struct {
 	clockLabel     string
 	nums           map[int]string
 	batch, theme   map[int]string
+	overall        map[int]string // elder mode's theme on a small buttons-only pad
 	batchAll       map[int]string
 	selected       map[int]string
 	clockFormatted bool

@@ -319,6 +319,11 @@ func TestLayoutInBounds(t *testing.T) {
 		r := testRenderer(t, s)
 		for _, tc := range goldenModels() {
 			checkInBounds(t, r, &tc.m, fmt.Sprintf("%s at %v", tc.name, s))
+			for _, keys := range []bool{false, true} { // and in elder mode, where it is drawn
+				m := tc.m
+				m.Elder, m.ButtonsOnly, m.Focus = true, keys, max(m.Focus, 0)
+				checkInBounds(t, r, &m, fmt.Sprintf("%s at %v, elder, buttons only %v", tc.name, s, keys))
+			}
 		}
 	}
 }
