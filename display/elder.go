@@ -23,7 +23,7 @@ import (
 // item a row, paged.
 //
 // Elder mode is drawn where its five level words fit beside their stars
-// at the body size (ElderSupport); on a touch pad only where five level
+// (or the count as 5★) at the body size (ElderSupport); on a touch pad only where five level
 // targets of 60 dp go across and four rows of them down (the tallest
 // screens: the title with 大字, a reason or item, the bar or page row,
 // the levels). The smaller ST7789 modules, which ship without touch,
@@ -62,8 +62,8 @@ func elderUnit(s Size, dpi float64) (px float64, points bool) {
 // ElderSupport says whether elder mode can be drawn on a panel of size s
 // at dpi (0: PanelDPI), and whether with touch. fits: the five level
 // words (非常不满意 the longest) go beside their stars at elder mode's body
-// size, in five columns of two characters a line or in five rows, under
-// the header and the title. touch: besides, five level targets of 60 dp
+// size, in five columns of two characters a line or in five rows (five
+// stars, or the count as 5★), under the header and the title. touch: besides, five level targets of 60 dp
 // go across and four rows of 60 dp down. A buttons-only pad takes elder
 // mode wherever it fits; a touch pad only where touch is true too.
 func ElderSupport(s Size, dpi float64) (fits, touch bool) {

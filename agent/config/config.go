@@ -58,7 +58,7 @@ type Display struct {
 	// 60 dp targets, reasons paged, the reasons and thanks timeouts
 	// doubled. false: the citizen may choose it on the rate screen (大字).
 	// Only where it fits (display.ElderSupport): 1024×600, 800×480,
-	// 480×320, 320×240; 240×320 with buttons_only.
+	// 480×320, 320×240; 240×320 and 170×320 with buttons_only.
 	Elder bool    `toml:"elder"` // false
 	DPI   float64 `toml:"dpi"`   // 0 = the panel's usual density for its size (display.PanelDPI, README); else 50..600 pixels per inch
 }
