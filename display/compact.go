@@ -1001,11 +1001,7 @@ func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
 	}
 	y := centred(body, d, 2*g, nt*lt, g, codeH, nc*lm, ml)
 	if d > 0 { // (elder mode on a small panel may leave no room for the sign)
-		tri := image.Rect(W/2-d*58/100, y, W/2+d*58/100, y+d)
-		r.shapeOp(shapeTriangle, tri, rgb(0xE0, 0x8A, 0x00))
-		bw := max(d/11, 3)
-		r.round(image.Rect(W/2-bw/2, y+d*32/100, W/2-bw/2+bw, y+d*72/100), bw/2, cWhite)
-		r.round(image.Rect(W/2-bw/2, y+d*79/100, W/2-bw/2+bw, y+d*79/100+bw), bw/2, cWhite)
+		r.warningSign(W/2, y, d)
 	}
 	y += d + 2*g
 	if a, b, ok := strings.Cut(title, " "); ok && r.elder && nt == 2 { // 设备故障 / 暂停使用: a line each, not broken mid-word

@@ -650,11 +650,7 @@ func (r *Renderer) faultScreen(m *Model, body image.Rectangle) {
 		codeH = ch + gap
 	}
 	y := centred(body, d, 2*gap, lt, gap, codeH, lm, ml)
-	tri := image.Rect(W/2-d*58/100, y, W/2+d*58/100, y+d)
-	r.shapeOp(shapeTriangle, tri, rgb(0xE0, 0x8A, 0x00))
-	bw := max(d/11, 3)
-	r.round(image.Rect(W/2-bw/2, y+d*32/100, W/2-bw/2+bw, y+d*72/100), bw/2, cWhite)
-	r.round(image.Rect(W/2-bw/2, y+d*79/100, W/2-bw/2+bw, y+d*79/100+bw), bw/2, cWhite)
+	r.warningSign(W/2, y, d)
 	y += d + 2*gap
 	r.label(m.text(txtFault), image.Rect(pad, y, W-pad, y+lt), fkt, cRed, center)
 	y += lt + gap
@@ -673,4 +669,13 @@ func (r *Renderer) faultScreen(m *Model, body image.Rectangle) {
 	r.label(m.text(txtCallStaff), image.Rect(pad, y, W-pad, y+lm), fkm, cMuted, center)
 	y += lm
 	r.para(m.Message, image.Rect(pad, y, W-pad, y+ml), fkm, cMuted, center, 2)
+}
+
+// warningSign draws the fault screen's sign, d high, centred on cx from y
+// down: an amber triangle with a white exclamation mark.
+func (r *Renderer) warningSign(cx, y, d int) {
+	r.shapeOp(shapeTriangle, image.Rect(cx-d*58/100, y, cx+d*58/100, y+d), rgb(0xE0, 0x8A, 0x00))
+	bw := max(d/11, 3)
+	r.round(image.Rect(cx-bw/2, y+d*32/100, cx-bw/2+bw, y+d*72/100), bw/2, cWhite)
+	r.round(image.Rect(cx-bw/2, y+d*79/100, cx-bw/2+bw, y+d*79/100+bw), bw/2, cWhite)
 }
