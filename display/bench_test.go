@@ -56,9 +56,14 @@ func TestRenderAllocs(t *testing.T) {
 		r := testRenderer(t, s)
 		img := r.NewImage()
 		for _, tc := range goldenModels() {
-			r.Render(img, tc.m)
-			if n := testing.AllocsPerRun(5, func() { r.Render(img, tc.m) }); n != 0 {
-				t.Errorf("%s at %v: %v allocations per frame", tc.name, s, n)
+			for _, elder := range []bool{false, true} { // elder mode too, on a touch pad or with buttons as it fits
+				m := tc.m
+				m.Elder = elder
+				m.ButtonsOnly = m.ButtonsOnly || elder && !r.ElderTouchFits()
+				r.Render(img, m)
+				if n := testing.AllocsPerRun(5, func() { r.Render(img, m) }); n != 0 {
+					t.Errorf("%s at %v, elder %v: %v allocations per frame", tc.name, s, elder, n)
+				}
 			}
 		}
 	}
