@@ -12,6 +12,7 @@ import (
 	"evalpad/display"
 	"evalpad/pad"
 	"evalpad/pad/localapi"
+	"evalpad/pad/padtest"
 	"evalpad/rating"
 )
 
@@ -44,6 +45,18 @@ func lastRecord(t *testing.T, a *Agent, sess string, kind rating.Kind, flag stri
 		t.Fatalf("last record %s %s %v at %s, want %s %s [%s] at %s", r.SessionID, r.Kind, r.Flags, r.At,
 			sess, kind, flag, rating.FormatTime(at, t0.Location()))
 	}
+}
+
+// unratedAt asserts that the open session sess is due at at, still open a
+// millisecond before, and an unrated record (session_timeout) at at.
+func unratedAt(t *testing.T, r *running, clock *padtest.Clock, sess string, at time.Time) {
+	t.Helper()
+	wantState(t, r, pad.ScreenRate, at)
+	clock.Advance(at.Add(-time.Millisecond).Sub(clock.Now()))
+	wantState(t, r, pad.ScreenRate, at)
+	clock.Advance(time.Millisecond)
+	wantState(t, r, pad.ScreenIdle, time.Time{})
+	lastRecord(t, r.Agent, sess, rating.KindUnrated, rating.FlagSessionTimeout, at)
 }
 
 // display.elder = true in the pad's config file doubles, end to end, the
@@ -97,12 +110,7 @@ key = "0123456789abcdef-test"
 	if code := r.call(t, "POST", "/api/v1/sessions", session("S-2"), nil); code != 201 {
 		t.Fatalf("open session: %d", code)
 	}
-	wantState(t, r, pad.ScreenRate, opened.Add(20*time.Minute))
-	clock.Advance(20*time.Minute - time.Millisecond)
-	wantState(t, r, pad.ScreenRate, opened.Add(20*time.Minute))
-	clock.Advance(time.Millisecond)
-	wantState(t, r, pad.ScreenIdle, time.Time{})
-	lastRecord(t, r.Agent, "S-2", rating.KindUnrated, rating.FlagSessionTimeout, opened.Add(20*time.Minute))
+	unratedAt(t, r, clock, "S-2", opened.Add(20*time.Minute))
 }
 
 // A down/config from the central that changes the rules keeps them doubled
@@ -200,12 +208,7 @@ func TestElderTouchSurvivesAgentRestart(t *testing.T) {
 	if tg, ok := elderToggle(r.Screen().Targets()); !ok || tg.Elder {
 		t.Fatalf("after the restart the screen is not in elder mode (toggle %+v)", tg)
 	}
-	wantState(t, r, pad.ScreenRate, t0.Add(20*time.Minute))
-	clock.Advance(9*time.Minute - time.Millisecond)
-	wantState(t, r, pad.ScreenRate, t0.Add(20*time.Minute))
-	clock.Advance(time.Millisecond)
-	wantState(t, r, pad.ScreenIdle, time.Time{})
-	lastRecord(t, r.Agent, "S-1", rating.KindUnrated, rating.FlagSessionTimeout, t0.Add(20*time.Minute))
+	unratedAt(t, r, clock, "S-1", t0.Add(20*time.Minute))
 }
 
 func elderToggle(ts []display.TargetRect) (display.TargetRect, bool) {

@@ -249,12 +249,8 @@ func TestOutboxFull(t *testing.T) {
 	r.screen(pad.ScreenFault)
 	r.wantRecords(rated("S-1", rating.ModeSingle, 5, pno1), rated("S-2", rating.ModeSingle, 4, pno1))
 
-	var ids []string
-	for _, e := range r.pending() {
-		ids = append(ids, e.ID)
-	}
-	if n, err := r.st.Ack(ids, r.clock.Now()); err != nil || n != 2 {
-		t.Fatalf("Ack = %d, %v", n, err)
+	if n := r.ackPending(); n != 2 {
+		t.Fatalf("acked %d", n)
 	}
 	r.screen(pad.ScreenFault) // until the retry
 	r.clock.Advance(10 * time.Second)
@@ -290,13 +286,7 @@ func TestOutboxFullOnReplace(t *testing.T) {
 		t.Fatalf("fault %+v", v.Fault)
 	}
 	r.wantRecords(rated("S-1", rating.ModeSingle, 5, pno1))
-	var ids []string
-	for _, e := range r.pending() {
-		ids = append(ids, e.ID)
-	}
-	if _, err := r.st.Ack(ids, r.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	r.ackPending()
 	r.clock.Advance(10 * time.Second)
 	// The held commit lands: S-2 closed, S-3 open, no thank-you screen.
 	r.screen(pad.ScreenRate)
@@ -380,13 +370,7 @@ func TestOutboxFullOnInterruptedTheme(t *testing.T) {
 	r.screen(pad.ScreenFault)
 	first := rated("S-0", rating.ModeSingle, 5, pno1)
 	r.wantRecords(first)
-	var ids []string
-	for _, e := range r.pending() {
-		ids = append(ids, e.ID)
-	}
-	if _, err := r.st.Ack(ids, r.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	r.ackPending()
 	r.clock.Advance(10 * time.Second)
 	r.screen(pad.ScreenRate)
 	if v := r.p.View(); v.Session.ID != "S-B" || v.Fault != nil {
@@ -414,13 +398,7 @@ func TestHeldRecordSurvivesRestart(t *testing.T) {
 	r.restart()
 	r.screen(pad.ScreenFault) // still full: held again, not dropped
 	r.restart()
-	var ids []string
-	for _, e := range r.pending() {
-		ids = append(ids, e.ID)
-	}
-	if _, err := r.st.Ack(ids, r.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	r.ackPending()
 	r.clock.Advance(10 * time.Second)
 	if v := r.p.View(); v.Fault != nil || v.Session != nil {
 		t.Fatalf("after the retry: %+v", v)

@@ -1,7 +1,6 @@
 package pad_test
 
 import (
-	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -217,23 +216,13 @@ func TestOldSnapshotLoadsNotElder(t *testing.T) {
 	r := newRig(t)
 	r.openSession(single("S-1"))
 	r.p.SetElder(true)
-	raw, err := r.st.Session()
-	if err != nil || raw == nil {
-		t.Fatalf("no saved session: %s, %v", raw, err)
-	}
-	var snap map[string]any
-	if err := json.Unmarshal(raw, &snap); err != nil {
-		t.Fatal(err)
-	}
-	if snap["elder"] != true || snap["slow"] != true {
-		t.Fatalf("the choice is not in the saved session: %s", raw)
-	}
-	delete(snap, "elder")
-	delete(snap, "slow")
-	old, _ := json.Marshal(snap)
-	if err := r.st.SaveSession(old); err != nil {
-		t.Fatal(err)
-	}
+	editSavedSession(t, r, func(snap map[string]any) {
+		if snap["elder"] != true || snap["slow"] != true {
+			t.Fatalf("the choice is not in the saved session: %v", snap)
+		}
+		delete(snap, "elder")
+		delete(snap, "slow")
+	})
 	r.restart()
 	if r.p.View().Elder {
 		t.Fatal("an old snapshot loads in elder mode")
@@ -257,13 +246,7 @@ func TestElderInFaultKeepsHeldRecord(t *testing.T) {
 		t.Error("elder mode chosen on the fault screen")
 	}
 	r.restart()
-	var ids []string
-	for _, e := range r.pending() {
-		ids = append(ids, e.ID)
-	}
-	if _, err := r.st.Ack(ids, r.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	r.ackPending()
 	r.clock.Advance(10 * time.Second)
 	r.wantRecords(rated("S-0", rating.ModeSingle, 5, pno1), rated("S-1", rating.ModeBatch, 4, pno1, pno2, pno3))
 }
