@@ -384,6 +384,8 @@ func TestOutboxFullOnInterruptedTheme(t *testing.T) {
 
 // A 好评 held by a full-outbox fault is not lost when the pad restarts before
 // the fault clears: the snapshot keeps it, and it lands once, after acks.
+// A 大字 touch in fault (a stale frame) changes nothing, and does not
+// overwrite that snapshot.
 func TestHeldRecordSurvivesRestart(t *testing.T) {
 	r := newRig(t, withOutboxMax(1))
 	r.openSession(single("S-0"))
@@ -392,6 +394,10 @@ func TestHeldRecordSurvivesRestart(t *testing.T) {
 	r.openSession(batch("S-1"))
 	r.press(4, pad.ResultFault)
 	r.screen(pad.ScreenFault)
+	r.p.SetElder(true)
+	if r.p.View().Elder {
+		t.Error("elder mode chosen on the fault screen")
+	}
 	first := rated("S-0", rating.ModeSingle, 5, pno1)
 	r.wantRecords(first)
 

@@ -231,22 +231,3 @@ func TestOldSnapshotLoadsNotElder(t *testing.T) {
 	r.clock.Advance(10 * time.Minute)
 	r.unratedAt("S-1", rating.ModeSingle, t0.Add(10*time.Minute), pno1)
 }
-
-// In fault, 大字 changes nothing: the snapshot keeps the record the fault
-// holds, and a restart still writes it.
-func TestElderInFaultKeepsHeldRecord(t *testing.T) {
-	r := newRig(t, withOutboxMax(1))
-	r.openSession(single("S-0"))
-	r.press(5, pad.ResultRecorded)
-	r.clock.Advance(5 * time.Second)
-	r.openSession(batch("S-1"))
-	r.press(4, pad.ResultFault)
-	r.p.SetElder(true)
-	if r.p.View().Elder {
-		t.Error("elder mode chosen on the fault screen")
-	}
-	r.restart()
-	r.ackPending()
-	r.clock.Advance(10 * time.Second)
-	r.wantRecords(rated("S-0", rating.ModeSingle, 5, pno1), rated("S-1", rating.ModeBatch, 4, pno1, pno2, pno3))
-}
