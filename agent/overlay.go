@@ -147,7 +147,7 @@ func settings(cfg config.Config) (pad.Settings, error) {
 	}
 	slow := time.Duration(1)
 	if cfg.Display.Elder {
-		slow = 2 // elder mode: twice the time to choose and to read
+		slow = 2 // elder mode: twice the time to choose, to read and to rate at all
 	}
 	return pad.Settings{
 		Origin:   rating.Origin{DeviceID: cfg.DeviceID, AreaCode: cfg.AreaCode, Hall: cfg.Hall, Window: cfg.Window, Channel: cfg.Channel},
@@ -155,7 +155,7 @@ func settings(cfg config.Config) (pad.Settings, error) {
 		OnDuty:   rating.Staff{ID: cfg.Staff.ID, Name: cfg.Staff.Name},
 		Reasons:  cfg.Reasons,
 
-		SessionTimeout: cfg.Rules.SessionTimeout.Duration,
+		SessionTimeout: slow * cfg.Rules.SessionTimeout.Duration,
 		ReasonsTimeout: slow * cfg.Rules.ReasonsTimeout.Duration,
 		ThanksDuration: slow * cfg.Rules.ThanksDuration.Duration,
 		MinInterval:    cfg.Rules.MinInterval.Duration,

@@ -199,6 +199,9 @@ func (p *Pad) landed(c commit, now time.Time) {
 	}
 	p.sess, p.bad = c.snap, nil
 	p.target = firstUnrated(p.sess)
+	if p.sess != nil {
+		p.elder = p.sess.Elder // a theme's next item, or a session restored
+	}
 	p.screen = c.next
 	if c.next == ScreenThanks {
 		p.thanksBy = now.Add(p.slow(p.set.ThanksDuration))
@@ -444,7 +447,15 @@ func (p *Pad) settle(now time.Time) {
 	}
 }
 
-func (p *Pad) sessionBy() time.Time { return p.sess.OpenedAt.Add(p.set.SessionTimeout) }
+// sessionBy is when the open session becomes unrated: twice the timeout
+// once elder mode was chosen in it (SetElder).
+func (p *Pad) sessionBy() time.Time {
+	d := p.set.SessionTimeout
+	if p.sess.Slow {
+		d *= 2
+	}
+	return p.sess.OpenedAt.Add(d)
+}
 
 // nextDeadline is the earliest time settle has work, zero if none.
 func (p *Pad) nextDeadline() time.Time {
@@ -496,18 +507,31 @@ func (p *Pad) reschedule() {
 
 // SetElder is the citizen choosing elder mode (适老化) on the screen, or
 // leaving it: the screens show it (View.Elder) and the reasons screen's
-// timeout and the thank-you's duration double, until the next session
-// opens. A reasons screen already up gets the extra time at once; leaving
-// elder mode does not shorten it.
+// timeout, the thank-you's duration and the open session's timeout double,
+// until the next session opens. A reasons screen or session already
+// running gets the extra time at once; leaving elder mode does not shorten
+// it. The choice is saved with the open session, so a restart comes back
+// in it with the same deadline. In fault it changes nothing (no rate
+// screen shows, and the snapshot holds what the fault kept).
 func (p *Pad) SetElder(on bool) {
 	p.mu.Lock()
 	defer p.unlockNotify()
 	now := p.clock.Now()
 	p.settle(now)
+	if p.screen == ScreenFault {
+		return
+	}
 	if on && !p.elder && p.screen == ScreenReasons {
 		p.reasonsBy = p.reasonsBy.Add(p.set.ReasonsTimeout)
 	}
 	p.elder = on
+	if p.sess != nil && p.sess.Session != nil && (p.sess.Elder != on || on && !p.sess.Slow) {
+		n := *p.sess // copied: a commit may hold the snapshot it replaces
+		n.Elder = on
+		n.Slow = n.Slow || on
+		p.sess = &n
+		p.saveProgress()
+	}
 	p.reschedule()
 }
 

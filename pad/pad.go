@@ -122,6 +122,13 @@ type snapshot struct {
 	// Paused: the pad shows 暂停服务 (only ever with no session open), and
 	// a restart comes back paused.
 	Paused bool `json:"paused,omitempty"`
+	// Elder: the citizen chose elder mode (大字) in this session and has
+	// not left it; a restart comes back in it. A snapshot saved before
+	// this field loads as not elder.
+	Elder bool `json:"elder,omitempty"`
+	// Slow: elder mode was chosen in this session, so its timeout is
+	// doubled (leaving elder mode does not shorten it again).
+	Slow bool `json:"slow,omitempty"`
 }
 
 // commit is records waiting to be written together, and what follows once
@@ -146,7 +153,7 @@ type Pad struct {
 	target    string    // theme: project_no selected to rate on its own
 	bad       *pending  // on the reasons screen
 	focus     int       // reasons screen, buttons only: the focused reason
-	elder     bool      // the citizen chose elder mode: reasons and thanks last twice as long
+	elder     bool      // the citizen chose elder mode: reasons and thanks last twice as long (sess.Elder while a session is open)
 	reasonsBy time.Time
 	thanksBy  time.Time
 	lastAt    time.Time // last rating committed (anti-abuse)
@@ -256,6 +263,7 @@ func (p *Pad) restore(s snapshot) error {
 		p.sess = &s
 		p.screen = ScreenRate
 		p.target = firstUnrated(&s)
+		p.elder = s.Elder
 	case s.Paused:
 		p.screen = ScreenPaused
 	}

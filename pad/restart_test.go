@@ -38,6 +38,14 @@ func TestPauseSurvivesRestart(t *testing.T) {
 // passes the rules, as an update with stricter rules would find it.
 func breakSavedSession(t *testing.T, r *rig) {
 	t.Helper()
+	editSavedSession(t, r, func(snap map[string]any) {
+		snap["session"].(map[string]any)["mode"] = "retired-mode"
+	})
+}
+
+// editSavedSession rewrites the stored open session's JSON with edit.
+func editSavedSession(t *testing.T, r *rig, edit func(snap map[string]any)) {
+	t.Helper()
 	raw, err := r.st.Session()
 	if err != nil || raw == nil {
 		t.Fatalf("no saved session: %s, %v", raw, err)
@@ -46,7 +54,7 @@ func breakSavedSession(t *testing.T, r *rig) {
 	if err := json.Unmarshal(raw, &snap); err != nil {
 		t.Fatal(err)
 	}
-	snap["session"].(map[string]any)["mode"] = "retired-mode"
+	edit(snap)
 	b, _ := json.Marshal(snap)
 	if err := r.st.SaveSession(b); err != nil {
 		t.Fatal(err)

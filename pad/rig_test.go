@@ -104,10 +104,17 @@ func (r *rig) open() {
 	}
 	r.p = p
 	// The thank-you screen is only ever shown for a record already in the store.
-	last := p.View().Screen
+	// A view older than one told already is dropped, as the screen drops
+	// it (listeners run outside the pad's lock: two may cross).
+	first := p.View()
+	last, newest := first.Screen, first.Version
 	p.Subscribe(func(v pad.View) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		if v.Version < newest {
+			return
+		}
+		newest = v.Version
 		if v.Screen == pad.ScreenThanks && last != pad.ScreenThanks {
 			switch {
 			case v.Last == nil:
@@ -193,6 +200,21 @@ func (r *rig) pending() []store.Entry {
 		r.t.Fatalf("store pending: %v", err)
 	}
 	return es
+}
+
+// ackPending acks every unacked record, as the central would, and returns
+// how many it acked.
+func (r *rig) ackPending() int {
+	r.t.Helper()
+	var ids []string
+	for _, e := range r.pending() {
+		ids = append(ids, e.ID)
+	}
+	n, err := r.st.Ack(ids, r.clock.Now())
+	if err != nil {
+		r.t.Fatalf("ack: %v", err)
+	}
+	return n
 }
 
 var (

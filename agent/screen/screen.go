@@ -43,9 +43,11 @@ type Screen struct {
 	view    pad.View
 	photos  map[string]image.Image // staff id → decoded photo
 	offline bool
-	page    int    // the page of reasons or theme items a small panel shows (display.Model.Page)
-	readOut func() // a touch on 朗读 (OnReadOut); nil: no voice, no 朗读
-	frame   *image.RGBA
+	page    int         // the page of reasons or theme items a small panel shows (display.Model.Page)
+	readOut func()      // a touch on 朗读 (OnReadOut); nil: no voice, no 朗读
+	frame   *image.RGBA // drawn under mu, by whichever call finds the state changed
+	out     *image.RGBA // the copy Frame hands the panel: only Frame writes it
+	outOld  bool        // frame was drawn again since out was copied
 	model   display.Model
 	minute  int64 // the clock minute the frame shows
 	dirty   bool
@@ -210,13 +212,22 @@ func (s *Screen) modelFor(v pad.View, now time.Time) display.Model {
 }
 
 // Frame renders the current state if it changed (or the minute on the
-// clock did) and returns the frame with its version. The frame is reused:
-// use it before the next call.
+// clock did) and returns the frame with its version. The frame is a copy
+// that Touch, Targets and PNG (which draw under the lock) never write, so
+// the panel may send it after the lock is released; it is reused: one
+// goroutine (the panel's) calls Frame and uses the frame before its next call.
 func (s *Screen) Frame() (*image.RGBA, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.render()
-	return s.frame, s.version
+	if s.out == nil || s.outOld {
+		if s.out == nil {
+			s.out = s.r.NewImage()
+		}
+		copy(s.out.Pix, s.frame.Pix)
+		s.outOld = false
+	}
+	return s.out, s.version
 }
 
 func (s *Screen) render() {
@@ -228,7 +239,7 @@ func (s *Screen) render() {
 	s.model = s.modelFor(s.view, now)
 	s.r.Render(s.frame, s.model)
 	s.minute, s.dirty = minute, false
-	s.png = nil
+	s.png, s.outOld = nil, true
 }
 
 // PNG returns the current frame as PNG.
