@@ -22,6 +22,8 @@ func TestElderDoublesTimeouts(t *testing.T) {
 		t.Fatal("the view does not show elder mode")
 	}
 	r.p.SetElder(true) // twice changes nothing
+	r.p.SetElder(false)
+	r.p.SetElder(true) // nor does leaving it and choosing it again
 	r.clock.Advance(89 * time.Second)
 	r.screen(pad.ScreenReasons) // 119 s in
 	r.clock.Advance(2 * time.Second)

@@ -85,6 +85,7 @@ func (p *Pad) press(s rating.Stars, now time.Time) Outcome {
 	p.focus = 0
 	p.screen = ScreenReasons
 	p.reasonsBy = now.Add(p.slow(p.set.ReasonsTimeout))
+	p.reasonsSlow = p.elder
 	p.saveProgress()
 	return Outcome{Result: ResultReasons}
 }
@@ -521,8 +522,9 @@ func (p *Pad) SetElder(on bool) {
 	if p.screen == ScreenFault {
 		return
 	}
-	if on && !p.elder && p.screen == ScreenReasons {
+	if on && !p.reasonsSlow && p.screen == ScreenReasons { // once: 大字, 标准字, 大字 adds it once
 		p.reasonsBy = p.reasonsBy.Add(p.set.ReasonsTimeout)
+		p.reasonsSlow = true
 	}
 	p.elder = on
 	if p.sess != nil && p.sess.Session != nil && (p.sess.Elder != on || on && !p.sess.Slow) {

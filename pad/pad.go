@@ -147,23 +147,24 @@ type Pad struct {
 	rnd   io.Reader
 	log   *slog.Logger
 
-	mu        sync.Mutex
-	screen    Screen
-	sess      *snapshot // open session; nil when none (a walk-in 差评 has Session nil)
-	target    string    // theme: project_no selected to rate on its own
-	bad       *pending  // on the reasons screen
-	focus     int       // reasons screen, buttons only: the focused reason
-	elder     bool      // the citizen chose elder mode: reasons and thanks last twice as long (sess.Elder while a session is open)
-	reasonsBy time.Time
-	thanksBy  time.Time
-	lastAt    time.Time // last rating committed (anti-abuse)
-	last      *rating.Record
-	message   string // a notice from the central, shown until messageBy
-	messageBy time.Time
-	fault     *Fault
-	retry     *commit
-	retryAt   time.Time
-	counters  Counters
+	mu          sync.Mutex
+	screen      Screen
+	sess        *snapshot // open session; nil when none (a walk-in 差评 has Session nil)
+	target      string    // theme: project_no selected to rate on its own
+	bad         *pending  // on the reasons screen
+	focus       int       // reasons screen, buttons only: the focused reason
+	elder       bool      // the citizen chose elder mode: reasons and thanks last twice as long (sess.Elder while a session is open)
+	reasonsBy   time.Time
+	reasonsSlow bool // reasonsBy already has elder mode's extra time (set once per reasons screen)
+	thanksBy    time.Time
+	lastAt      time.Time // last rating committed (anti-abuse)
+	last        *rating.Record
+	message     string // a notice from the central, shown until messageBy
+	messageBy   time.Time
+	fault       *Fault
+	retry       *commit
+	retryAt     time.Time
+	counters    Counters
 
 	timer     Timer
 	timerGen  uint64
