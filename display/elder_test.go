@@ -19,7 +19,7 @@ func TestElderSupport(t *testing.T) {
 		{Size{480, 320}, true, true, false},
 		{Size{320, 240}, true, true, false},
 		{Size{240, 320}, true, false, false},  // 60 dp is 75 px: five do not go across
-		{Size{240, 240}, false, false, false}, // a 30 dp title and five 18 dp rows do not go down
+		{Size{240, 240}, true, false, false},  // without the header, a 30 dp title and five 18 dp rows go down
 		{Size{170, 320}, true, false, false},  // the levels as 5★ and the word: five stars do not go beside it
 		{Size{135, 240}, false, false, false}, // 非常不满意 at 18 dp is wider than the panel
 	} {
