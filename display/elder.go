@@ -63,7 +63,8 @@ func elderUnit(s Size, dpi float64) (px float64, points bool) {
 // at dpi (0: PanelDPI), and whether with touch. fits: the five level
 // words (非常不满意 the longest) go beside their stars at elder mode's body
 // size, in five columns of two characters a line or in five rows (five
-// stars, or the count as 5★), under the header and the title. touch: besides, five level targets of 60 dp
+// stars, or the count as 5★) that go down with the title (levelRowsDown:
+// at 240×240 without the header). touch: besides, five level targets of 60 dp
 // go across and four rows of 60 dp down. A buttons-only pad takes elder
 // mode wherever it fits; a touch pad only where touch is true too.
 func ElderSupport(s Size, dpi float64) (fits, touch bool) {

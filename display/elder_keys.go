@@ -18,17 +18,18 @@ import (
 // title and the five level rows take the panel's height.
 
 // bare says whether m's screen is drawn without the header: in elder
-// mode on a small buttons-only module, the reasons screen, and at 240×240
-// every screen but the idle one (which shows the window).
+// mode in the rule's dp (the panels under 800×480), the reasons screen,
+// whose reason may need every line of the panel; at 240×240 every screen
+// but the idle one (which shows the window).
 func (r *Renderer) bare(m *Model) bool {
-	if !r.elder || !m.ButtonsOnly || r.size.W >= compactWidth {
+	if !r.elder || !r.cs().tight {
 		return false
 	}
 	switch m.Screen {
 	case ScreenReasons:
 		return true
 	case ScreenRate, ScreenThanks, ScreenPaused, ScreenFault:
-		return r.shortModule()
+		return m.ButtonsOnly && r.shortModule()
 	}
 	return false
 }

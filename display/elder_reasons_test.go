@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"evalpad/rating"
 )
 
 // drawnTexts returns, for the layout of m, the text ops whose whole text
@@ -31,12 +33,21 @@ func drawnTexts(r *Renderer, m Model, full func(string) bool) []op {
 // (over 18 characters) may be cut, and only where it has the page to
 // itself, with no hint under it (the 4 键 reads it out whole).
 func TestElderReasonsWhole(t *testing.T) {
+	models := goldenModels()
+	longest := baseModel() // a reason as long as the config takes (rating: 40 characters)
+	longest.Screen, longest.Stars = ScreenReasons, 1
+	longest.Offered = []rating.Reason{{Code: "108", Text: "在办事指南之外增加新的审批条件"},
+		{Code: "199", Text: "窗口工作人员在办理过程中多次离开岗位导致等候时间过长且未作任何解释说明并拒绝登记"}}
+	models = append(models, struct {
+		name string
+		m    Model
+	}{"reasons_40", longest})
 	for _, s := range testSizes {
 		r := testRenderer(t, s)
 		if !r.ElderFits() {
 			continue
 		}
-		for _, tc := range goldenModels() {
+		for _, tc := range models {
 			if tc.m.Screen != ScreenReasons {
 				continue
 			}
