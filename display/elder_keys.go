@@ -114,7 +114,7 @@ func (r *Renderer) reasonsKeys(m *Model, body image.Rectangle) {
 		sc.lines[i], sc.float[i] = min(nl, maxLines), btoi(float)
 		sc.heights[i] = sc.lines[i]*lh + 2*reasonPad
 	}
-	full := r.hintLines(fkh, keyHint(m), hw)*lineHeight(fkh.size) + c.gap
+	full := r.hintLines(fkh, keyHint(m), hw)*r.hintLH(fkh) + c.gap
 	starts := pages(sc.starts, sc.heights, room-full-2*(ring+sp), gap)
 	sc.starts = starts
 	p := min(max(m.Page, 0), len(starts)-1)

@@ -65,12 +65,22 @@ func (r *Renderer) hintLines(fk faceKey, s string, width int) int {
 	return len(lines)
 }
 
+// hintLH is the distance between the hint's lines: at 240×240 in elder
+// mode the ink and 6 pixels, so two instructions go under a two-line
+// reason and one under three lines; else lineHeight.
+func (r *Renderer) hintLH(fk faceKey) int {
+	if r.elder && r.shortModule() {
+		return fk.size + 6
+	}
+	return lineHeight(fk.size)
+}
+
 // hintPara draws the hint s at the bottom of rc, broken at its
 // separators, each line aligned by a; it returns the height drawn.
 func (r *Renderer) hintPara(s string, rc image.Rectangle, fk faceKey, c color.RGBA, a align) int {
 	lines := r.hintWrap(fk, s, rc.Dx(), r.tmp[:0])
 	r.tmp = lines[:0]
-	lh := lineHeight(fk.size)
+	lh := r.hintLH(fk)
 	y := rc.Max.Y - len(lines)*lh
 	for _, l := range lines {
 		x := rc.Min.X
@@ -88,7 +98,7 @@ func (r *Renderer) hintPara(s string, rc image.Rectangle, fk faceKey, c color.RG
 // room: the whole hint where it can, else less of it (none at last).
 func (r *Renderer) hintFor(m *Model, fk faceKey, width, room, need, gap int) string {
 	for _, s := range [...]string{keyHint(m), txtKeyHint, txtKeyHintSelConfirm, txtKeyHintSel} {
-		if need+gap+r.hintLines(fk, s, width)*lineHeight(fk.size) <= room {
+		if need+gap+r.hintLines(fk, s, width)*r.hintLH(fk) <= room {
 			return s
 		}
 	}
