@@ -143,9 +143,15 @@ func (r *Renderer) idleCompact(m *Model, body image.Rectangle) {
 	if twoLines {
 		bb += lineHeight(fkd.size)
 	}
+	short := r.elder && r.shortModule() // 240×240: who serves takes the room, not the clock
+	if short {
+		hm, bb = "", 0
+	}
 	bar := image.Rect(0, H-bb, W, H)
-	r.fill(bar, cCard)
-	r.fill(image.Rect(0, bar.Min.Y, W, bar.Min.Y+1), cLine)
+	if bb > 0 {
+		r.fill(bar, cCard)
+		r.fill(image.Rect(0, bar.Min.Y, W, bar.Min.Y+1), cLine)
+	}
 	if hm != "" {
 		in := image.Rect(c.pad, bar.Min.Y+3, W-c.pad, H-3)
 		if twoLines {
@@ -173,13 +179,20 @@ func (r *Renderer) idleCompact(m *Model, body image.Rectangle) {
 	if m.Message != "" && !r.elder {
 		message(0)
 	}
+	if m.Message != "" && short { // the central's notice in the card's place, whole
+		fkm := faceKey{c.body, true}
+		room := image.Rect(c.pad, body.Min.Y+c.gap, W-c.pad, H-c.gap)
+		n, _ := r.lines(fkm, m.Message, room.Dx(), room.Dy()/lineHeight(fkm.size))
+		r.para(m.Message, room, fkm, cRed, center, n)
+		return
+	}
 
 	// Who serves: a card across the top, the photo beside 服务人员 and the
 	// name, the 工号 under them across the card; on a square panel, the
 	// name and the 工号 on one line, for the QR code's sake.
 	var card image.Rectangle
-	if c.tight && W < 200 {
-		card = r.staffStack(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, H))
+	if c.tight && (W < 200 || short) {
+		card = r.staffStack(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, y1))
 	} else if H < 300 && W >= 200 {
 		card = r.staffSlim(m, image.Rect(c.pad, body.Min.Y+c.pad, W-c.pad, H))
 	} else {
@@ -248,8 +261,10 @@ func (r *Renderer) staffStack(m *Model, area image.Rectangle) image.Rectangle {
 	fkl := faceKey{c.small, false}
 	ip := c.gap
 	in := area.Inset(ip)
-	fkn, nl := r.fitText(m.StaffName, in.Dx(), 2*lineHeight(c.title), c.title, c.body, 2, true) // never under the body size
-	lhl, lhn, lhid := lineHeight(fkl.size), lineHeight(fkn.size), c.small*16/10
+	lhl, lhid := lineHeight(fkl.size), c.small*16/10
+	room := in.Dy() - lhl - btoi(m.StaffID != "")*(lhid+c.gap)                                             // for the name
+	fkn, nl := r.fitText(m.StaffName, in.Dx(), min(2*lineHeight(c.title), room), c.title, c.body, 2, true) // never under the body size
+	lhn := lineHeight(fkn.size)
 	h := lhl + nl*lhn
 	if m.StaffID != "" {
 		h += lhid + c.gap
@@ -299,13 +314,17 @@ func (r *Renderer) staffSlim(m *Model, area image.Rectangle) image.Rectangle {
 // under 240 pixels wide where five columns cannot hold the words: top to
 // bottom in StarOrder, each row its level's touch target. It returns the
 // top of the rows.
-func (r *Renderer) levelRows(m *Model) int {
+func (r *Renderer) levelRows(m *Model, body image.Rectangle) int {
 	c := r.cs()
 	W, H := r.size.W, r.size.H
 	fk := faceKey{c.body, true}
 	rowH := lineHeight(fk.size) + 2
-	gap := 2
-	y0 := H - 5*rowH - 4*gap - c.pad/2
+	gap, bpad := 2, c.pad/2
+	if r.elder && r.shortModule() { // 240×240: the title and five rows take the panel's height (levelRowsDown)
+		bpad = 2
+		rowH = max(min(rowH, (H-body.Min.Y-bpad-4*gap-(2+c.title+6+2))/5), fk.size+4)
+	}
+	y0 := H - 5*rowH - 4*gap - bpad
 	st := fk.size * 6 / 10
 	if r.elder {
 		st = fk.size / 2 // rowStars: room for 非常不满意 at the body size
@@ -381,7 +400,7 @@ func (r *Renderer) rateCompact(m *Model, body image.Rectangle) {
 	if r.elder && levelCols(W, c) || !r.elder && W >= 240 {
 		top = r.levelColumnsCompact(m)
 	} else {
-		top = r.levelRows(m)
+		top = r.levelRows(m, body)
 	}
 	var row image.Rectangle
 	if r.elder {
@@ -473,6 +492,7 @@ func (r *Renderer) rateCompact(m *Model, body image.Rectangle) {
 // allocates nothing.
 type pageScratch struct {
 	heights, lines, starts []int
+	float                  []int          // reasonsKeys: 1 where a reason's text flows under its check box
 	labels                 map[int]string // "p/n" by p*1000+n
 }
 
@@ -660,53 +680,43 @@ func (r *Renderer) themeCompact(m *Model, area image.Rectangle) {
 }
 
 // reasonsCompact: the level and the title, the reasons one a row (each on
-// up to three lines, paged when they do not all fit), the count and
-// 确认提交. With ButtonsOnly the page is the focused reason's. In elder
-// mode the title is at the title size beside the level (or under it), and
-// 朗读 is in the bottom bar; on a narrow touch panel, with no room beside
-// the level, 朗读 has its own row. In elder mode on a small buttons-only
-// pad the keys' hint takes the bar's place and the page is beside the
-// level.
+// up to three lines, in elder mode on as many as it needs; paged when they
+// do not all fit), the count and 确认提交. With ButtonsOnly the page is the
+// focused reason's. In elder mode the title is at the title size beside
+// the level (or under it), and 朗读 is in the bottom bar; on a narrow touch
+// panel, with no room beside the level, 朗读 has its own row. In elder
+// mode on a small buttons-only pad it is reasonsKeys'.
 func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	c := r.cs()
-	W, H := r.size.W, r.size.H
+	if c.tight && m.ButtonsOnly {
+		r.reasonsKeys(m, body)
+		return
+	}
+	W := r.size.W
 	lv := m.Stars
 	if lv < 1 || lv > 5 {
 		lv = 0
 	}
-	keysOnly := c.tight && m.ButtonsOnly
 	y := body.Min.Y + c.gap
-	var pageRow image.Rectangle
 	titleBeside := false
 	var fkt faceKey
 	var title string
 	if lv > 0 { // the level as a chip, the title beside it if it fits, else under it
 		fkc := faceKey{c.small, true}
 		h := lineHeight(fkc.size) + 4
-		st := fkc.size * 8 / 10
-		word := rating.Stars(lv).Word()
-		sw := lv*st + (lv-1)*max(st/6, 1)
-		pd := h / 2 // the chip's ends
-		if c.tight && sw+4+r.measure(fkc, word)+h > W-2*c.pad {
-			pd = h / 4
-		}
-		w := sw + 4 + r.measure(fkc, word) + h - 2*(h/2-pd)
-		rowH, tw := h, 0
+		w := r.chipWidth(lv, fkc, h, W-2*c.pad)
+		rowH := h
 		if r.elder { // the title beside the chip where it goes across
 			fkt = faceKey{c.title, true}
 			room := W - c.pad - (c.pad + w + c.gap)
 			title = r.elderTitle(m, txtReasonTitle, room, fkt, txtReasonTitleMid, txtReasonTitleElder)
 			if titleBeside = r.measure(fkt, title) <= room; titleBeside {
 				rowH = max(h, lineHeight(fkt.size))
-				tw = r.label(title, image.Rect(c.pad+w+c.gap, y, W-c.pad, y+rowH), fkt, cText, left) + c.gap
+				r.label(title, image.Rect(c.pad+w+c.gap, y, W-c.pad, y+rowH), fkt, cText, left)
 			}
 		}
 		cy := y + rowH/2
-		chip := image.Rect(c.pad, cy-h/2, c.pad+w, cy-h/2+h)
-		pageRow = image.Rect(chip.Max.X+c.gap+tw, chip.Min.Y, W-c.pad, chip.Max.Y)
-		r.round(chip, h/2, levelColor[lv])
-		r.stars(lv, st, chip.Min.X+pd+sw/2, cy, cWhite)
-		r.label(word, image.Rect(chip.Min.X+pd+sw+4, chip.Min.Y, chip.Max.X, chip.Max.Y), fkc, cWhite, left)
+		chip := r.levelChip(lv, fkc, image.Rect(c.pad, cy-h/2, c.pad+w, cy-h/2+h))
 		if !r.elder {
 			row := image.Rect(chip.Max.X+c.gap, y, W-c.pad, y+h)
 			if r.readPill(m, row, fkc, c.gap) == row.Max.X && m.OfferRead && !m.ButtonsOnly { // no room beside the chip: a row of its own
@@ -729,23 +739,11 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 		y += nt*lineHeight(fkt.size) + c.gap
 	}
 
-	// The bottom bar: what is selected (or the key hint), 朗读 in elder
-	// mode, 确认提交.
-	listBottom := H - c.gap
-	if !keysOnly {
-		listBottom = r.confirmBar(m, c) - c.gap
-	}
-	if m.ButtonsOnly { // the keys, above the bar
-		fkh := faceKey{c.small, false}
-		lh := lineHeight(fkh.size)
-		nh := 2
-		if c.tight {
-			nh = 3 // elder mode's type on a small panel
-		}
-		n, _ := r.lines(fkh, keyHint(m), W-2*c.pad, nh)
-		n = min(n, nh)
-		r.para(keyHint(m), image.Rect(c.pad, listBottom-n*lh, W-c.pad, listBottom), fkh, cMuted, center, n)
-		listBottom -= n*lh + c.gap
+	// The bottom bar: what is selected, 朗读 in elder mode, 确认提交; the
+	// keys' hint above it.
+	listBottom := r.confirmBar(m, c) - c.gap
+	if m.ButtonsOnly { // broken at its separators
+		listBottom -= r.hintPara(keyHint(m), image.Rect(c.pad, body.Min.Y, W-c.pad, listBottom), faceKey{c.small, false}, cMuted, center) + c.gap
 	}
 
 	// The reasons.
@@ -761,18 +759,19 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 		ring, sp = 2, 1
 	}
 	gap := 2*(ring+sp) + 4
-	ip := 4
-	cb := fk.size
-	maxLines := max(min(3, (area.Dy()-2*ip-2*(ring+sp))/lh), 1) // elder mode's type on a small panel: as many as a page holds
+	maxLines := min(3, (area.Dy()-2*reasonPad-2*(ring+sp))/lh)
+	if r.elder { // a reason whole, on as many lines as a page holds
+		maxLines = (area.Dy() - 2*reasonPad - 2*(ring+sp)) / lh
+	}
+	maxLines = max(maxLines, 1)
 	sc := &r.pg
-	sc.heights, sc.lines = ints(sc.heights, n), ints(sc.lines, n)
+	sc.heights, sc.lines, sc.float = ints(sc.heights, n), ints(sc.lines, n), ints(sc.float, n)
 	heights, lines := sc.heights, sc.lines
 	measure := func(width int) []int {
-		tw := width - cb - 3*ip - 2*(ring+sp)
-		for i, rs := range m.Offered {
-			nl, _ := r.lines(fk, rs.Text, tw, maxLines)
-			lines[i] = min(nl, maxLines)
-			heights[i] = max(lines[i]*lh+2*ip, c.tgt)
+		for i, rs := range m.Offered { // in elder mode flowing under the check box where that takes fewer lines
+			nl, float := r.reasonFit(fk, rs.Text, width-2*(ring+sp)-2*reasonPad, maxLines, r.elder)
+			lines[i], sc.float[i] = min(nl, maxLines), btoi(float)
+			heights[i] = max(lines[i]*lh+2*reasonPad, c.tgt)
 		}
 		return pages(sc.starts, heights, area.Dy(), gap)
 	}
@@ -780,7 +779,7 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	side := len(starts) > 1 && c.tight && !m.ButtonsOnly // 上页/下页 beside the list
 	if side {
 		starts = measure(area.Dx() - 2*(c.tgt+c.gap))
-	} else if len(starts) > 1 && !keysOnly {
+	} else if len(starts) > 1 {
 		starts = pages(starts, heights, area.Dy()-r.pagerHeight(!m.ButtonsOnly)-gap, gap)
 	}
 	sc.starts = starts
@@ -796,38 +795,81 @@ func (r *Renderer) reasonsCompact(m *Model, body image.Rectangle) {
 	switch {
 	case side:
 		list = r.sidePager(area, p, len(starts))
-	case len(starts) > 1 && keysOnly:
-		if r.measure(faceKey{c.small, true}, r.pageLabel(p, len(starts))) <= pageRow.Dx() {
-			r.pager(pageRow, p, len(starts), false) // (the keys reach every page; p/n only where it fits)
-		}
 	case len(starts) > 1:
 		r.pager(image.Rect(area.Min.X, area.Max.Y-r.pagerHeight(!m.ButtonsOnly), area.Max.X, area.Max.Y), p, len(starts), !m.ButtonsOnly)
 	}
 	yy := list.Min.Y + ring + sp
 	for i := starts[p]; i < end; i++ {
-		rs := m.Offered[i]
 		rc := image.Rect(list.Min.X+ring+sp, yy, list.Max.X-ring-sp, yy+heights[i])
 		yy += heights[i] + gap
-		rad := min(r.rad(), 6)
-		if m.ButtonsOnly && m.Focus == i {
-			o := rc.Inset(-(ring + sp))
-			r.round(o, rad+ring+sp, cBlue)
-			r.round(o.Inset(ring), rad+sp, cPage)
-		}
-		box := image.Rect(rc.Min.X+ip, rc.Min.Y+(rc.Dy()-cb)/2, rc.Min.X+ip+cb, rc.Min.Y+(rc.Dy()-cb)/2+cb)
-		ink := cText
-		if slices.Contains(m.Selected, rs.Code) {
-			r.box(rc, rad, cRedTint, cRed, 2)
-			r.round(box, max(cb/5, 2), cRed)
-			r.shapeOp(shapeCheck, box.Inset(cb/10), cWhite)
-			ink = rgb(0x8E, 0x16, 0x16)
-		} else {
-			r.box(rc, rad, cCard, cLine, 1)
-			r.box(box, max(cb/5, 2), cCard, cFaint, 2)
-		}
-		r.para(rs.Text, image.Rect(box.Max.X+ip, rc.Min.Y, rc.Max.X-ip, rc.Max.Y), fk, ink, left, lines[i])
-		r.target(rc, Target{Kind: TargetReason, Code: rs.Code})
+		r.reasonRow(m, i, rc, fk, lines[i], sc.float[i] == 1)
 	}
+}
+
+// reasonPad is the inner margin of a reason's row.
+const reasonPad = 4
+
+// chipWidth is the width of the level chip of lv (its stars and word at
+// fk, h high) in a row of width room: its ends narrower where it is short.
+func (r *Renderer) chipWidth(lv int, fk faceKey, h, room int) int {
+	st := fk.size * 8 / 10
+	sw := lv*st + (lv-1)*max(st/6, 1)
+	w := sw + 4 + r.measure(fk, rating.Stars(lv).Word())
+	if r.cs().tight && w+h > room {
+		return w + 2*(h/4)
+	}
+	return w + h
+}
+
+// levelChip draws the level lv as a chip filling rc: its stars and its
+// word at fk, white on the level's colour. It returns rc.
+func (r *Renderer) levelChip(lv int, fk faceKey, rc image.Rectangle) image.Rectangle {
+	st := fk.size * 8 / 10
+	sw := lv*st + (lv-1)*max(st/6, 1)
+	pd := (rc.Dx() - sw - 4 - r.measure(fk, rating.Stars(lv).Word())) / 2 // the chip's ends
+	cy := (rc.Min.Y + rc.Max.Y) / 2
+	r.round(rc, rc.Dy()/2, levelColor[lv])
+	r.stars(lv, st, rc.Min.X+pd+sw/2, cy, cWhite)
+	r.label(rating.Stars(lv).Word(), image.Rect(rc.Min.X+pd+sw+4, rc.Min.Y, rc.Max.X, rc.Max.Y), fk, cWhite, left)
+	return rc
+}
+
+// reasonRow draws reason i of m in rc, its target: a card (red when
+// chosen) with the check box and the text on nl lines beside it, or with
+// float the text's first line beside the box and the rest across the
+// card under it. With ButtonsOnly the focused one has a blue ring.
+func (r *Renderer) reasonRow(m *Model, i int, rc image.Rectangle, fk faceKey, nl int, float bool) {
+	rs := m.Offered[i]
+	ip, cb := reasonPad, fk.size
+	rad := min(r.rad(), 6)
+	if m.ButtonsOnly && m.Focus == i {
+		const ring, sp = 2, 1
+		o := rc.Inset(-(ring + sp))
+		r.round(o, rad+ring+sp, cBlue)
+		r.round(o.Inset(ring), rad+sp, cPage)
+	}
+	lh := lineHeight(fk.size)
+	by := rc.Min.Y + (rc.Dy()-cb)/2
+	if float {
+		by = rc.Min.Y + ip + (lh-cb)/2
+	}
+	box := image.Rect(rc.Min.X+ip, by, rc.Min.X+ip+cb, by+cb)
+	ink := cText
+	if slices.Contains(m.Selected, rs.Code) {
+		r.box(rc, rad, cRedTint, cRed, 2)
+		r.round(box, max(cb/5, 2), cRed)
+		r.shapeOp(shapeCheck, box.Inset(cb/10), cWhite)
+		ink = rgb(0x8E, 0x16, 0x16)
+	} else {
+		r.box(rc, rad, cCard, cLine, 1)
+		r.box(box, max(cb/5, 2), cCard, cFaint, 2)
+	}
+	if float {
+		r.floatPara(rs.Text, rc.Inset(ip), box.Max.X+ip, fk, ink, nl)
+	} else {
+		r.para(rs.Text, image.Rect(box.Max.X+ip, rc.Min.Y, rc.Max.X-ip, rc.Max.Y), fk, ink, left, nl)
+	}
+	r.target(rc, Target{Kind: TargetReason, Code: rs.Code})
 }
 
 // confirmBar draws the reasons screen's bottom bar: what is selected (or
@@ -905,6 +947,11 @@ func (r *Renderer) thanksCompact(m *Model, body image.Rectangle) {
 		n, _ := r.lines(fkm, m.Message, W-2*c.pad, nm)
 		ml = min(n, nm) * lm
 	}
+	inline := r.elder && r.shortModule() && lv > 0 // 240×240: the level as 5★ and its word, a line at the body size
+	if inline {
+		fkw = faceKey{c.body, true}
+		lw, st = lineHeight(fkw.size), 0
+	}
 	nt, g := 1, c.gap
 	thanks := m.text(txtThanks)
 	if r.elder { // the shorter title, or two lines, where it does not go across; the tick as large as the room left
@@ -921,7 +968,16 @@ func (r *Renderer) thanksCompact(m *Model, body image.Rectangle) {
 	y += d + 2*g
 	r.para(thanks, image.Rect(c.pad, y, W-c.pad, y+nt*lt), fkt, cText, center, nt)
 	y += nt*lt + g
-	if lv > 0 {
+	switch {
+	case inline:
+		num, word := r.num(lv), rating.Stars(lv).Word()
+		sz := fkw.size * 8 / 10
+		x := W/2 - (r.measure(fkw, num)+sz+c.gap+r.measure(fkw, word))/2
+		x += r.label(num, image.Rect(x, y, W-c.pad, y+lw), fkw, levelColor[lv], left)
+		r.stars(1, sz, x+sz/2, y+lw/2, cStar)
+		r.label(word, image.Rect(x+sz+c.gap, y, W-c.pad, y+lw), fkw, levelColor[lv], left)
+		y += lw + g
+	case lv > 0:
 		r.stars(lv, st, W/2, y+st/2, cStar)
 		y += st
 		r.label(rating.Stars(lv).Word(), image.Rect(c.pad, y, W-c.pad, y+lw), fkw, levelColor[lv], center)
@@ -967,6 +1023,10 @@ func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
 	W := r.size.W
 	d := min(W/3, 60)
 	title := m.text(txtFault)
+	short := r.elder && r.shortModule() // 240×240: 设备故障 on one line, the code as text at the body size
+	if short {
+		title = r.elderTitle(m, txtFault, W-2*c.pad, faceKey{c.huge, true}, txtFaultElder)
+	}
 	fkt, nt := r.fitSize(title, W-2*c.pad, c.huge, c.title, true), 1
 	if r.measure(fkt, title) > W-2*c.pad {
 		fkt, nt = r.fitText(title, W-2*c.pad, 2*lineHeight(c.huge), c.huge, c.title, 2, true)
@@ -977,7 +1037,13 @@ func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
 	lt, lm := lineHeight(fkt.size), lineHeight(fkm.size)
 	ch := lineHeight(fkc.size) + 4
 	codeH := 0
+	if short {
+		fkc.size, ch = c.body, lineHeight(c.body)
+	}
 	w1, cw := r.measure(fkl, txtFaultCode), min(r.measure(fkc, m.FaultCode)+ch, W/2)
+	if short {
+		cw = min(r.measure(fkc, m.FaultCode), W-2*c.pad)
+	}
 	stacked := r.elder && w1+c.gap+cw > W-2*c.pad // 故障代码 over the code where they do not go side by side
 	if stacked {
 		cw = min(r.measure(fkc, m.FaultCode)+ch, W-2*c.pad)
@@ -1021,8 +1087,12 @@ func (r *Renderer) faultCompact(m *Model, body image.Rectangle) {
 			x += w1 + c.gap
 		}
 		code := image.Rect(x, y, x+cw, y+ch)
-		r.box(code, min(r.rad(), 6), cCard, cText, 1)
-		r.label(m.FaultCode, code.Inset(ch/4), fkc, cText, center)
+		if short {
+			r.label(m.FaultCode, code, fkc, cText, center)
+		} else {
+			r.box(code, min(r.rad(), 6), cCard, cText, 1)
+			r.label(m.FaultCode, code.Inset(ch/4), fkc, cText, center)
+		}
 		y += ch + c.gap
 	}
 	r.para(m.text(txtCallStaff), image.Rect(c.pad, y, W-c.pad, y+nc*lm), fkm, cMuted, center, nc)

@@ -114,12 +114,26 @@
 // usual DPI) the type is 18 and 30 typographic points. One reason or item
 // a row, paged; on small touch panels 上页/下页 beside the list; 朗读 in
 // the reasons screen's bar; titles in a shorter wording where the default
-// does not go across. It is drawn where ElderSupport says: with buttons
-// where the five levels' words go beside their stars (ElderFits), on a
-// touch pad only where five 60 dp targets go across and four down
-// (ElderTouchFits); elsewhere Elder is ignored. With Model.OfferElder a
-// touch pad's rate screen has 大字 (标准字 in elder mode), a 60 dp
-// TargetElder for the pad to switch, where ElderTouchFits.
+// does not go across. Every reason is drawn whole, on as many lines as it
+// needs (its text flowing under the check box where that takes fewer
+// lines), so in the rule's dp the reasons screen has no header. It is
+// drawn where ElderSupport says: with buttons where the five levels' words
+// go beside their stars and, with the title, down the panel (ElderFits:
+// every tested size but 135×240), on a touch pad only where five 60 dp
+// targets go across and four down (ElderTouchFits); elsewhere Elder is
+// ignored. With Model.OfferElder a touch pad's rate screen has 大字
+// (标准字 in elder mode), a 60 dp TargetElder for the pad to switch, where
+// ElderTouchFits.
+//
+// On the small buttons-only modules (elder_keys.go) the keys' hint takes
+// the confirm bar's place, a whole instruction a line, and gives way on a
+// page whose reason needs the room (4 键朗读 first, then 1/2 键移动, then
+// 5 键确认). At 240×240 only the idle screen has the header (the window):
+// the rate screen is 请您评价 over five rows "n★ word", 34 px each; the
+// reasons screen the title, one reason and what is left of the hint; the
+// thanks screen's level is one line "n★ word"; the fault screen says
+// 设备故障 and 故障代码 E10 as text; the idle screen has who serves a
+// line each and no clock, and a notice in the card's place.
 //
 // # Buttons-only pads
 //
@@ -139,7 +153,7 @@
 // Model.Offered, which the grid shows row by row, left to right. The pad
 // keeps Focus (0 when the screen opens); the screen draws a blue ring
 // around that tile and the line 1/2 键移动 · 3 键选择 · 5 键确认 in the
-// bottom bar. Focus is drawn only when ButtonsOnly is set, so a zero
+// bottom bar (where it wraps, broken only at its " · ": keyhint.go). Focus is drawn only when ButtonsOnly is set, so a zero
 // Model (Focus 0) shows no ring.
 //
 // # Touch

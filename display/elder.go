@@ -63,7 +63,8 @@ func elderUnit(s Size, dpi float64) (px float64, points bool) {
 // at dpi (0: PanelDPI), and whether with touch. fits: the five level
 // words (非常不满意 the longest) go beside their stars at elder mode's body
 // size, in five columns of two characters a line or in five rows (five
-// stars, or the count as 5★), under the header and the title. touch: besides, five level targets of 60 dp
+// stars, or the count as 5★) that go down with the title (levelRowsDown:
+// at 240×240 without the header). touch: besides, five level targets of 60 dp
 // go across and four rows of 60 dp down. A buttons-only pad takes elder
 // mode wherever it fits; a touch pad only where touch is true too.
 func ElderSupport(s Size, dpi float64) (fits, touch bool) {
@@ -74,7 +75,7 @@ func ElderSupport(s Size, dpi float64) (fits, touch bool) {
 	if levelCols(s.W, c) {
 		fits = true
 	} else {
-		fits = (levelRowsFit(s.W, c) || levelNumFit(s.W, c)) && lineHeight(c.head)+8+lineHeight(c.title)+5*(lineHeight(c.body)+2+2)+2*c.gap <= s.H
+		fits = (levelRowsFit(s.W, c) || levelNumFit(s.W, c)) && levelRowsDown(s.H, c)
 	}
 	T := dpPx(ElderTargetDP, dpi)
 	return fits, fits && s.W >= 5*T && s.H >= 4*T
@@ -95,6 +96,13 @@ func levelRowsFit(w int, c csz) bool {
 // pixels each side: where five stars do not go beside the word.
 func levelNumFit(w int, c csz) bool {
 	return w-8 >= 4+2*(c.body*6/10)+4+5*c.body+2
+}
+
+// levelRowsDown says whether the rate screen's title and five level rows
+// go down a panel h tall at their tightest: without the header, each the
+// ink of its line and 2 pixels each side, 2 between (240×240).
+func levelRowsDown(h int, c csz) bool {
+	return 2+c.title+6+2+5*(c.body+4)+4*2+2 <= h
 }
 
 // rowStars is the width of five stars in a level row.
@@ -165,6 +173,7 @@ const (
 	txtThanksMin        = "感谢评价"
 	txtReasonTitleMin   = "选择原因"
 	txtPickOneElder     = "至少选一项" // 请至少选择一项 where it does not go beside 朗读 and 确认提交
+	txtFaultElder       = "设备故障"  // at 240×240, where 设备故障 暂停使用 takes two lines
 )
 
 // elderTitle is the title to draw in elder mode: m's text for def, or,
@@ -235,6 +244,9 @@ func (r *Renderer) elderTitleRow(m *Model, body image.Rectangle, c csz) image.Re
 	y := body.Min.Y + c.gap
 	fkt := faceKey{c.title, true}
 	lt := lineHeight(fkt.size)
+	if r.shortModule() { // 240×240: the title's ink and a little, under the panel's edge
+		y, lt = body.Min.Y+2, fkt.size+6
+	}
 	x1 := r.elderToggle(m, image.Rect(c.pad, y, W-c.pad, y+max(lt, c.tgt)), faceKey{c.body, true}, c.gap)
 	h := lt
 	if x1 < W-c.pad {

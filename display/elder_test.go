@@ -19,7 +19,7 @@ func TestElderSupport(t *testing.T) {
 		{Size{480, 320}, true, true, false},
 		{Size{320, 240}, true, true, false},
 		{Size{240, 320}, true, false, false},  // 60 dp is 75 px: five do not go across
-		{Size{240, 240}, false, false, false}, // a 30 dp title and five 18 dp rows do not go down
+		{Size{240, 240}, true, false, false},  // without the header, a 30 dp title and five 18 dp rows go down
 		{Size{170, 320}, true, false, false},  // the levels as 5★ and the word: five stars do not go beside it
 		{Size{135, 240}, false, false, false}, // 非常不满意 at 18 dp is wider than the panel
 	} {
@@ -43,8 +43,12 @@ func TestElderSupport(t *testing.T) {
 		t.Logf("%dx%d at %.0f dpi: elder body %d px (%.1f mm), title %d px (%.1f mm), targets %d px (%.1f mm); fits %v, touch %v",
 			tc.s.W, tc.s.H, dpi, c.body, float64(c.body)/dpi*25.4, c.title, float64(c.title)/dpi*25.4, c.tgt, mm, fits, touch)
 	}
-	// A finer panel of the same size holds less: 480×320 at 400 dpi is a
-	// 1.4" module, 60 dp 150 px.
+	// A finer panel of the same size holds less: 240×240 at 300 dpi (18
+	// dp 34 px, 30 dp 58 px) has no room down for the title and five
+	// level rows; 480×320 at 400 dpi is a 1.4" module, 60 dp 150 px.
+	if fits, _ := ElderSupport(Size{240, 240}, 300); fits {
+		t.Error("240×240 at 300 dpi: elder mode fits, want not (a 58 px title and five 34 px rows do not go down)")
+	}
 	if _, touch := ElderSupport(Size{480, 320}, 400); touch {
 		t.Error("480×320 at 400 dpi: touch elder mode fits, want not (60 dp is 150 px)")
 	}

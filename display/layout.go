@@ -236,7 +236,11 @@ func (r *Renderer) layout(m *Model) {
 	W, H := r.size.W, r.size.H
 	r.fill(image.Rect(0, 0, W, H), cPage)
 	if r.compact() {
-		body := image.Rect(0, r.headerCompact(m), W, H)
+		top := 0
+		if !r.bare(m) {
+			top = r.headerCompact(m)
+		}
+		body := image.Rect(0, top, W, H)
 		switch m.Screen {
 		case ScreenRate:
 			r.rateCompact(m, body)

@@ -387,15 +387,21 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 	} else {
 		first = count(&r.memo.selected, len(m.Selected), "已选 ", " 项")
 	}
-	if m.ButtonsOnly {
+	if m.ButtonsOnly { // the count over the hint, or beside it; the hint alone (on its lines, broken at its separators) where they do not go together
+		hint := keyHint(m)
 		lh1, lh2 := lineHeight(fki.size), lineHeight(fkh.size)
-		if lh1+lh2 <= info.Dy() {
-			y := info.Min.Y + (info.Dy()-lh1-lh2)/2
+		nh := r.hintLines(fkh, hint, info.Dx())
+		switch w := r.measure(fki, first); {
+		case lh1+nh*lh2 <= info.Dy():
+			y := info.Min.Y + (info.Dy()-lh1-nh*lh2)/2
 			r.label(first, image.Rect(info.Min.X, y, info.Max.X, y+lh1), fki, cText, left)
-			r.label(keyHint(m), image.Rect(info.Min.X, y+lh1, info.Max.X, y+lh1+lh2), fkh, cMuted, left)
-		} else {
-			w := r.label(first, info, fki, cText, left)
-			r.label(keyHint(m), image.Rect(info.Min.X+w+gap, info.Min.Y, info.Max.X, info.Max.Y), fkh, cMuted, left)
+			r.hintPara(hint, image.Rect(info.Min.X, y+lh1, info.Max.X, y+lh1+nh*lh2), fkh, cMuted, left)
+		case w+gap+r.measure(fkh, hint) <= info.Dx():
+			r.label(first, info, fki, cText, left)
+			r.label(hint, image.Rect(info.Min.X+w+gap, info.Min.Y, info.Max.X, info.Max.Y), fkh, cMuted, left)
+		default: // (what is chosen shows in the list)
+			y := info.Min.Y + (info.Dy()-nh*lh2)/2
+			r.hintPara(hint, image.Rect(info.Min.X, y, info.Max.X, y+nh*lh2), fkh, cMuted, left)
 		}
 	} else {
 		r.label(first, info, fki, cText, left)

@@ -55,10 +55,10 @@ type Display struct {
 	ScanURL     string `toml:"scan_url"`     // base URL of 扫码评价 (window QR code and receipts); http(s)
 	// Elder mode (适老化, README "Elder mode"): type of 18 dp and titles of
 	// 30 dp at least at the panel's real size (18/30 pt where it has room),
-	// 60 dp targets, reasons paged, the reasons and thanks timeouts
-	// doubled. false: the citizen may choose it on the rate screen (大字).
-	// Only where it fits (display.ElderSupport): 1024×600, 800×480,
-	// 480×320, 320×240; 240×320 and 170×320 with buttons_only.
+	// 60 dp targets, reasons paged, the reasons, thanks and session
+	// timeouts doubled. false: the citizen may choose it on the rate screen
+	// (大字). Only where it fits (display.ElderSupport): 1024×600, 800×480,
+	// 480×320, 320×240; 240×320, 170×320 and 240×240 with buttons_only.
 	Elder bool    `toml:"elder"` // false
 	DPI   float64 `toml:"dpi"`   // 0 = the panel's usual density for its size (display.PanelDPI, README); else 50..600 pixels per inch
 }
