@@ -52,6 +52,11 @@ func parseURI(uri string) (target, error) {
 	if strings.ContainsFunc(path, unicode.IsControl) {
 		return bad("control character in the path")
 	}
+	// Nor does it begin with "//": serial://// would print back as
+	// serial://, whose "//" starts a host and leaves no path.
+	if strings.HasPrefix(path, "//") {
+		return bad("the path begins with // (want /dev/…)")
+	}
 	q := u.Query()
 	switch u.Scheme {
 	case "serial":

@@ -35,6 +35,8 @@ func TestParseURI(t *testing.T) {
 		{"serial:/dev/ttyS1?baud=0", `baud "0"`},
 		{"serial:/dev/ttyS1?speed=9600", `unknown parameter "speed"`},
 		{"serial:/dev/ttyS1?baud=9600&baud=19200", "baud given 2 times"},
+		{"seriAl:////", "begins with //"},
+		{"file:////dev/usb/lp0", "begins with //"},
 		{"file:", "want file:"},
 		{"file:/dev/usb/lp0?x=1", "no parameters"},
 		{"tcp://", "want tcp://host:port"},
