@@ -145,18 +145,28 @@ func (a *API) complaints(cs ComplaintStore) http.HandlerFunc {
 	}
 }
 
+// caseFor reads the case the path names and checks that the request's
+// token may do action on it ("" = see it). When not, it has answered
+// (404, 403 with denied, or 500) and ok is false.
+func (a *API) caseFor(w http.ResponseWriter, r *http.Request, cs ComplaintStore, action string, denied error) (c Complaint, ok bool) {
+	c, err := cs.Complaint(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, ErrNoComplaint):
+		writeError(w, http.StatusNotFound, err)
+	case err != nil:
+		a.fail(w, err)
+	case !a.complaintAccess(r, c, action):
+		writeError(w, http.StatusForbidden, denied)
+	default:
+		return c, true
+	}
+	return Complaint{}, false
+}
+
 func (a *API) complaint(cs ComplaintStore) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := cs.Complaint(r.Context(), r.PathValue("id"))
-		switch {
-		case errors.Is(err, ErrNoComplaint):
-			writeError(w, http.StatusNotFound, err)
-			return
-		case err != nil:
-			a.fail(w, err)
-			return
-		case !a.complaintAccess(r, c, ""):
-			writeError(w, http.StatusForbidden, errors.New("this case is not yours to see"))
+		c, ok := a.caseFor(w, r, cs, "", errors.New("this case is not yours to see"))
+		if !ok {
 			return
 		}
 		a.complaintRules().Deadlines(&c, a.now())
@@ -171,16 +181,8 @@ func (a *API) complaintAct(cs ComplaintStore) http.HandlerFunc {
 			writeError(w, http.StatusNotFound, fmt.Errorf("action %q is not one of %s", name, strings.Join(Actions, ", ")))
 			return
 		}
-		c, err := cs.Complaint(r.Context(), r.PathValue("id"))
-		switch {
-		case errors.Is(err, ErrNoComplaint):
-			writeError(w, http.StatusNotFound, err)
-			return
-		case err != nil:
-			a.fail(w, err)
-			return
-		case !a.complaintAccess(r, c, name):
-			writeError(w, http.StatusForbidden, fmt.Errorf("this token (%s) may not %s this case", ScopeOf(r).Role, name))
+		c, ok := a.caseFor(w, r, cs, name, fmt.Errorf("this token (%s) may not %s this case", ScopeOf(r).Role, name))
+		if !ok {
 			return
 		}
 		var act Action

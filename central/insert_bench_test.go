@@ -2,7 +2,6 @@ package central
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,15 +12,9 @@ import (
 // with a queue of messages) on each backend: the cost of the ingest
 // transaction, arrival numbering included. Reports records/s.
 func BenchmarkInsert(b *testing.B) {
-	for _, be := range []struct {
-		name string
-		dsn  func() string
-	}{
-		{"sqlite", func() string { return filepath.Join(b.TempDir(), "bench.db") }},
-		{"postgres", func() string { return centraltest.Postgres(b) }},
-	} {
+	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			st := openStore(b, be.dsn())
+			st := openStore(b, be.open(b))
 			ctx := context.Background()
 			const batch = 1000
 			n := 0
@@ -44,15 +37,9 @@ func BenchmarkInsert(b *testing.B) {
 // BenchmarkSeqReport reports on a pad with 100,000 records, a gap every
 // 1,000 seq (SeqReport's cost is that of its SQL over the pad's index).
 func BenchmarkSeqReport(b *testing.B) {
-	for _, be := range []struct {
-		name string
-		dsn  func() string
-	}{
-		{"sqlite", func() string { return filepath.Join(b.TempDir(), "bench.db") }},
-		{"postgres", func() string { return centraltest.Postgres(b) }},
-	} {
+	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			st := openStore(b, be.dsn())
+			st := openStore(b, be.open(b))
 			ctx := context.Background()
 			pad := centraltest.NewPad("TA-1")
 			enrollPad(b, st, pad, testKey(b), t0.Add(-time.Hour))

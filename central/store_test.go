@@ -19,10 +19,10 @@ import (
 // backends opens each storage engine; the same suite runs on both.
 var backends = []struct {
 	name string
-	open func(t *testing.T) string
+	open func(t testing.TB) string
 }{
-	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "evalhub.db") }},
-	{"postgres", func(t *testing.T) string { return centraltest.Postgres(t) }},
+	{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "evalhub.db") }},
+	{"postgres", func(t testing.TB) string { return centraltest.Postgres(t) }},
 }
 
 func openStore(t testing.TB, dsn string) *SQLStore {
