@@ -345,7 +345,7 @@ func (r *Renderer) levelRows(m *Model, body image.Rectangle) int {
 			r.stars(1, st, x+st/2, y+rowH/2, cWhite)
 			x += st + 4
 		} else {
-			sw := 5*st + 4*max(st/6, 1)
+			sw := starsWidth(5, st)
 			r.stars(lv, st, x+sw/2, y+rowH/2, cWhite)
 			x += sw + c.gap
 		}
@@ -813,7 +813,7 @@ const reasonPad = 4
 // fk, h high) in a row of width room: its ends narrower where it is short.
 func (r *Renderer) chipWidth(lv int, fk faceKey, h, room int) int {
 	st := fk.size * 8 / 10
-	sw := lv*st + (lv-1)*max(st/6, 1)
+	sw := starsWidth(lv, st)
 	w := sw + 4 + r.measure(fk, rating.Stars(lv).Word())
 	if r.cs().tight && w+h > room {
 		return w + 2*(h/4)
@@ -825,7 +825,7 @@ func (r *Renderer) chipWidth(lv int, fk faceKey, h, room int) int {
 // word at fk, white on the level's colour. It returns rc.
 func (r *Renderer) levelChip(lv int, fk faceKey, rc image.Rectangle) image.Rectangle {
 	st := fk.size * 8 / 10
-	sw := lv*st + (lv-1)*max(st/6, 1)
+	sw := starsWidth(lv, st)
 	pd := (rc.Dx() - sw - 4 - r.measure(fk, rating.Stars(lv).Word())) / 2 // the chip's ends
 	cy := (rc.Min.Y + rc.Max.Y) / 2
 	r.round(rc, rc.Dy()/2, levelColor[lv])

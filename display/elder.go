@@ -108,7 +108,7 @@ func levelRowsDown(h int, c csz) bool {
 // rowStars is the width of five stars in a level row.
 func rowStars(c csz) int {
 	st := c.body / 2
-	return 5*st + 4*max(st/6, 1)
+	return starsWidth(5, st)
 }
 
 // elderCsz are the compact layout's sizes in elder mode at size s and dpi.

@@ -203,13 +203,16 @@ func (r *Renderer) lines(fk faceKey, s string, width, max int) (n int, fits bool
 // stars draws n stars of size sz side by side, centred on (cx, cy).
 func (r *Renderer) stars(n, sz, cx, cy int, c color.RGBA) {
 	gap := max(sz/6, 1)
-	w := n*sz + (n-1)*gap
+	w := starsWidth(n, sz)
 	x := cx - w/2
 	for i := 0; i < n; i++ {
 		r.shapeOp(shapeStar, image.Rect(x, cy-sz/2, x+sz, cy-sz/2+sz), c)
 		x += sz + gap
 	}
 }
+
+// starsWidth is the width of a row of n stars of size sz, as stars draws it.
+func starsWidth(n, sz int) int { return n*sz + (n-1)*max(sz/6, 1) }
 
 // pill draws text on a rounded pill of height h ending at x1 (align
 // right) or starting at x0; it returns the pill.

@@ -350,11 +350,11 @@ func (r *Renderer) reasonsScreen(m *Model, body image.Rectangle) {
 		h := fkc.size * 17 / 10
 		st := fkc.size * 8 / 10
 		word := rating.Stars(lv).Word()
-		w := lv*st + (lv-1)*max(st/6, 1) + fkc.size/2 + r.measure(fkc, word) + h
+		w := starsWidth(lv, st) + fkc.size/2 + r.measure(fkc, word) + h
 		cy := (row.Min.Y + row.Max.Y) / 2
 		chip := image.Rect(x, cy-h/2, x+w, cy-h/2+h)
 		r.round(chip, h/2, levelColor[lv])
-		sw := lv*st + (lv-1)*max(st/6, 1)
+		sw := starsWidth(lv, st)
 		r.stars(lv, st, chip.Min.X+h/2+sw/2, cy, cWhite)
 		r.label(word, image.Rect(chip.Min.X+h/2+sw+fkc.size/2, chip.Min.Y, chip.Max.X, chip.Max.Y), fkc, cWhite, left)
 		x = chip.Max.X + gap
@@ -585,7 +585,7 @@ func (r *Renderer) thanksScreen(m *Model, body image.Rectangle) {
 		word := rating.Stars(lv).Word()
 		fkw := faceKey{fkl.size, true}
 		w1 := r.measure(fkl, txtYourRating)
-		sw := lv*st + (lv-1)*max(st/6, 1)
+		sw := starsWidth(lv, st)
 		w3 := r.measure(fkw, word)
 		total := w1 + gap + sw + gap + w3
 		x := W/2 - total/2
